@@ -1,0 +1,76 @@
+/**
+ * The one histogram module: every latency in the project is recorded here, in microseconds, with
+ * hdr-histogram-js (3 significant digits, 1 µs to 10 min), and travels as its compressed base64
+ * encoding so that runs can be stored, merged and compared without loss.
+ */
+import * as hdr from 'hdr-histogram-js';
+
+export type Histogram = hdr.Histogram;
+
+const LOWEST_US = 1;
+const HIGHEST_US = 600_000_000;
+const SIGNIFICANT_DIGITS = 3;
+
+export function createLatencyHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: LOWEST_US,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    autoResize: true,
+    useWebAssembly: false,
+  });
+}
+
+/** Records a duration given in nanoseconds; values below 1 µs count as 1 µs. */
+export function recordNs(histogram: Histogram, durationNs: number): void {
+  const us = Math.round(durationNs / 1000);
+  histogram.recordValue(us < LOWEST_US ? LOWEST_US : us > HIGHEST_US ? HIGHEST_US : us);
+}
+
+/** Percentiles of one histogram, all in microseconds; zeros when nothing was recorded. */
+export interface LatencySummary {
+  readonly count: number;
+  readonly min: number;
+  readonly mean: number;
+  readonly stddev: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+export function summarize(histogram: Histogram): LatencySummary {
+  if (histogram.totalCount === 0) return { count: 0, min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  return {
+    count: histogram.totalCount,
+    min: histogram.minNonZeroValue,
+    mean: round(histogram.mean),
+    stddev: round(histogram.stdDeviation),
+    p50: histogram.getValueAtPercentile(50),
+    p90: histogram.getValueAtPercentile(90),
+    p99: histogram.getValueAtPercentile(99),
+    p999: histogram.getValueAtPercentile(99.9),
+    max: histogram.maxValue,
+  };
+}
+
+export function encodeHistogram(histogram: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(histogram);
+}
+
+export function decodeHistogram(encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}
+
+/** Adds several histograms into a new one (agents' histograms merge this way). */
+export function mergeHistograms(histograms: readonly Histogram[]): Histogram {
+  const merged = createLatencyHistogram();
+  for (const h of histograms) merged.add(h);
+  return merged;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}

@@ -1,0 +1,163 @@
+/**
+ * The wire protocol, shared by the servers and the load generator.
+ *
+ * Everything travels as WebSocket text frames, so any standard client (a browser, wscat, Artillery)
+ * can speak it. Client to server:
+ *
+ *   `broadcast`                 the original's trigger word: broadcast the text "broadcast"
+ *   `/broadcast <payload>`      deliver <payload> to every other connected client
+ *   `/to <id> <payload>`        deliver <payload> to client <id>
+ *   `/echo <payload>`           echo <payload> back (for payloads that start with "/")
+ *   any other text              echoed back unchanged (the original's behaviour)
+ *
+ * Server to client:
+ *
+ *   `/welcome <id>`             first frame on every connection: the client's id
+ *   `/error <code> <detail>`    a command was refused; the connection stays open
+ *   <payload>                   a relayed payload, byte for byte as the sender wrote it
+ *
+ * Text that starts with "/" and is not one of the commands above gets `/error unknown-command`.
+ *
+ * Probes: the load generator's payloads carry what it needs to time every delivery:
+ *   `<kind><sender>.<seq>@<sentAtNs>[ <padding>]`, e.g. `E17.42@918273645546372 xxxx`
+ * where kind is E (echo), B (broadcast) or T (targeted send), and sentAtNs is
+ * `process.hrtime.bigint()` of the sending process, a clock shared by all processes on a host.
+ * Probes never start with "/", so a probe sent as plain text is an echo.
+ */
+
+/** Why the server refused a frame; sent as `/error <code> <detail>`. */
+export type ProtocolErrorCode = 'unknown-command' | 'bad-arguments' | 'unknown-client' | 'binary-not-supported';
+
+/** A parsed client frame. Payloads are views into the received buffer, never copies. */
+export type ClientCommand =
+  | { readonly kind: 'echo'; readonly payload: Buffer }
+  | { readonly kind: 'broadcast'; readonly payload: Buffer }
+  | { readonly kind: 'send-to'; readonly to: number; readonly payload: Buffer }
+  | { readonly kind: 'invalid'; readonly code: ProtocolErrorCode; readonly detail: string };
+
+const SLASH = 0x2f;
+const SPACE = 0x20;
+const BROADCAST_WORD = Buffer.from('broadcast');
+const BROADCAST_PREFIX = Buffer.from('/broadcast ');
+const TO_PREFIX = Buffer.from('/to ');
+const ECHO_PREFIX = Buffer.from('/echo ');
+const MAX_CLIENT_ID_DIGITS = 15;
+
+function startsWith(data: Buffer, prefix: Buffer): boolean {
+  return data.length >= prefix.length && data.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+}
+
+/** Parses one text frame from a client (the server's hot path: no copies, no JSON). */
+export function parseClientFrame(data: Buffer): ClientCommand {
+  if (data.length === 0 || data[0] !== SLASH) {
+    if (data.equals(BROADCAST_WORD)) return { kind: 'broadcast', payload: data };
+    return { kind: 'echo', payload: data };
+  }
+  if (startsWith(data, BROADCAST_PREFIX)) return { kind: 'broadcast', payload: data.subarray(BROADCAST_PREFIX.length) };
+  if (startsWith(data, ECHO_PREFIX)) return { kind: 'echo', payload: data.subarray(ECHO_PREFIX.length) };
+  if (startsWith(data, TO_PREFIX)) return parseSendTo(data);
+  const end = data.indexOf(SPACE);
+  const name = data.toString('utf8', 0, end === -1 ? Math.min(data.length, 32) : Math.min(end, 32));
+  return {
+    kind: 'invalid',
+    code: 'unknown-command',
+    detail: `${name} is not a command; use /broadcast <text>, /to <id> <text>, /echo <text> or plain text`,
+  };
+}
+
+function parseSendTo(data: Buffer): ClientCommand {
+  const idStart = TO_PREFIX.length;
+  const idEnd = data.indexOf(SPACE, idStart);
+  const digits = idEnd - idStart;
+  if (idEnd === -1 || digits === 0 || digits > MAX_CLIENT_ID_DIGITS) {
+    return { kind: 'invalid', code: 'bad-arguments', detail: '/to needs a client id and a payload: /to <id> <text>' };
+  }
+  let to = 0;
+  for (let i = idStart; i < idEnd; i++) {
+    const digit = data[i]! - 0x30;
+    if (digit < 0 || digit > 9) {
+      return { kind: 'invalid', code: 'bad-arguments', detail: '/to needs a numeric client id: /to <id> <text>' };
+    }
+    to = to * 10 + digit;
+  }
+  return { kind: 'send-to', to, payload: data.subarray(idEnd + 1) };
+}
+
+// ---- frames the clients send ---------------------------------------------------------------
+
+export function encodeBroadcast(payload: string): string {
+  return `/broadcast ${payload}`;
+}
+
+export function encodeSendTo(to: number, payload: string): string {
+  return `/to ${to} ${payload}`;
+}
+
+// ---- frames the server sends ---------------------------------------------------------------
+
+export function encodeWelcome(id: number): string {
+  return `/welcome ${id}`;
+}
+
+export function encodeError(code: ProtocolErrorCode, detail: string): string {
+  return `/error ${code} ${detail}`;
+}
+
+/** A control frame from the server, as a client sees it. */
+export type ServerControl =
+  | { readonly kind: 'welcome'; readonly id: number }
+  | { readonly kind: 'error'; readonly code: string; readonly detail: string };
+
+/** Parses a server frame that starts with "/"; returns undefined for relayed payloads. */
+export function parseServerControl(text: string): ServerControl | undefined {
+  if (text.startsWith('/welcome ')) {
+    const id = Number(text.slice('/welcome '.length));
+    return Number.isSafeInteger(id) ? { kind: 'welcome', id } : undefined;
+  }
+  if (text.startsWith('/error ')) {
+    const rest = text.slice('/error '.length);
+    const space = rest.indexOf(' ');
+    return space === -1
+      ? { kind: 'error', code: rest, detail: '' }
+      : { kind: 'error', code: rest.slice(0, space), detail: rest.slice(space + 1) };
+  }
+  return undefined;
+}
+
+// ---- probes: the load generator's timed payloads -------------------------------------------
+
+export type ProbeKind = 'echo' | 'broadcast' | 'send-to';
+
+/** First byte of a probe, by kind. */
+export const PROBE_TAG = { echo: 0x45, broadcast: 0x42, 'send-to': 0x54 } as const satisfies Record<ProbeKind, number>;
+const TAG_CHAR = { echo: 'E', broadcast: 'B', 'send-to': 'T' } as const satisfies Record<ProbeKind, string>;
+const AT = 0x40;
+const PADDING = 'x'.repeat(1 << 20);
+
+/** Builds a probe; `bytes` pads it to that length (a probe is never shorter than its header). */
+export function encodeProbe(kind: ProbeKind, sender: number, seq: number, sentAtNs: number, bytes = 0): string {
+  const header = `${TAG_CHAR[kind]}${sender}.${seq}@${sentAtNs}`;
+  const pad = bytes - header.length - 1;
+  return pad > 0 ? `${header} ${PADDING.slice(0, pad)}` : header;
+}
+
+/** Largest probe size `encodeProbe` can pad to. */
+export const MAX_PROBE_BYTES = PADDING.length;
+
+/**
+ * Reads a probe's send time (ns) straight from the received bytes, without building a string.
+ * Returns -1 when the frame is not a probe. Exact while the host's uptime is below ~104 days
+ * (2^53 ns); past that it loses nanoseconds, never microseconds.
+ */
+export function probeSentAtNs(data: Buffer): number {
+  const at = data.indexOf(AT, 1);
+  if (at === -1) return -1;
+  let value = 0;
+  let i = at + 1;
+  for (; i < data.length; i++) {
+    const digit = data[i]! - 0x30;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  return i === at + 1 ? -1 : value;
+}

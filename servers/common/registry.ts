@@ -1,0 +1,31 @@
+/**
+ * What every model provides: the registry of connected clients and the operations that touch it.
+ * The actor routes each call through its mailbox, the mutex model through a lock, the baseline
+ * through nothing at all; the contract tests hold all three to the same behaviour.
+ */
+import type { Frame, Outbound } from './outbound.ts';
+
+export const MODEL_NAMES = ['actor', 'mutex', 'baseline'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+export function isModelName(value: string): value is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(value);
+}
+
+export interface Registry {
+  readonly model: ModelName;
+  /** Adds a client and assigns its id. */
+  register(outbound: Outbound): Promise<number>;
+  /** Removes a client; unknown ids are ignored. */
+  unregister(id: number): Promise<void>;
+  /** Looks up the sender's own outbound and sends the frame back to it. */
+  echo(from: number, frame: Frame): Promise<void>;
+  /** Sends the frame to every client except the sender. */
+  broadcast(from: number, frame: Frame): Promise<void>;
+  /** Sends the frame to one client; an unknown target gets the sender an `unknown-client` error frame. */
+  sendTo(from: number, to: number, frame: Frame): Promise<void>;
+  /** Number of registered clients, read through the model's own coordination. */
+  size(): Promise<number>;
+  /** Stops the model (the actor's loop); pending operations are abandoned. */
+  close(): void;
+}

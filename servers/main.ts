@@ -1,0 +1,48 @@
+/**
+ * `npm run server -- --model actor --port 8080`: one model's server, alone, for the load generator
+ * or any outside client. Prints one JSON line `{"event":"listening",...}` on stdout once it accepts
+ * connections (the load generator waits for it), then nothing on the message path.
+ */
+import { Command, Option } from 'commander';
+import { parseIntegerOption, USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import { isModelName, MODEL_NAMES } from './common/registry.ts';
+import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer } from './server.ts';
+
+const program = new Command()
+  .name('npm run server --')
+  .description('Start one reference WebSocket server (actor, mutex or baseline) on its own.')
+  .addOption(new Option('--model <name>', `coordination model: ${MODEL_NAMES.join(', ')}`).makeOptionMandatory())
+  .option('--host <address>', 'interface to bind', DEFAULT_HOST)
+  .option('--port <n>', 'port to listen on (0 picks a free one)', String(DEFAULT_PORT))
+  .option('--max-payload <bytes>', 'largest accepted frame; larger ones close the connection with 1009', String(DEFAULT_MAX_PAYLOAD))
+  .addHelpText('after', '\nExamples:\n  npm run server -- --model actor --port 8080\n  npx wscat -c ws://127.0.0.1:8080   then type: hello | broadcast | /to 2 hi')
+  .showHelpAfterError(false);
+
+async function main(): Promise<void> {
+  program.parse();
+  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string }>();
+  if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
+  const server = await startServer({
+    model: raw.model,
+    host: raw.host,
+    port: parseIntegerOption('--port', raw.port, 0, 65535),
+    maxPayload: parseIntegerOption('--max-payload', raw.maxPayload, 1, 256 * 1024 * 1024),
+  });
+  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, host: server.host, port: server.port, pid: process.pid }) + '\n');
+
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(USAGE_EXIT_CODE);
+  }
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
