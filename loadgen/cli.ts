@@ -1,0 +1,68 @@
+/**
+ * `npm run bench`: parse → validate → (raise the file limit) → start server → run → write result
+ * → print. One place prints errors and picks the exit code: 2 for bad input, 1 for a failed run.
+ */
+import { Command, Option } from 'commander';
+import { USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import { MODEL_NAMES } from '../servers/common/registry.ts';
+import { runBench } from './bench.ts';
+import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from './file-limit.ts';
+import { resolveBenchPlan, type RawBenchOptions } from './plan.ts';
+import { writeResultFile } from './report/json-file.ts';
+import { renderTable } from './report/table.ts';
+import { listScenarioNames, loadScenario } from './scenario.ts';
+
+const program = new Command()
+  .name('npm run bench --')
+  .description('Open many WebSocket clients against a reference server and measure latency, throughput and errors.')
+  .addOption(new Option('--model <name>', `server to start: ${MODEL_NAMES.join(', ')}`))
+  .option('--scenario <name|file.json>', 'scenario from scenarios/ or a path to a scenario file', 'echo')
+  .option('--clients <n>', 'connections to open (default: the scenario\'s)')
+  .option('--duration <seconds>', 'length of the traffic phase (default: the scenario\'s)')
+  .option('--rate <msgs/s>', 'messages per second across all clients, open loop (default: the scenario\'s)')
+  .option('--closed-loop', 'instead of a rate: each client keeps --in-flight echoes outstanding (maximum throughput)')
+  .option('--in-flight <n>', 'echoes each client keeps outstanding with --closed-loop', '1')
+  .option('--connect-concurrency <n>', 'handshakes in flight while connecting (default: the scenario\'s)')
+  .option('--message-bytes <n>', 'probe payload size in bytes (default: the scenario\'s)')
+  .option('--drain-timeout <seconds>', 'how long to wait for outstanding replies after the traffic phase', '10')
+  .option('--port <n>', 'port for the started server (default: a free one)')
+  .option('--target <url>', 'drive an already running server, e.g. ws://127.0.0.1:8080 (instead of --model)')
+  .option('--seed <n>', 'seed for the random choices (broadcast senders, send-to targets)', '1')
+  .option('--out <dir>', 'folder for the JSON result', 'results')
+  .option('--json', 'print the JSON result instead of the table')
+  .option('--list-scenarios', 'list the scenarios in scenarios/ and exit')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  npm run bench -- --model actor --clients 10000
+  npm run bench -- --model mutex --scenario broadcast --clients 2000 --rate 10
+  npm run bench -- --model baseline --closed-loop --clients 100 --duration 5
+  npm run server -- --model actor --port 8080 &  npm run bench -- --target ws://127.0.0.1:8080`,
+  );
+
+async function main(): Promise<number> {
+  program.parse();
+  const raw = program.opts<RawBenchOptions & { listScenarios?: boolean }>();
+  if (raw.listScenarios) {
+    for (const name of listScenarioNames()) process.stdout.write(`${name.padEnd(16)} ${loadScenario(name).description}\n`);
+    return 0;
+  }
+  const plan = resolveBenchPlan(raw);
+  if (checkFileLimit(plan.load.clients, readFileLimits()) === 'raise' && !alreadyRaised()) rerunWithFileLimit(readFileLimits().hard);
+
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const result = await runBench(plan, process.argv.slice(2), { phase: (phase, detail) => log(`[${phase}] ${detail}`) });
+  const file = writeResultFile(result, plan.outDir);
+  process.stdout.write(plan.printJson ? JSON.stringify(result, null, 2) + '\n' : renderTable(result, { color: process.stdout.isTTY }) + '\n');
+  log(`result written to ${file}`);
+  return result.status === 'completed' ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof UsageError ? USAGE_EXIT_CODE : 1);
+  },
+);

@@ -1,0 +1,135 @@
+/**
+ * Opens the load generator's sockets with a bounded number of handshakes in flight. A client is
+ * ready once the server's welcome frame has told it its id; handshake latency is measured from
+ * the start of the connection attempt to the WebSocket 'open' event.
+ */
+import WebSocket from 'ws';
+import { parseServerControl } from '../common/protocol.ts';
+import { nowNs } from './clock.ts';
+
+export interface LoadClient {
+  readonly index: number;
+  readonly ws: WebSocket;
+  /** Server-assigned id, from the welcome frame. */
+  id: number;
+  open: boolean;
+  /** Set when we close it on purpose, so that its close is not counted as an error. */
+  leaving: boolean;
+}
+
+export interface ConnectHooks {
+  /** A frame after the welcome. */
+  onFrame(client: LoadClient, data: Buffer): void;
+  onHandshake(durationNs: number): void;
+  onError(cause: string): void;
+  /** The socket closed without our asking. */
+  onLost(client: LoadClient, code: number): void;
+}
+
+export interface ConnectOptions {
+  readonly url: string;
+  readonly count: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+}
+
+/** Resolves with the clients that connected; failures are reported through hooks.onError. */
+export async function connectClients(options: ConnectOptions, hooks: ConnectHooks): Promise<LoadClient[]> {
+  const clients: LoadClient[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < options.count) {
+      const index = next++;
+      const client = await connectOne(index, options, hooks);
+      if (client) clients.push(client);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, options.count) }, worker));
+  return clients.sort((a, b) => a.index - b.index);
+}
+
+function connectOne(index: number, options: ConnectOptions, hooks: ConnectHooks): Promise<LoadClient | undefined> {
+  return new Promise((resolve) => {
+    const started = nowNs();
+    const ws = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs });
+    const client: LoadClient = { index, ws, id: -1, open: false, leaving: false };
+    let settled = false;
+    const settle = (value: LoadClient | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(welcomeTimer);
+      resolve(value);
+    };
+    const welcomeTimer = setTimeout(() => {
+      hooks.onError('connect:no-welcome');
+      ws.terminate();
+      settle(undefined);
+    }, options.timeoutMs);
+
+    ws.on('open', () => hooks.onHandshake(nowNs() - started));
+    ws.on('message', (data: Buffer) => {
+      if (client.open) {
+        hooks.onFrame(client, data);
+        return;
+      }
+      const control = parseServerControl(data.toString());
+      if (control?.kind === 'welcome') {
+        client.id = control.id;
+        client.open = true;
+        settle(client);
+      }
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (!settled) {
+        hooks.onError(`connect:${error.code ?? errorCause(error.message)}`);
+        settle(undefined);
+      } else if (client.open && !client.leaving) {
+        hooks.onError(`socket:${error.code ?? errorCause(error.message)}`);
+      }
+    });
+    ws.on('close', (code: number) => {
+      if (!settled) {
+        settle(undefined);
+        return;
+      }
+      const wasOpen = client.open;
+      client.open = false;
+      if (wasOpen && !client.leaving) hooks.onLost(client, code);
+    });
+  });
+}
+
+/** A short, stable cause for errors that carry no code (e.g. "Unexpected server response: 503"). */
+function errorCause(message: string): string {
+  const status = /Unexpected server response: (\d+)/.exec(message);
+  if (status) return `http-${status[1]}`;
+  if (/timed out/i.test(message)) return 'timeout';
+  return message.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40);
+}
+
+/** Closes every open client with 1000 and waits (at most timeoutMs) for the closing handshakes. */
+export async function closeClients(clients: readonly LoadClient[], timeoutMs: number): Promise<number> {
+  const closing: Promise<void>[] = [];
+  for (const client of clients) {
+    client.leaving = true;
+    if (client.ws.readyState === WebSocket.CLOSED) continue;
+    closing.push(new Promise<void>((resolve) => client.ws.once('close', () => resolve())));
+    client.ws.close(1000, 'run finished');
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    Promise.all(closing).then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  let forced = 0;
+  if (timedOut) {
+    for (const client of clients) {
+      if (client.ws.readyState !== WebSocket.CLOSED) {
+        client.ws.terminate();
+        forced++;
+      }
+    }
+  }
+  return forced;
+}

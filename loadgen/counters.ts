@@ -1,0 +1,35 @@
+/** Everything a run counts, in one object (never loose variables), with histograms from the one module. */
+import { createLatencyHistogram, type Histogram } from '../common/histogram.ts';
+
+export class RunCounters {
+  /** Probes sent. */
+  sent = 0;
+  /** Deliveries the sends call for: 1 per echo or send-to, (open clients - 1) per broadcast. */
+  expected = 0;
+  /** Probes received (echoes and deliveries). */
+  received = 0;
+  /** Frames that were neither a probe nor a control frame. */
+  unexpected = 0;
+  /** hrtime (ns) of the last probe received, for the receive rate. */
+  lastReceiveNs = 0;
+  readonly latency: Histogram = createLatencyHistogram();
+  readonly handshake: Histogram = createLatencyHistogram();
+  readonly errors = new Map<string, number>();
+
+  addError(cause: string): void {
+    this.errors.set(cause, (this.errors.get(cause) ?? 0) + 1);
+  }
+
+  get errorTotal(): number {
+    let total = 0;
+    for (const n of this.errors.values()) total += n;
+    return total;
+  }
+
+  reset(): void {
+    this.sent = this.expected = this.received = this.unexpected = this.lastReceiveNs = 0;
+    this.latency.reset();
+    this.handshake.reset();
+    this.errors.clear();
+  }
+}

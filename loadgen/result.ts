@@ -1,0 +1,154 @@
+/**
+ * The result of one bench run: a typed object with a versioned schema, written as JSON after each
+ * run (documented in results/README.md). A run that failed is a result too, with its error.
+ */
+import os from 'node:os';
+import { encodeHistogram, summarize, type LatencySummary } from '../common/histogram.ts';
+import type { ModelName } from '../servers/common/registry.ts';
+import type { BenchPlan, LoadPlan } from './plan.ts';
+import type { Measurement } from './runner.ts';
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+export interface Environment {
+  readonly node: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly cpuModel: string;
+  readonly cpus: number;
+  readonly totalMemoryBytes: number;
+  readonly hostname: string;
+}
+
+interface ResultHeader {
+  readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The exact command line and the options it resolved to. */
+  readonly command: { readonly argv: readonly string[]; readonly options: Record<string, unknown> };
+  readonly environment: Environment;
+  /** The model a spawned server ran, or 'external' for --target. */
+  readonly model: ModelName | 'external';
+  readonly target: string;
+  readonly scenario: { readonly name: string; readonly description: string };
+  readonly load: Omit<LoadPlan, 'url'>;
+}
+
+export interface CompletedResult extends ResultHeader {
+  readonly status: 'completed';
+  readonly mode: LoadPlan['mode']['kind'];
+  readonly connections: {
+    readonly requested: number;
+    readonly open: number;
+    readonly failed: number;
+    readonly lostDuringRun: number;
+    readonly closesForced: number;
+    /** Completed handshakes per second of the connect phase. */
+    readonly handshakesPerSec: number;
+    /** Handshake latency in µs. */
+    readonly handshake: LatencySummary;
+    readonly handshakeHistogram: string;
+  };
+  readonly messages: {
+    readonly sent: number;
+    readonly expected: number;
+    readonly received: number;
+    /** Expected deliveries still missing after the drain period. */
+    readonly lost: number;
+    readonly unexpected: number;
+    readonly sentPerSec: number;
+    readonly receivedPerSec: number;
+  };
+  /** Per-delivery latency in µs, from the probe's (scheduled, in open loop) send time. */
+  readonly latency: LatencySummary;
+  readonly latencyHistogram: string;
+  readonly errors: { readonly total: number; readonly byCause: Record<string, number> };
+  readonly phasesMs: Measurement['phasesMs'];
+}
+
+export interface FailedResult extends ResultHeader {
+  readonly status: 'failed';
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export type BenchResult = CompletedResult | FailedResult;
+
+export function describeEnvironment(): Environment {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: os.platform(),
+    arch: os.arch(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    totalMemoryBytes: os.totalmem(),
+    hostname: os.hostname(),
+  };
+}
+
+export interface RunContext {
+  readonly runId: string;
+  readonly startedAt: Date;
+  readonly argv: readonly string[];
+  readonly plan: BenchPlan;
+  readonly target: string;
+}
+
+function header(context: RunContext): ResultHeader {
+  const { plan } = context;
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    runId: context.runId,
+    startedAt: context.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: { argv: context.argv, options: { server: plan.server, scenario: plan.scenario.name, ...plan.load } },
+    environment: describeEnvironment(),
+    model: plan.server.kind === 'spawn' ? plan.server.model : 'external',
+    target: context.target,
+    scenario: { name: plan.scenario.name, description: plan.scenario.description },
+    load: plan.load,
+  };
+}
+
+export function completedResult(context: RunContext, m: Measurement): CompletedResult {
+  const c = m.counters;
+  const perSec = (count: number, ns: number): number => (ns > 0 ? Math.round((count / ns) * 1e9 * 10) / 10 : 0);
+  return {
+    ...header(context),
+    status: 'completed',
+    mode: context.plan.load.mode.kind,
+    connections: {
+      requested: context.plan.load.clients,
+      open: m.clientsOpen,
+      failed: m.clientsFailed,
+      lostDuringRun: m.clientsLost,
+      closesForced: m.closesForced,
+      handshakesPerSec: perSec(m.clientsOpen, m.phasesMs.connect * 1e6),
+      handshake: summarize(c.handshake),
+      handshakeHistogram: encodeHistogram(c.handshake),
+    },
+    messages: {
+      sent: c.sent,
+      expected: c.expected,
+      received: c.received,
+      lost: Math.max(0, c.expected - c.received),
+      unexpected: c.unexpected,
+      sentPerSec: perSec(c.sent, m.trafficNs),
+      receivedPerSec: perSec(c.received, Math.max(m.trafficNs, m.receiveSpanNs)),
+    },
+    latency: summarize(c.latency),
+    latencyHistogram: encodeHistogram(c.latency),
+    errors: { total: c.errorTotal, byCause: Object.fromEntries([...c.errors].sort(([a], [b]) => a.localeCompare(b))) },
+    phasesMs: m.phasesMs,
+  };
+}
+
+export function failedResult(context: RunContext, error: unknown): FailedResult {
+  const code = (error as { code?: unknown })?.code;
+  return {
+    ...header(context),
+    status: 'failed',
+    error: { code: typeof code === 'string' ? code : 'ERR_RUN_FAILED', message: error instanceof Error ? error.message : String(error) },
+  };
+}

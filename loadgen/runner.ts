@@ -1,0 +1,209 @@
+/**
+ * Runs one load plan against one server: connect → traffic → drain → close. Measures only; it
+ * never prints (the observer hears about phases, reporters turn the measurement into text).
+ *
+ * Open loop (default): probes go out on a fixed schedule (message k at start + k/rate), whatever
+ * the replies, and each probe carries its *scheduled* send time, so a stalled server shows in the
+ * latency tail instead of slowing the senders down (no coordinated omission, as wrk2 does it).
+ * Closed loop: each client keeps `inFlight` echoes outstanding and sends the next on each reply;
+ * it finds the maximum throughput, and its latency is measured from the actual send.
+ */
+import { encodeBroadcast, encodeProbe, encodeSendTo, parseServerControl, probeSentAtNs, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
+import { recordNs } from '../common/histogram.ts';
+import { nowNs } from './clock.ts';
+import { closeClients, connectClients, type LoadClient } from './connect.ts';
+import { RunCounters } from './counters.ts';
+import type { LoadPlan } from './plan.ts';
+import { seededRandom } from './random.ts';
+
+export type Phase = 'connect' | 'traffic' | 'drain' | 'close';
+
+export interface RunObserver {
+  phase?(phase: Phase, detail: string): void;
+}
+
+export interface Measurement {
+  readonly counters: RunCounters;
+  readonly clientsOpen: number;
+  readonly clientsFailed: number;
+  /** Clients the server closed (or that dropped) during the run. */
+  readonly clientsLost: number;
+  /** Clients whose closing handshake did not finish in time and were terminated. */
+  readonly closesForced: number;
+  readonly phasesMs: { readonly connect: number; readonly traffic: number; readonly drain: number; readonly close: number };
+  /** Traffic-phase length in ns, for rates. */
+  readonly trafficNs: number;
+  /** ns from traffic start to the last probe received (0 when none). */
+  readonly receiveSpanNs: number;
+}
+
+const SLASH = 0x2f;
+const DRAIN_POLL_MS = 20;
+const TICK_MS = 1;
+const CLOSE_TIMEOUT_MS = 15_000;
+
+export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promise<Measurement> {
+  const counters = new RunCounters();
+  const random = seededRandom(plan.seed);
+  const closedLoop = plan.mode.kind === 'closed-loop';
+  let trafficOn = false;
+  let clientsLost = 0;
+  let openCount = 0;
+  let seq = 0;
+
+  const sendProbe = (client: LoadClient, kind: ProbeKind, sentAtNs: number, clients: readonly LoadClient[]): void => {
+    const probe = encodeProbe(kind, client.index, seq++, sentAtNs, plan.messageBytes);
+    if (kind === 'echo') {
+      client.ws.send(probe);
+      counters.expected += 1;
+    } else if (kind === 'broadcast') {
+      client.ws.send(encodeBroadcast(probe));
+      counters.expected += openCount - 1;
+    } else {
+      const target = pickOther(clients, client, random);
+      if (!target) return;
+      client.ws.send(encodeSendTo(target.id, probe));
+      counters.expected += 1;
+    }
+    counters.sent++;
+  };
+
+  const onFrame = (client: LoadClient, data: Buffer): void => {
+    if (data[0] === SLASH) {
+      const control = parseServerControl(data.toString());
+      counters.addError(control?.kind === 'error' ? `server:${control.code}` : 'unexpected-control-frame');
+      return;
+    }
+    const sentAt = probeSentAtNs(data);
+    if (sentAt < 0) {
+      counters.unexpected++;
+      return;
+    }
+    const now = nowNs();
+    counters.received++;
+    counters.lastReceiveNs = now;
+    recordNs(counters.latency, now - sentAt);
+    if (closedLoop && trafficOn && data[0] === PROBE_TAG.echo && client.open) {
+      sendProbe(client, 'echo', now, clients);
+    }
+  };
+
+  // ---- connect -----------------------------------------------------------------------------
+  observer.phase?.('connect', `${plan.clients} clients, ${plan.connectConcurrency} handshakes in flight`);
+  const connectStart = nowNs();
+  const clients = await connectClients(
+    { url: plan.url, count: plan.clients, concurrency: plan.connectConcurrency, timeoutMs: plan.connectTimeoutMs },
+    {
+      onFrame,
+      onHandshake: (ns) => recordNs(counters.handshake, ns),
+      onError: (cause) => counters.addError(cause),
+      onLost: (_client, code) => {
+        clientsLost++;
+        openCount--;
+        counters.addError(`closed-by-server:${code}`);
+      },
+    },
+  );
+  openCount = clients.length;
+  const connectNs = nowNs() - connectStart;
+
+  // ---- traffic -----------------------------------------------------------------------------
+  observer.phase?.('traffic', `${clients.length} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
+  const pickKind = kindPicker(plan.mix, random);
+  const trafficStart = nowNs();
+  const trafficEnd = trafficStart + plan.durationMs * 1e6;
+  trafficOn = clients.length > 0;
+  if (trafficOn) {
+    if (plan.mode.kind === 'closed-loop') {
+      for (const client of clients) for (let i = 0; i < plan.mode.inFlight; i++) sendProbe(client, 'echo', nowNs(), clients);
+      await sleepUntil(trafficEnd);
+    } else {
+      await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, (k, scheduledNs) => {
+        const client = pickSender(clients, k);
+        if (client) sendProbe(client, pickKind(), scheduledNs, clients);
+      });
+    }
+  }
+  trafficOn = false;
+  const trafficNs = nowNs() - trafficStart;
+
+  // ---- drain: wait for what is still on its way ------------------------------------------
+  observer.phase?.('drain', `${counters.expected - counters.received} deliveries outstanding`);
+  const drainStart = nowNs();
+  const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
+  while (counters.received < counters.expected && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
+  const drainNs = nowNs() - drainStart;
+
+  // ---- close -------------------------------------------------------------------------------
+  observer.phase?.('close', `${openCount} clients`);
+  const closeStart = nowNs();
+  const closesForced = await closeClients(clients, CLOSE_TIMEOUT_MS);
+  const closeNs = nowNs() - closeStart;
+
+  return {
+    counters,
+    clientsOpen: clients.length,
+    clientsFailed: plan.clients - clients.length,
+    clientsLost,
+    closesForced,
+    phasesMs: { connect: ms(connectNs), traffic: ms(trafficNs), drain: ms(drainNs), close: ms(closeNs) },
+    trafficNs,
+    receiveSpanNs: counters.lastReceiveNs > 0 ? counters.lastReceiveNs - trafficStart : 0,
+  };
+}
+
+/** Calls send(k, scheduledNs) for every message due by now, on a ~1 ms timer, until `end`. */
+function sendOnSchedule(rate: number, start: number, end: number, send: (k: number, scheduledNs: number) => void): Promise<void> {
+  const intervalNs = 1e9 / rate;
+  let k = 0;
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      const now = nowNs();
+      // Messages due in [start, end): exactly duration × rate of them.
+      for (let due = start + k * intervalNs; due <= now && due < end; due = start + k * intervalNs) send(k++, Math.round(due));
+      if (now < end) setTimeout(tick, TICK_MS);
+      else resolve();
+    };
+    tick();
+  });
+}
+
+/** Round-robin over the clients, skipping those that have gone. */
+function pickSender(clients: readonly LoadClient[], k: number): LoadClient | undefined {
+  for (let i = 0; i < clients.length; i++) {
+    const client = clients[(k + i) % clients.length]!;
+    if (client.open) return client;
+  }
+  return undefined;
+}
+
+function pickOther(clients: readonly LoadClient[], sender: LoadClient, random: () => number): LoadClient | undefined {
+  for (let tries = 0; tries < 16; tries++) {
+    const candidate = clients[Math.floor(random() * clients.length)]!;
+    if (candidate !== sender && candidate.open) return candidate;
+  }
+  return clients.find((c) => c !== sender && c.open);
+}
+
+function kindPicker(mix: LoadPlan['mix'], random: () => number): () => ProbeKind {
+  const total = mix.echo + mix.broadcast + mix.sendTo;
+  if (mix.echo === total) return () => 'echo';
+  if (mix.broadcast === total) return () => 'broadcast';
+  if (mix.sendTo === total) return () => 'send-to';
+  return () => {
+    const r = random() * total;
+    return r < mix.echo ? 'echo' : r < mix.echo + mix.broadcast ? 'broadcast' : 'send-to';
+  };
+}
+
+function sleep(msDelay: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, msDelay));
+}
+
+async function sleepUntil(endNs: number): Promise<void> {
+  for (let left = endNs - nowNs(); left > 0; left = endNs - nowNs()) await sleep(Math.min(left / 1e6, 100));
+}
+
+function ms(ns: number): number {
+  return Math.round(ns / 1e5) / 10;
+}

@@ -1,0 +1,88 @@
+/**
+ * Starts a reference server as a child process (so the server and the load generator never share
+ * an event loop) and waits for its `listening` line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ModelName } from '../servers/common/registry.ts';
+
+const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url));
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export interface ServerProcess {
+  readonly model: ModelName;
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Set once the child exits; a run checks it to tell a crashed server from a slow one. */
+  exitCode(): number | null | undefined;
+  stop(): Promise<void>;
+}
+
+export interface SpawnServerOptions {
+  readonly model: ModelName;
+  readonly host: string;
+  readonly port: number;
+  /** Extra server flags (e.g. debug options of later issues). */
+  readonly extraArgs?: readonly string[];
+}
+
+export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
+  const args = ['--import', 'tsx', SERVER_MAIN, '--model', options.model, '--host', options.host, '--port', String(options.port), ...(options.extraArgs ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let exited: number | null | undefined;
+  child.once('exit', (code, signal) => (exited = code ?? (signal ? -1 : null)));
+
+  const listening = await waitForListening(child);
+  return {
+    model: options.model,
+    url: `ws://${formatHost(options.host)}:${listening.port}`,
+    port: listening.port,
+    pid: child.pid!,
+    exitCode: () => exited,
+    stop: () => stopChild(child),
+  };
+}
+
+function waitForListening(child: ChildProcess): Promise<{ port: number }> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => fail(new Error(`server did not report 'listening' within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const onExit = (code: number | null): void => fail(new Error(`server exited with code ${code} before listening (see its error above)`));
+    function fail(error: Error): void {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    }
+    child.once('exit', onExit);
+    lines.on('line', (line) => {
+      try {
+        const event = JSON.parse(line) as { event?: string; port?: number };
+        if (event.event === 'listening' && typeof event.port === 'number') {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolve({ port: event.port });
+          return;
+        }
+      } catch {
+        // not a JSON line: pass it on below
+      }
+      process.stderr.write(`[server] ${line}\n`);
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
