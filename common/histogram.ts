@@ -48,10 +48,10 @@ export function summarize(histogram: Histogram): LatencySummary {
     min: histogram.minNonZeroValue,
     mean: round(histogram.mean),
     stddev: round(histogram.stdDeviation),
-    p50: histogram.getValueAtPercentile(50),
-    p90: histogram.getValueAtPercentile(90),
-    p99: histogram.getValueAtPercentile(99),
-    p999: histogram.getValueAtPercentile(99.9),
+    p50: percentile(histogram, 50),
+    p90: percentile(histogram, 90),
+    p99: percentile(histogram, 99),
+    p999: percentile(histogram, 99.9),
     max: histogram.maxValue,
   };
 }
@@ -69,6 +69,11 @@ export function mergeHistograms(histograms: readonly Histogram[]): Histogram {
   const merged = createLatencyHistogram();
   for (const h of histograms) merged.add(h);
   return merged;
+}
+
+/** HDR reports a bucket's highest equivalent value, which can pass the recorded max: cap it there. */
+function percentile(histogram: Histogram, p: number): number {
+  return Math.min(histogram.getValueAtPercentile(p), histogram.maxValue);
 }
 
 function round(value: number): number {

@@ -1,0 +1,62 @@
+/** The bench CLI as a user runs it: exit codes, one-line errors, and a small real run writing its JSON. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { BenchResult } from '../loadgen/result.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'loadgen/cli.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run bench', () => {
+  it.each([
+    [['--model', 'nope'], /^error: --model must be one of actor, mutex, baseline, got 'nope'$/],
+    [['--model', 'actor', '--clients', '0'], /^error: --clients must be an integer >= 1, got '0'$/],
+    [['--model', 'actor', '--clients', '2000000000'], /^error: --clients 2000000000 needs \d+ open files but this process may hold at most \d+ \(hard limit\); use --clients \d+ or less/],
+    [['--model', 'actor', '--scenario', 'missing'], /^error: --scenario must be one of /],
+  ])('exits 2 with a one-line error for %j', async (args, message) => {
+    const { code, stderr, stdout } = await bench(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr.trim()).toMatch(message);
+  });
+
+  it('lists the scenarios with their descriptions', async () => {
+    const { code, stdout } = await bench(['--list-scenarios']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^broadcast\s+\S.*\n/m);
+    expect(stdout).toMatch(/^echo\s+\S.*\n/m);
+  });
+
+  it('runs a small bench end to end, prints the table and writes a versioned JSON result', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bench-cli-'));
+    const { code, stdout, stderr } = await bench(['--model', 'mutex', '--clients', '20', '--duration', '0.5', '--rate', '200', '--out', out]);
+    expect(stderr).toMatch(/result written to /);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/mutex · echo/);
+    expect(stdout).toMatch(/latency p99\.9/);
+    const files = readdirSync(out);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^\d{4}-\d\d-\d\dT.*-mutex-echo\.json$/);
+    const result = JSON.parse(readFileSync(path.join(out, files[0]!), 'utf8')) as BenchResult;
+    expect(result.schemaVersion).toBe(1);
+    expect(result.status).toBe('completed');
+    if (result.status !== 'completed') return;
+    expect(result.command.argv).toContain('--clients');
+    expect(result.environment.node).toBe(process.version);
+    expect(result.connections).toMatchObject({ requested: 20, open: 20, failed: 0 });
+    expect(result.messages).toMatchObject({ sent: 100, expected: 100, received: 100, lost: 0 });
+    expect(result.latency.count).toBe(100);
+    expect(result.latencyHistogram.length).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * The whole path with real processes: each model's server as a child process, 200 real sockets
+ * from the load generator, echo and broadcast. Asserts exact accounting, never timings.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_NAMES, type ModelName } from '../servers/common/registry.ts';
+import { runLoad } from '../loadgen/runner.ts';
+import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
+import type { LoadPlan } from '../loadgen/plan.ts';
+
+const CLIENTS = 200;
+
+function plan(url: string, overrides: Partial<LoadPlan>): LoadPlan {
+  return {
+    url,
+    clients: CLIENTS,
+    connectConcurrency: 50,
+    connectTimeoutMs: 20_000,
+    durationMs: 1500,
+    mode: { kind: 'open-loop', rate: 1000 },
+    mix: { echo: 1, broadcast: 0, sendTo: 0 },
+    messageBytes: 64,
+    drainTimeoutMs: 20_000,
+    seed: 1,
+    ...overrides,
+  };
+}
+
+describe.each(MODEL_NAMES.map((m) => [m]))('%s server under load', (model: ModelName) => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer({ model, host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => server.stop());
+
+  it('answers every echo of 200 clients, with exact counts and a latency for each', async () => {
+    const m = await runLoad(plan(server.url, {}));
+    expect(m.clientsOpen).toBe(CLIENTS);
+    expect(m.counters.handshake.totalCount).toBe(CLIENTS);
+    expect(m.counters.sent).toBe(1500); // 1.5 s × 1000 msg/s, on schedule
+    expect(m.counters.expected).toBe(m.counters.sent);
+    expect(m.counters.received).toBe(m.counters.expected);
+    expect(m.counters.latency.totalCount).toBe(m.counters.received);
+    expect(m.counters.unexpected).toBe(0);
+    expect(Object.fromEntries(m.counters.errors)).toEqual({});
+    expect(m.clientsLost).toBe(0);
+    expect(server.exitCode()).toBeUndefined();
+  });
+
+  it('delivers every broadcast to the 199 other clients, timed at each receiver', async () => {
+    const m = await runLoad(plan(server.url, { mode: { kind: 'open-loop', rate: 20 }, mix: { echo: 0, broadcast: 1, sendTo: 0 } }));
+    expect(m.clientsOpen).toBe(CLIENTS);
+    expect(m.counters.sent).toBe(30);
+    expect(m.counters.expected).toBe(30 * (CLIENTS - 1));
+    expect(m.counters.received).toBe(m.counters.expected);
+    expect(m.counters.latency.totalCount).toBe(m.counters.expected);
+    expect(Object.fromEntries(m.counters.errors)).toEqual({});
+  });
+
+  it('routes send-to-client probes and keeps one in flight per client in closed loop', async () => {
+    const targeted = await runLoad(plan(server.url, { clients: 50, mode: { kind: 'open-loop', rate: 500 }, mix: { echo: 0, broadcast: 0, sendTo: 1 } }));
+    expect(targeted.counters.sent).toBe(750);
+    expect(targeted.counters.received).toBe(750);
+
+    const closed = await runLoad(plan(server.url, { clients: 50, durationMs: 500, mode: { kind: 'closed-loop', inFlight: 1 } }));
+    expect(closed.counters.sent).toBeGreaterThan(50);
+    expect(closed.counters.received).toBe(closed.counters.sent);
+    expect(Object.fromEntries(closed.counters.errors)).toEqual({});
+  });
+});
