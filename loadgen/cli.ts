@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
 import { MODEL_NAMES } from '../servers/common/registry.ts';
 import { runBench } from './bench.ts';
-import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from './file-limit.ts';
+import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { resolveBenchPlan, type RawBenchOptions } from './plan.ts';
 import { writeResultFile } from './report/json-file.ts';
 import { renderTable } from './report/table.ts';
@@ -49,7 +49,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const plan = resolveBenchPlan(raw);
-  if (checkFileLimit(plan.load.clients, readFileLimits()) === 'raise' && !alreadyRaised()) rerunWithFileLimit(readFileLimits().hard);
+  const limits = readFileLimits();
+  if (checkFileLimit(plan.load.clients, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const result = await runBench(plan, process.argv.slice(2), { phase: (phase, detail) => log(`[${phase}] ${detail}`) });

@@ -104,7 +104,7 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
       },
     },
   );
-  openCount = clients.length;
+  openCount = clients.filter((c) => c.open).length; // some may have been closed by the server already
   const connectNs = nowNs() - connectStart;
 
   // ---- traffic -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * connections (the load generator waits for it), then nothing on the message path.
  */
 import { Command, Option } from 'commander';
+import { alreadyRaised, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { parseIntegerOption, USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
 import { isModelName, MODEL_NAMES } from './common/registry.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer } from './server.ts';
@@ -22,6 +23,9 @@ async function main(): Promise<void> {
   program.parse();
   const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string }>();
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
+  // Every connection is an open file: serve as many as the hard limit allows, not the soft 1024 many machines start with.
+  const limits = readFileLimits();
+  if (limits.soft < limits.hard && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   const server = await startServer({
     model: raw.model,
     host: raw.host,

@@ -59,6 +59,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
 
+  // After listen, a failed accept (e.g. EMFILE: out of file descriptors) must not crash the server
+  // and every connection with it: say it once per cause and keep serving the others.
+  const reported = new Set<string>();
+  const report = (error: Error & { code?: string }): void => {
+    const cause = error.code ?? error.message;
+    if (reported.has(cause)) return;
+    reported.add(cause);
+    process.stderr.write(`server: ${error.message} (further '${cause}' errors are not repeated)\n`);
+  };
+  httpServer.on('error', report);
+  wss.on('error', report);
+
   return {
     model: options.model,
     host,

@@ -1,7 +1,7 @@
 /** Bad options and bad scenario files get a one-line UsageError that names the problem and the fix. */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../common/usage.ts';
-import { checkFileLimit, maxClientsFor, RESERVED_FILES } from '../loadgen/file-limit.ts';
+import { checkFileLimit, maxClientsFor, RESERVED_FILES } from '../common/file-limit.ts';
 import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
 import { listScenarioNames, loadScenario, parseScenario } from '../loadgen/scenario.ts';
 

@@ -16,6 +16,8 @@ export interface ConnectionHooks {
 }
 
 const BINARY_REFUSED = encodeError('binary-not-supported', 'this server speaks text frames only');
+/** Stands in the backlog for a binary frame, so that its error keeps its place (after the welcome). */
+const BINARY_FRAME = Buffer.alloc(0);
 
 export function serveConnection(ws: WebSocket, registry: Registry, outbound: Outbound, hooks: ConnectionHooks = {}): void {
   let id: number | undefined;
@@ -24,6 +26,7 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
   const backlog: Buffer[] = [];
 
   const dispatch = (data: Buffer): Promise<void> => {
+    if (data === BINARY_FRAME) return outbound.send(BINARY_REFUSED);
     const command = parseClientFrame(data);
     switch (command.kind) {
       case 'echo':
@@ -52,12 +55,8 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
   };
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (isBinary) {
-      void outbound.send(BINARY_REFUSED);
-      return;
-    }
-    // ws hands text frames over as one Buffer (we never set binaryType otherwise).
-    backlog.push(data as Buffer);
+    // ws hands frames over as one Buffer (binaryType is left at its default).
+    backlog.push(isBinary ? BINARY_FRAME : (data as Buffer));
     if (busy) {
       if (!ws.isPaused) ws.pause();
       return;

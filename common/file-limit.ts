@@ -1,11 +1,11 @@
 /**
  * Open-file limits. Every socket is a file: the load generator needs one per client, and so does a
  * server it spawns (which inherits our limits). Node cannot call setrlimit, so when the soft limit
- * is too low but the hard limit suffices, the CLI runs itself again under `ulimit -n <hard>`.
+ * is too low but the hard limit suffices, a CLI runs itself again under `ulimit -n <hard>`.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../common/usage.ts';
+import { UsageError } from './usage.ts';
 
 /** Files a process needs beyond its sockets: stdio, the listening socket, module files, pipes. */
 export const RESERVED_FILES = 64;
@@ -63,11 +63,16 @@ export function alreadyRaised(): boolean {
   return process.env[RAISED_MARK] === '1';
 }
 
-/** Runs this same command again with the soft limit raised to `limit`; exits with its status. */
-export function rerunWithFileLimit(limit: number): never {
-  const result = spawnSync('sh', ['-c', 'ulimit -n "$1" && shift && exec "$@"', 'sh', String(limit), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+/**
+ * Runs this same command again with the soft limit raised to `limit`, forwards SIGINT and SIGTERM
+ * to it, and exits with its status. Returns a promise that never settles: the caller stops there.
+ */
+export function rerunWithFileLimit(limit: number): Promise<never> {
+  const child = spawn('sh', ['-c', 'ulimit -n "$1" && shift && exec "$@"', 'sh', String(limit), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, [RAISED_MARK]: '1' },
   });
-  process.exit(result.status ?? 1);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return new Promise<never>(() => {});
 }
