@@ -58,6 +58,11 @@ export function checkFileLimit(clients: number, limits: FileLimits): 'ok' | 'rai
   );
 }
 
+/** The environment for a child that already has the raised limit, so that it does not raise it again. */
+export function markFileLimitRaised(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, [RAISED_MARK]: '1' };
+}
+
 /** True when this process was already started again with a raised limit (no loops). */
 export function alreadyRaised(): boolean {
   return process.env[RAISED_MARK] === '1';
@@ -70,7 +75,7 @@ export function alreadyRaised(): boolean {
 export function rerunWithFileLimit(limit: number): Promise<never> {
   const child = spawn('sh', ['-c', 'ulimit -n "$1" && shift && exec "$@"', 'sh', String(limit), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: { ...process.env, [RAISED_MARK]: '1' },
+    env: markFileLimitRaised(process.env),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

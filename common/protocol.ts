@@ -144,6 +144,22 @@ export function encodeProbe(kind: ProbeKind, sender: number, seq: number, sentAt
 /** Largest probe size `encodeProbe` can pad to. */
 export const MAX_PROBE_BYTES = PADDING.length;
 
+const DOT = 0x2e;
+
+/** Reads a probe's sequence number from the received bytes; -1 when the frame is not a probe. */
+export function probeSeq(data: Buffer): number {
+  const dot = data.indexOf(DOT, 1);
+  if (dot === -1) return -1;
+  let value = 0;
+  let i = dot + 1;
+  for (; i < data.length; i++) {
+    const digit = data[i]! - 0x30;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  return i === dot + 1 || data[i] !== AT ? -1 : value;
+}
+
 /**
  * Reads a probe's send time (ns) straight from the received bytes, without building a string.
  * Returns -1 when the frame is not a probe. Exact while the host's uptime is below ~104 days

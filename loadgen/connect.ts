@@ -1,7 +1,8 @@
 /**
  * Opens the load generator's sockets with a bounded number of handshakes in flight. A client is
  * ready once the server's welcome frame has told it its id; handshake latency is measured from
- * the start of the connection attempt to the WebSocket 'open' event.
+ * the start of the connection attempt to the WebSocket 'open' event, and recorded for clients that
+ * got their welcome. Each failure is counted once, with its cause.
  */
 import WebSocket from 'ws';
 import { parseServerControl } from '../common/protocol.ts';
@@ -22,8 +23,8 @@ export interface ConnectHooks {
   onFrame(client: LoadClient, data: Buffer): void;
   onHandshake(durationNs: number): void;
   onError(cause: string): void;
-  /** The socket closed without our asking. */
-  onLost(client: LoadClient, code: number): void;
+  /** The socket closed without our asking; `cause` says how (socket error or the server's close code). */
+  onLost(client: LoadClient, cause: string): void;
 }
 
 export interface ConnectOptions {
@@ -51,9 +52,14 @@ export async function connectClients(options: ConnectOptions, hooks: ConnectHook
 function connectOne(index: number, options: ConnectOptions, hooks: ConnectHooks): Promise<LoadClient | undefined> {
   return new Promise((resolve) => {
     const started = nowNs();
+    let openedAt = 0;
     const ws = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs });
     const client: LoadClient = { index, ws, id: -1, open: false, leaving: false };
     let settled = false;
+    /** The last socket error; the 'close' that follows it is where each failure is counted, once. */
+    let lastError: string | undefined;
+    let failure: string | undefined;
+
     const settle = (value: LoadClient | undefined): void => {
       if (settled) return;
       settled = true;
@@ -61,12 +67,11 @@ function connectOne(index: number, options: ConnectOptions, hooks: ConnectHooks)
       resolve(value);
     };
     const welcomeTimer = setTimeout(() => {
-      hooks.onError('connect:no-welcome');
+      failure = 'connect:no-welcome';
       ws.terminate();
-      settle(undefined);
     }, options.timeoutMs);
 
-    ws.on('open', () => hooks.onHandshake(nowNs() - started));
+    ws.on('open', () => (openedAt = nowNs()));
     ws.on('message', (data: Buffer) => {
       if (client.open) {
         hooks.onFrame(client, data);
@@ -74,27 +79,22 @@ function connectOne(index: number, options: ConnectOptions, hooks: ConnectHooks)
       }
       const control = parseServerControl(data.toString());
       if (control?.kind === 'welcome') {
+        hooks.onHandshake(openedAt - started);
         client.id = control.id;
         client.open = true;
         settle(client);
       }
     });
-    ws.on('error', (error: Error & { code?: string }) => {
-      if (!settled) {
-        hooks.onError(`connect:${error.code ?? errorCause(error.message)}`);
-        settle(undefined);
-      } else if (client.open && !client.leaving) {
-        hooks.onError(`socket:${error.code ?? errorCause(error.message)}`);
-      }
-    });
+    ws.on('error', (error: Error & { code?: string }) => (lastError = error.code ?? errorCause(error.message)));
     ws.on('close', (code: number) => {
       if (!settled) {
+        hooks.onError(failure ?? (lastError ? `connect:${lastError}` : `connect:closed-before-welcome:${code}`));
         settle(undefined);
         return;
       }
       const wasOpen = client.open;
       client.open = false;
-      if (wasOpen && !client.leaving) hooks.onLost(client, code);
+      if (wasOpen && !client.leaving) hooks.onLost(client, lastError ? `socket:${lastError}` : `closed-by-server:${code}`);
     });
   });
 }

@@ -6,7 +6,7 @@ export class RunCounters {
   sent = 0;
   /** Deliveries the sends call for: 1 per echo or send-to, (open clients - 1) per broadcast. */
   expected = 0;
-  /** Probes received (echoes and deliveries). */
+  /** Probes received (echoes and deliveries, extra ones included). */
   received = 0;
   /** Frames that were neither a probe nor a control frame. */
   unexpected = 0;

@@ -3,7 +3,7 @@
  * after every check. Anything wrong throws a UsageError with a one-line message.
  */
 import { MODEL_NAMES, isModelName, type ModelName } from '../servers/common/registry.ts';
-import { DEFAULT_HOST } from '../servers/server.ts';
+import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../servers/server.ts';
 import { parseIntegerOption, parseNumberOption, UsageError } from '../common/usage.ts';
 import { loadScenario, type Scenario, type TrafficMix } from './scenario.ts';
 
@@ -55,6 +55,8 @@ export interface BenchPlan {
 }
 
 export const CONNECT_TIMEOUT_MS = 30_000;
+/** Room left in a started server's frame limit for the command around a probe (`/to <id> `). */
+export const MAX_MESSAGE_BYTES_FOR_SPAWNED = DEFAULT_MAX_PAYLOAD - 64;
 
 export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
   const server = resolveServer(raw);
@@ -66,6 +68,10 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
     : { kind: 'open-loop', rate: raw.rate === undefined ? scenario.rate : parseNumberOption('--rate', raw.rate, 0) };
   if (mode.kind === 'closed-loop' && (scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0)) {
     throw new UsageError('ERR_BAD_OPTION', `--closed-loop works with echo traffic only; scenario '${scenario.name}' sends broadcast or send-to messages`);
+  }
+  const messageBytes = raw.messageBytes === undefined ? scenario.messageBytes : parseIntegerOption('--message-bytes', raw.messageBytes, 0, 1 << 20);
+  if (server.kind === 'spawn' && messageBytes > MAX_MESSAGE_BYTES_FOR_SPAWNED) {
+    throw new UsageError('ERR_BAD_OPTION', `--message-bytes must be at most ${MAX_MESSAGE_BYTES_FOR_SPAWNED} for a started server, whose frame limit is ${DEFAULT_MAX_PAYLOAD} bytes; got ${messageBytes}`);
   }
   const needsTwoClients = scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0;
   if (needsTwoClients && clients < 2) {
@@ -81,7 +87,7 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
       durationMs: Math.round(durationSeconds * 1000),
       mode,
       mix: scenario.mix,
-      messageBytes: raw.messageBytes === undefined ? scenario.messageBytes : parseIntegerOption('--message-bytes', raw.messageBytes, 0, 1 << 20),
+      messageBytes,
       drainTimeoutMs: Math.round(parseNumberOption('--drain-timeout', raw.drainTimeout, 0, true) * 1000),
       seed: parseIntegerOption('--seed', raw.seed, 0, 2 ** 32 - 1),
     },

@@ -54,8 +54,10 @@ export interface CompletedResult extends ResultHeader {
     readonly sent: number;
     readonly expected: number;
     readonly received: number;
-    /** Expected deliveries still missing after the drain period. */
+    /** Expected deliveries still missing after the drain period, counted per probe. */
     readonly lost: number;
+    /** Deliveries beyond what their probe called for: duplicates, or a broadcast back to its sender. */
+    readonly extra: number;
     readonly unexpected: number;
     readonly sentPerSec: number;
     readonly receivedPerSec: number;
@@ -132,7 +134,8 @@ export function completedResult(context: RunContext, m: Measurement): CompletedR
       sent: c.sent,
       expected: c.expected,
       received: c.received,
-      lost: Math.max(0, c.expected - c.received),
+      lost: m.lost,
+      extra: m.extra,
       unexpected: c.unexpected,
       sentPerSec: perSec(c.sent, m.trafficNs),
       receivedPerSec: perSec(c.received, Math.max(m.trafficNs, m.receiveSpanNs)),

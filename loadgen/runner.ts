@@ -8,11 +8,12 @@
  * Closed loop: each client keeps `inFlight` echoes outstanding and sends the next on each reply;
  * it finds the maximum throughput, and its latency is measured from the actual send.
  */
-import { encodeBroadcast, encodeProbe, encodeSendTo, parseServerControl, probeSentAtNs, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
+import { encodeBroadcast, encodeProbe, encodeSendTo, parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
 import { recordNs } from '../common/histogram.ts';
 import { nowNs } from './clock.ts';
 import { closeClients, connectClients, type LoadClient } from './connect.ts';
 import { RunCounters } from './counters.ts';
+import { DeliveryLedger } from './ledger.ts';
 import type { LoadPlan } from './plan.ts';
 import { seededRandom } from './random.ts';
 
@@ -24,6 +25,11 @@ export interface RunObserver {
 
 export interface Measurement {
   readonly counters: RunCounters;
+  /** Expected deliveries still missing after the drain. */
+  readonly lost: number;
+  /** Deliveries beyond what their probe called for (duplicates, or a broadcast that reached its sender). */
+  readonly extra: number;
+  /** Clients open when the traffic phase began. */
   readonly clientsOpen: number;
   readonly clientsFailed: number;
   /** Clients the server closed (or that dropped) during the run. */
@@ -44,6 +50,7 @@ const CLOSE_TIMEOUT_MS = 15_000;
 
 export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promise<Measurement> {
   const counters = new RunCounters();
+  const ledger = new DeliveryLedger();
   const random = seededRandom(plan.seed);
   const closedLoop = plan.mode.kind === 'closed-loop';
   let trafficOn = false;
@@ -52,19 +59,21 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
   let seq = 0;
 
   const sendProbe = (client: LoadClient, kind: ProbeKind, sentAtNs: number, clients: readonly LoadClient[]): void => {
-    const probe = encodeProbe(kind, client.index, seq++, sentAtNs, plan.messageBytes);
+    let deliveries = 1;
+    let frame: string;
     if (kind === 'echo') {
-      client.ws.send(probe);
-      counters.expected += 1;
+      frame = encodeProbe(kind, client.index, seq, sentAtNs, plan.messageBytes);
     } else if (kind === 'broadcast') {
-      client.ws.send(encodeBroadcast(probe));
-      counters.expected += openCount - 1;
+      frame = encodeBroadcast(encodeProbe(kind, client.index, seq, sentAtNs, plan.messageBytes));
+      deliveries = openCount - 1;
     } else {
       const target = pickOther(clients, client, random);
       if (!target) return;
-      client.ws.send(encodeSendTo(target.id, probe));
-      counters.expected += 1;
+      frame = encodeSendTo(target.id, encodeProbe(kind, client.index, seq, sentAtNs, plan.messageBytes));
     }
+    client.ws.send(frame);
+    ledger.expect(seq++, deliveries);
+    counters.expected += deliveries;
     counters.sent++;
   };
 
@@ -82,6 +91,7 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
     const now = nowNs();
     counters.received++;
     counters.lastReceiveNs = now;
+    if (ledger.deliver(probeSeq(data)) === 'extra') return; // a duplicate or stray: counted, not timed
     recordNs(counters.latency, now - sentAt);
     if (closedLoop && trafficOn && data[0] === PROBE_TAG.echo && client.open) {
       sendProbe(client, 'echo', now, clients);
@@ -97,10 +107,10 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
       onFrame,
       onHandshake: (ns) => recordNs(counters.handshake, ns),
       onError: (cause) => counters.addError(cause),
-      onLost: (_client, code) => {
+      onLost: (_client, cause) => {
         clientsLost++;
         openCount--;
-        counters.addError(`closed-by-server:${code}`);
+        counters.addError(cause);
       },
     },
   );
@@ -108,19 +118,24 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
   const connectNs = nowNs() - connectStart;
 
   // ---- traffic -----------------------------------------------------------------------------
-  observer.phase?.('traffic', `${clients.length} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
+  observer.phase?.('traffic', `${openCount} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
+  const clientsOpen = openCount;
   const pickKind = kindPicker(plan.mix, random);
   const trafficStart = nowNs();
   const trafficEnd = trafficStart + plan.durationMs * 1e6;
-  trafficOn = clients.length > 0;
+  trafficOn = openCount > 0;
   if (trafficOn) {
     if (plan.mode.kind === 'closed-loop') {
-      for (const client of clients) for (let i = 0; i < plan.mode.inFlight; i++) sendProbe(client, 'echo', nowNs(), clients);
+      for (const client of clients) {
+        for (let i = 0; i < plan.mode.inFlight && client.open; i++) sendProbe(client, 'echo', nowNs(), clients);
+      }
       await sleepUntil(trafficEnd);
     } else {
       await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, (k, scheduledNs) => {
-        const client = pickSender(clients, k);
-        if (client) sendProbe(client, pickKind(), scheduledNs, clients);
+        const kind = pickKind();
+        // Echoes go round-robin, so each client sends an even share; other kinds come from random clients.
+        const client = kind === 'echo' ? pickInTurn(clients, k) : pickAtRandom(clients, random);
+        if (client) sendProbe(client, kind, scheduledNs, clients);
       });
     }
   }
@@ -128,10 +143,10 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
   const trafficNs = nowNs() - trafficStart;
 
   // ---- drain: wait for what is still on its way ------------------------------------------
-  observer.phase?.('drain', `${counters.expected - counters.received} deliveries outstanding`);
+  observer.phase?.('drain', `${ledger.outstanding} deliveries outstanding`);
   const drainStart = nowNs();
   const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
-  while (counters.received < counters.expected && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
+  while (ledger.outstanding > 0 && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
   const drainNs = nowNs() - drainStart;
 
   // ---- close -------------------------------------------------------------------------------
@@ -139,10 +154,13 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
   const closeStart = nowNs();
   const closesForced = await closeClients(clients, CLOSE_TIMEOUT_MS);
   const closeNs = nowNs() - closeStart;
+  if (ledger.extra > 0) counters.errors.set('extra-delivery', ledger.extra);
 
   return {
     counters,
-    clientsOpen: clients.length,
+    lost: ledger.outstanding,
+    extra: ledger.extra,
+    clientsOpen,
     clientsFailed: plan.clients - clients.length,
     clientsLost,
     closesForced,
@@ -169,12 +187,17 @@ function sendOnSchedule(rate: number, start: number, end: number, send: (k: numb
 }
 
 /** Round-robin over the clients, skipping those that have gone. */
-function pickSender(clients: readonly LoadClient[], k: number): LoadClient | undefined {
+function pickInTurn(clients: readonly LoadClient[], k: number): LoadClient | undefined {
   for (let i = 0; i < clients.length; i++) {
     const client = clients[(k + i) % clients.length]!;
     if (client.open) return client;
   }
   return undefined;
+}
+
+function pickAtRandom(clients: readonly LoadClient[], random: () => number): LoadClient | undefined {
+  const start = Math.floor(random() * clients.length);
+  return pickInTurn(clients, start);
 }
 
 function pickOther(clients: readonly LoadClient[], sender: LoadClient, random: () => number): LoadClient | undefined {

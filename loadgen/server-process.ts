@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { markFileLimitRaised, readFileLimits } from '../common/file-limit.ts';
 import type { ModelName } from '../servers/common/registry.ts';
 
 const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url));
@@ -27,11 +28,20 @@ export interface SpawnServerOptions {
   readonly port: number;
   /** Extra server flags (e.g. debug options of later issues). */
   readonly extraArgs?: readonly string[];
+  /** CPU list for `taskset -c` (e.g. "0"), to keep the server off the load generator's core. */
+  readonly cpus?: string;
 }
 
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
   const args = ['--import', 'tsx', SERVER_MAIN, '--model', options.model, '--host', options.host, '--port', String(options.port), ...(options.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The server gets the hard open-file limit from `ulimit` in an exec'd shell, so the pid we hold
+  // (and signal on stop) is the server itself, never a wrapper that could leave it orphaned.
+  const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), process.execPath, ...args];
+  const command = options.cpus === undefined ? shell : ['taskset', '-c', options.cpus, ...shell];
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: markFileLimitRaised(process.env),
+  });
   let exited: number | null | undefined;
   child.once('exit', (code, signal) => (exited = code ?? (signal ? -1 : null)));
 

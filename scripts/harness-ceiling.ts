@@ -5,10 +5,13 @@
  * Each trial runs each client in a fresh process, in ABBA order, so that warm-up, garbage and the
  * drift of a shared machine hit both alike. It reports the load generator's throughput as a share
  * of the minimal loop's, per trial and overall (the bar is 80%), and each client's CPU use.
+ * Where taskset and two CPUs are there, the server runs on CPU 0 and the clients on CPU 1, so
+ * that the two never compete for one core (--no-pin to let the scheduler place them).
  *
  *   npm run ceiling -- --clients 100 --duration 3 --trials 8
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +39,7 @@ const program = new Command()
   .option('--trials <n>', 'trials of each client, interleaved', '8')
   .option('--message-bytes <n>', 'payload size', '64')
   .option('--out <dir>', 'folder for the JSON result', 'results')
+  .option('--no-pin', 'do not pin the server to CPU 0 and the clients to CPU 1 (pinning needs taskset and 2+ CPUs)')
   .option('--worker <kind>', '(internal) run one client against --url and print its figure')
   .option('--url <url>', '(internal) server for --worker');
 
@@ -87,9 +91,10 @@ function cpuPercent(usage: NodeJS.CpuUsage, elapsedNs: number): number {
 /** Runs one client in a fresh process of this script and returns its figure. */
 function runWorker(kind: ClientKind, url: string, o: Options): Promise<TrialFigure> {
   const self = fileURLToPath(import.meta.url);
-  const args = ['--import', 'tsx', self, '--worker', kind, '--url', url, '--clients', String(o.clients), '--duration', String(o.durationMs / 1000), '--message-bytes', String(o.messageBytes)];
+  const node = [process.execPath, '--import', 'tsx', self, '--worker', kind, '--url', url, '--clients', String(o.clients), '--duration', String(o.durationMs / 1000), '--message-bytes', String(o.messageBytes)];
+  const command = o.pin ? ['taskset', '-c', CLIENT_CPU, ...node] : node;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { timeout: o.durationMs + 60_000 }, (error, stdout, stderr) => {
+    execFile(command[0]!, command.slice(1), { timeout: o.durationMs + 60_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${kind} worker failed: ${stderr.trim() || error.message}`));
       else resolve(JSON.parse(stdout) as TrialFigure);
     });
@@ -102,7 +107,16 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+const SERVER_CPU = '0';
+const CLIENT_CPU = '1';
+
+/** Pinning needs taskset and a second CPU. */
+function canPin(): boolean {
+  return os.cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+}
+
 interface Options {
+  readonly pin: boolean;
   readonly clients: number;
   readonly durationMs: number;
   readonly trials: number;
@@ -111,8 +125,9 @@ interface Options {
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ clients: string; duration: string; trials: string; messageBytes: string; out: string; worker?: string; url?: string }>();
+  const raw = program.opts<{ clients: string; duration: string; trials: string; messageBytes: string; out: string; pin: boolean; worker?: string; url?: string }>();
   const o: Options = {
+    pin: raw.pin && raw.worker === undefined && canPin(),
     clients: parseIntegerOption('--clients', raw.clients, 1, 10_000),
     durationMs: Math.round(parseNumberOption('--duration', raw.duration, 0) * 1000),
     trials: parseIntegerOption('--trials', raw.trials, 1, 50),
@@ -124,7 +139,8 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
-  const server = await spawnServer({ model: 'baseline', host: '127.0.0.1', port: 0 });
+  const server = await spawnServer({ model: 'baseline', host: '127.0.0.1', port: 0, ...(o.pin ? { cpus: SERVER_CPU } : {}) });
+  process.stderr.write(o.pin ? `server pinned to CPU ${SERVER_CPU}, clients to CPU ${CLIENT_CPU}\n` : 'not pinned\n');
   const figures: Record<ClientKind, TrialFigure[]> = { minimal: [], loadgen: [] };
   try {
     for (let trial = 1; trial <= o.trials; trial++) {

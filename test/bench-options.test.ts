@@ -64,6 +64,13 @@ describe('bench options', () => {
     expect(usageError(() => plan({ model: 'actor', scenario: 'broadcast', clients: '1' })).message).toMatch(/--clients must be >= 2/);
   });
 
+  it("reject probes bigger than a started server's frame limit", () => {
+    expect(usageError(() => plan({ model: 'actor', messageBytes: '70000' })).message).toBe(
+      '--message-bytes must be at most 65472 for a started server, whose frame limit is 65536 bytes; got 70000',
+    );
+    expect(plan({ target: 'ws://127.0.0.1:1', messageBytes: '70000' }).load.messageBytes).toBe(70000);
+  });
+
   it('reject an unknown scenario, listing the library', () => {
     const e = usageError(() => plan({ model: 'actor', scenario: 'nope' }));
     expect(e.code).toBe('ERR_UNKNOWN_SCENARIO');

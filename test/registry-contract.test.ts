@@ -2,17 +2,37 @@
 import { describe, expect, it } from 'vitest';
 import { ActorRegistry } from '../servers/actor/registry.ts';
 import { BaselineRegistry } from '../servers/baseline/registry.ts';
+import { READY } from '../servers/common/bounded-channel.ts';
 import { MutexRegistry } from '../servers/mutex/registry.ts';
 import type { Frame, Outbound } from '../servers/common/outbound.ts';
 import type { Registry } from '../servers/common/registry.ts';
 
+/** Accepts every frame at once and records it; the first is always the welcome. */
 class RecordingOutbound implements Outbound {
   readonly frames: string[] = [];
   send(frame: Frame): Promise<void> {
     this.frames.push(frame.toString());
-    return Promise.resolve();
+    return READY;
   }
   close(): void {}
+  /** Frames after the welcome. */
+  get payloads(): string[] {
+    return this.frames.slice(1);
+  }
+}
+
+/** A client whose queue is full: every send waits until `release()`. */
+class BlockedOutbound extends RecordingOutbound {
+  private waiters: (() => void)[] = [];
+  blocked = false;
+  override send(frame: Frame): Promise<void> {
+    if (!this.blocked) return super.send(frame);
+    return new Promise<void>((resolve) => this.waiters.push(() => resolve(void super.send(frame))));
+  }
+  release(): void {
+    this.blocked = false;
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
 }
 
 const models: [string, () => Registry][] = [
@@ -23,12 +43,15 @@ const models: [string, () => Registry][] = [
 
 /** The actor answers asynchronously: a size() round trip proves earlier mail has been handled. */
 const settled = (registry: Registry): Promise<number> => registry.size();
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe.each(models)('%s registry', (_name, create) => {
-  it('assigns distinct ids and counts registered clients', async () => {
+  it('assigns distinct ids, welcomes each client first, and counts them', async () => {
     const registry = create();
-    const ids = await Promise.all(Array.from({ length: 50 }, () => registry.register(new RecordingOutbound())));
+    const outs = Array.from({ length: 50 }, () => new RecordingOutbound());
+    const ids = await Promise.all(outs.map((o) => registry.register(o)));
     expect(new Set(ids).size).toBe(50);
+    outs.forEach((o, i) => expect(o.frames).toEqual([`/welcome ${ids[i]}`]));
     expect(await registry.size()).toBe(50);
     registry.close();
   });
@@ -40,8 +63,8 @@ describe.each(models)('%s registry', (_name, create) => {
     await registry.register(b);
     await registry.echo(idA, Buffer.from('ping'));
     await settled(registry);
-    expect(a.frames).toEqual(['ping']);
-    expect(b.frames).toEqual([]);
+    expect(a.payloads).toEqual(['ping']);
+    expect(b.payloads).toEqual([]);
     registry.close();
   });
 
@@ -52,8 +75,8 @@ describe.each(models)('%s registry', (_name, create) => {
     for (const out of outs) ids.push(await registry.register(out));
     await registry.broadcast(ids[2]!, Buffer.from('news'));
     await settled(registry);
-    expect(outs.map((o) => o.frames.length)).toEqual([1, 1, 0, 1, 1]);
-    expect(outs[0]!.frames).toEqual(['news']);
+    expect(outs.map((o) => o.payloads.length)).toEqual([1, 1, 0, 1, 1]);
+    expect(outs[0]!.payloads).toEqual(['news']);
     registry.close();
   });
 
@@ -66,21 +89,21 @@ describe.each(models)('%s registry', (_name, create) => {
     await registry.sendTo(idA, idB, Buffer.from('for b'));
     await registry.sendTo(idA, 9999, Buffer.from('for nobody'));
     await settled(registry);
-    expect(b.frames).toEqual(['for b']);
-    expect(c.frames).toEqual([]);
-    expect(a.frames).toHaveLength(1);
-    expect(a.frames[0]).toMatch(/^\/error unknown-client /);
+    expect(b.payloads).toEqual(['for b']);
+    expect(c.payloads).toEqual([]);
+    expect(a.payloads).toHaveLength(1);
+    expect(a.payloads[0]).toMatch(/^\/error unknown-client /);
     registry.close();
   });
 
-  it('keeps the order of one sender\'s messages', async () => {
+  it("keeps the order of one sender's messages", async () => {
     const registry = create();
     const [a, b] = [new RecordingOutbound(), new RecordingOutbound()];
     const idA = await registry.register(a);
     const idB = await registry.register(b);
     for (let i = 0; i < 100; i++) await registry.sendTo(idA, idB, Buffer.from(String(i)));
     await settled(registry);
-    expect(b.frames).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+    expect(b.payloads).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
     registry.close();
   });
 
@@ -91,10 +114,42 @@ describe.each(models)('%s registry', (_name, create) => {
     await registry.unregister(ids[0]!);
     await registry.broadcast(ids[1]!, Buffer.from('after'));
     await settled(registry);
-    expect(outs[0]!.frames).toEqual([]);
+    expect(outs[0]!.payloads).toEqual([]);
     expect(await registry.size()).toBe(19);
     await Promise.all(ids.map((id) => registry.unregister(id)));
     expect(await registry.size()).toBe(0);
+    registry.close();
+  });
+});
+
+/**
+ * The behaviour the design note is about: in both models a send to a full client queue is awaited
+ * while the registry is held (the actor busy, or the lock taken), so it stalls every other
+ * operation; the baseline never waits.
+ */
+describe.each([
+  ['actor', () => new ActorRegistry(), true],
+  ['mutex', () => new MutexRegistry(), true],
+  ['baseline', () => new BaselineRegistry(), false],
+] as const)('%s registry behind a full client queue', (_name, create, stallsEveryone) => {
+  it(stallsEveryone ? 'stalls other clients until the queue drains' : 'keeps serving other clients', async () => {
+    const registry = create();
+    const slow = new BlockedOutbound();
+    const [a, b] = [new RecordingOutbound(), new RecordingOutbound()];
+    await registry.register(slow);
+    const idA = await registry.register(a);
+    const idB = await registry.register(b);
+    slow.blocked = true;
+
+    void registry.broadcast(idA, Buffer.from('big news')); // reaches b, then waits on slow
+    const echoed = registry.echo(idB, Buffer.from('b asks')).then(() => registry.size());
+    for (let i = 0; i < 10; i++) await tick();
+    expect(b.payloads.includes('b asks')).toBe(!stallsEveryone);
+
+    slow.release();
+    await echoed;
+    expect(b.payloads).toContain('b asks');
+    expect(slow.payloads).toEqual(['big news']);
     registry.close();
   });
 });

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_NAMES, type ModelName } from '../servers/common/registry.ts';
 import { startServer, type RunningServer } from '../servers/server.ts';
+import WebSocket from 'ws';
 import { connectTestClient, pause } from './helpers/test-client.ts';
 
 const MAX_PAYLOAD = 4096;
@@ -62,12 +63,31 @@ describe.each(MODEL_NAMES.map((m) => [m]))('%s server', (model: ModelName) => {
     a.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     a.ws.send('still here');
     const frames = await a.waitForFrames(5);
-    expect(frames.filter((f) => f.startsWith('/error')).map((f) => f.split(' ')[1]).sort()).toEqual(
-      ['bad-arguments', 'binary-not-supported', 'unknown-client', 'unknown-command'].sort(),
-    );
-    expect(frames).toContain('still here');
+    expect(frames.map((f) => (f.startsWith('/error ') ? f.split(' ')[1] : f))).toEqual([
+      'unknown-command',
+      'unknown-client',
+      'bad-arguments',
+      'binary-not-supported',
+      'still here',
+    ]);
     a.ws.close();
     await a.closed;
+  });
+
+  it('sends the welcome first even to a client that talks before it arrives', async () => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const frames: string[] = [];
+    ws.on('message', (data: Buffer) => frames.push(data.toString()));
+    ws.on('open', () => {
+      ws.send(Buffer.from([1]), { binary: true });
+      ws.send('early');
+      ws.send('/nope');
+    });
+    for (let i = 0; i < 200 && frames.length < 4; i++) await pause(10);
+    expect(frames[0]).toMatch(/^\/welcome \d+$/);
+    expect(frames.slice(1).map((f) => (f.startsWith('/error ') ? f.split(' ')[1] : f))).toEqual(['binary-not-supported', 'early', 'unknown-command']);
+    ws.close();
+    await new Promise((resolve) => ws.once('close', resolve));
   });
 
   it('closes an oversized frame with 1009 and invalid UTF-8 with 1007, while others carry on', async () => {

@@ -6,10 +6,10 @@
  * calls correct. Echo is a SendToClient to the sender, so that both models look up the sender's
  * outbound through their coordination, as the mutex model's "lock, look up own sender" does.
  */
-import { BoundedChannel } from '../common/bounded-channel.ts';
+import { BoundedChannel, READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
-import type { Registry } from '../common/registry.ts';
+import { welcomeFrame, type Registry } from '../common/registry.ts';
 
 export const DEFAULT_MAILBOX_CAPACITY = 1000;
 
@@ -19,6 +19,8 @@ type Mail =
   | { readonly kind: 'broadcast'; readonly from: number; readonly frame: Frame }
   | { readonly kind: 'send-to'; readonly from: number; readonly to: number; readonly frame: Frame }
   | { readonly kind: 'size'; readonly reply: (size: number) => void };
+
+const stopped = (): Error => Object.assign(new Error('the actor has stopped'), { code: 'ERR_ACTOR_STOPPED' });
 
 export class ActorRegistry implements Registry {
   readonly model = 'actor';
@@ -32,12 +34,13 @@ export class ActorRegistry implements Registry {
     void this.run();
   }
 
-  /** Messages waiting in the mailbox (for metrics and tests). */
+  /** Messages waiting in the mailbox, and senders waiting for room in it. */
   get mailboxDepth(): number {
     return this.mailbox.size + this.mailbox.waitingSenders;
   }
 
   register(outbound: Outbound): Promise<number> {
+    if (this.mailbox.isClosed) return Promise.reject(stopped());
     return new Promise<number>((reply) => void this.mailbox.send({ kind: 'register', outbound, reply }));
   }
 
@@ -58,6 +61,7 @@ export class ActorRegistry implements Registry {
   }
 
   size(): Promise<number> {
+    if (this.mailbox.isClosed) return Promise.reject(stopped());
     return new Promise<number>((reply) => void this.mailbox.send({ kind: 'size', reply }));
   }
 
@@ -67,37 +71,55 @@ export class ActorRegistry implements Registry {
 
   private async run(): Promise<void> {
     for (;;) {
-      const mail = await this.mailbox.receive();
+      const mail = this.mailbox.take() ?? (await this.mailbox.receive());
       if (mail === undefined) return;
-      await this.handle(mail);
+      const handled = this.handle(mail);
+      if (handled !== READY) await handled;
     }
   }
 
-  private async handle(mail: Mail): Promise<void> {
+  /**
+   * Handles one message. Returns READY when every send went straight into a queue, or a promise
+   * that settles once a waiting send got through: the loop awaits it, so a full client queue
+   * stalls the actor.
+   */
+  private handle(mail: Mail): Promise<void> {
     switch (mail.kind) {
       case 'register': {
         const id = this.nextId++;
-        this.connections.set(id, mail.outbound);
-        mail.reply(id);
-        return;
+        const welcomed = mail.outbound.send(welcomeFrame(id));
+        if (welcomed !== READY) return welcomed.then(() => this.admit(id, mail.outbound, mail.reply));
+        this.admit(id, mail.outbound, mail.reply);
+        return READY;
       }
       case 'unregister':
         this.connections.delete(mail.id);
-        return;
+        return READY;
       case 'broadcast':
-        for (const [id, outbound] of this.connections) {
-          if (id !== mail.from) await outbound.send(mail.frame);
-        }
-        return;
+        return this.sendToAllBut(this.connections.values(), this.connections.get(mail.from), mail.frame);
       case 'send-to': {
         const target = this.connections.get(mail.to);
-        if (target) await target.send(mail.frame);
-        else await this.connections.get(mail.from)?.send(unknownClientFrame(mail.to));
-        return;
+        if (target) return target.send(mail.frame);
+        return this.connections.get(mail.from)?.send(unknownClientFrame(mail.to)) ?? READY;
       }
       case 'size':
         mail.reply(this.connections.size);
-        return;
+        return READY;
     }
+  }
+
+  private admit(id: number, outbound: Outbound, reply: (id: number) => void): void {
+    this.connections.set(id, outbound);
+    reply(id);
+  }
+
+  /** Sends to every outbound left in `rest` except the sender's, waiting wherever a queue is full. */
+  private sendToAllBut(rest: Iterator<Outbound>, sender: Outbound | undefined, frame: Frame): Promise<void> {
+    for (let next = rest.next(); !next.done; next = rest.next()) {
+      if (next.value === sender) continue;
+      const sent = next.value.send(frame);
+      if (sent !== READY) return sent.then(() => this.sendToAllBut(rest, sender, frame));
+    }
+    return READY;
   }
 }

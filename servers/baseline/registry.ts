@@ -3,11 +3,10 @@
  * DirectOutbound). It does the same lookups and sends as the models and nothing else, so it is
  * the floor that ws itself costs; both models' overhead is measured against it.
  */
+import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
-import type { Registry } from '../common/registry.ts';
-
-const RESOLVED: Promise<void> = Promise.resolve();
+import { welcomeFrame, type Registry } from '../common/registry.ts';
 
 export class BaselineRegistry implements Registry {
   readonly model = 'baseline';
@@ -16,31 +15,34 @@ export class BaselineRegistry implements Registry {
 
   register(outbound: Outbound): Promise<number> {
     const id = this.nextId++;
+    void outbound.send(welcomeFrame(id));
     this.connections.set(id, outbound);
     return Promise.resolve(id);
   }
 
   unregister(id: number): Promise<void> {
     this.connections.delete(id);
-    return RESOLVED;
+    return READY;
   }
 
   echo(from: number, frame: Frame): Promise<void> {
     void this.connections.get(from)?.send(frame);
-    return RESOLVED;
+    return READY;
   }
 
   broadcast(from: number, frame: Frame): Promise<void> {
-    for (const [id, outbound] of this.connections) {
-      if (id !== from) void outbound.send(frame);
+    const sender = this.connections.get(from);
+    for (const outbound of this.connections.values()) {
+      if (outbound !== sender) void outbound.send(frame);
     }
-    return RESOLVED;
+    return READY;
   }
 
   sendTo(from: number, to: number, frame: Frame): Promise<void> {
     const target = this.connections.get(to);
-    void (target ?? this.connections.get(from))?.send(target ? frame : unknownClientFrame(to));
-    return RESOLVED;
+    if (target) void target.send(frame);
+    else void this.connections.get(from)?.send(unknownClientFrame(to));
+    return READY;
   }
 
   size(): Promise<number> {

@@ -6,19 +6,23 @@
  * - DirectOutbound (baseline): straight into ws, no queue, no waiting; ws buffers without bound.
  */
 import type { WebSocket } from 'ws';
-import { BoundedChannel } from './bounded-channel.ts';
+import { BoundedChannel, READY } from './bounded-channel.ts';
+
+export { READY };
 
 /** A frame on its way to a client: bytes relayed untouched, or a server-made string. */
 export type Frame = Buffer | string;
 
 export interface Outbound {
-  /** Resolves when the frame is accepted for delivery (queued), not when it reaches the client. */
+  /**
+   * Resolves when the frame is accepted for delivery (queued), not when it reaches the client.
+   * Returns READY itself when it was accepted at once, so hot paths can skip the await.
+   */
   send(frame: Frame): Promise<void>;
   /** Stops delivery; later sends are dropped and waiting senders are released. */
   close(): void;
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
 const TEXT_FRAME = { binary: false } as const;
 
 export const DEFAULT_OUTBOUND_CAPACITY = 100;
@@ -83,7 +87,7 @@ export class DirectOutbound implements Outbound {
 
   send(frame: Frame): Promise<void> {
     if (!this.closed) this.ws.send(frame, TEXT_FRAME);
-    return RESOLVED;
+    return READY;
   }
 
   close(): void {

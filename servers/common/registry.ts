@@ -3,6 +3,7 @@
  * The actor routes each call through its mailbox, the mutex model through a lock, the baseline
  * through nothing at all; the contract tests hold all three to the same behaviour.
  */
+import { encodeWelcome } from '../../common/protocol.ts';
 import type { Frame, Outbound } from './outbound.ts';
 
 export const MODEL_NAMES = ['actor', 'mutex', 'baseline'] as const;
@@ -14,7 +15,10 @@ export function isModelName(value: string): value is ModelName {
 
 export interface Registry {
   readonly model: ModelName;
-  /** Adds a client and assigns its id. */
+  /**
+   * Assigns the client an id, sends it the welcome frame, then makes it reachable: the welcome is
+   * always the first frame a client gets.
+   */
   register(outbound: Outbound): Promise<number>;
   /** Removes a client; unknown ids are ignored. */
   unregister(id: number): Promise<void>;
@@ -26,6 +30,11 @@ export interface Registry {
   sendTo(from: number, to: number, frame: Frame): Promise<void>;
   /** Number of registered clients, read through the model's own coordination. */
   size(): Promise<number>;
-  /** Stops the model (the actor's loop); pending operations are abandoned. */
+  /** Stops the model (the actor's loop); later calls reject or do nothing. */
   close(): void;
+}
+
+/** The welcome frame for a new id (queued before the client is reachable, so nothing overtakes it). */
+export function welcomeFrame(id: number): string {
+  return encodeWelcome(id);
 }

@@ -6,9 +6,10 @@
  * mutex around a counter, as in the original `nextId: Mutex<number>`.
  */
 import { Mutex } from 'async-mutex';
+import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
-import type { Registry } from '../common/registry.ts';
+import { welcomeFrame, type Registry } from '../common/registry.ts';
 
 export class MutexRegistry implements Registry {
   readonly model = 'mutex';
@@ -19,6 +20,8 @@ export class MutexRegistry implements Registry {
 
   async register(outbound: Outbound): Promise<number> {
     const id = await this.nextIdLock.runExclusive(() => this.nextId++);
+    const welcomed = outbound.send(welcomeFrame(id));
+    if (welcomed !== READY) await welcomed;
     const release = await this.connectionsLock.acquire();
     try {
       this.connections.set(id, outbound);
@@ -40,7 +43,8 @@ export class MutexRegistry implements Registry {
   async echo(from: number, frame: Frame): Promise<void> {
     const release = await this.connectionsLock.acquire();
     try {
-      await this.connections.get(from)?.send(frame);
+      const sent = this.connections.get(from)?.send(frame);
+      if (sent !== undefined && sent !== READY) await sent;
     } finally {
       release();
     }
@@ -49,8 +53,11 @@ export class MutexRegistry implements Registry {
   async broadcast(from: number, frame: Frame): Promise<void> {
     const release = await this.connectionsLock.acquire();
     try {
-      for (const [id, outbound] of this.connections) {
-        if (id !== from) await outbound.send(frame);
+      const sender = this.connections.get(from);
+      for (const outbound of this.connections.values()) {
+        if (outbound === sender) continue;
+        const sent = outbound.send(frame);
+        if (sent !== READY) await sent;
       }
     } finally {
       release();
@@ -61,8 +68,8 @@ export class MutexRegistry implements Registry {
     const release = await this.connectionsLock.acquire();
     try {
       const target = this.connections.get(to);
-      if (target) await target.send(frame);
-      else await this.connections.get(from)?.send(unknownClientFrame(to));
+      const sent = target ? target.send(frame) : this.connections.get(from)?.send(unknownClientFrame(to));
+      if (sent !== undefined && sent !== READY) await sent;
     } finally {
       release();
     }
