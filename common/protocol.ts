@@ -130,25 +130,71 @@ export type ProbeKind = 'echo' | 'broadcast' | 'send-to';
 
 /** First byte of a probe, by kind. */
 export const PROBE_TAG = { echo: 0x45, broadcast: 0x42, 'send-to': 0x54 } as const satisfies Record<ProbeKind, number>;
-const TAG_CHAR = { echo: 'E', broadcast: 'B', 'send-to': 'T' } as const satisfies Record<ProbeKind, string>;
 const AT = 0x40;
-const PADDING = 'x'.repeat(1 << 20);
+const DOT_BYTE = 0x2e;
+const PAD_BYTE = 0x78; // 'x'
+const BROADCAST_COMMAND = Buffer.from('/broadcast ');
 
-/** Builds a probe; `bytes` pads it to that length (a probe is never shorter than its header). */
-export function encodeProbe(kind: ProbeKind, sender: number, seq: number, sentAtNs: number, bytes = 0): string {
-  const header = `${TAG_CHAR[kind]}${sender}.${seq}@${sentAtNs}`;
-  const pad = bytes - header.length - 1;
-  return pad > 0 ? `${header} ${PADDING.slice(0, pad)}` : header;
+/** Largest probe size `encodeProbeFrame` pads to. */
+export const MAX_PROBE_BYTES = 1 << 20;
+
+function digitCount(n: number): number {
+  let count = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    count++;
+  }
+  return count;
 }
 
-/** Largest probe size `encodeProbe` can pad to. */
-export const MAX_PROBE_BYTES = PADDING.length;
+/**
+ * Builds the client frame that carries one probe, straight into bytes (the load generator's send
+ * path: no intermediate strings): the probe alone for an echo, `/broadcast <probe>` or
+ * `/to <target> <probe>`. `bytes` pads the probe (not the command) to that length.
+ */
+export function encodeProbeFrame(kind: ProbeKind, sender: number, seq: number, sentAtNs: number, bytes = 0, target = 0): Buffer {
+  const prefixLength = kind === 'echo' ? 0 : kind === 'broadcast' ? BROADCAST_COMMAND.length : 5 + digitCount(target); // "/to " + id + " "
+  const senderDigits = digitCount(sender);
+  const seqDigits = digitCount(seq);
+  const timeDigits = digitCount(sentAtNs);
+  const header = 1 + senderDigits + 1 + seqDigits + 1 + timeDigits;
+  const pad = bytes - header - 1;
+  const frame = Buffer.allocUnsafe(prefixLength + header + (pad > 0 ? pad + 1 : 0));
+  let at = 0;
+  if (kind === 'broadcast') at = BROADCAST_COMMAND.copy(frame, 0);
+  else if (kind === 'send-to') {
+    at = frame.write('/to ', 0, 'latin1');
+    at += digitCount(target);
+    writeNumber(frame, at, target);
+    frame[at++] = 0x20;
+  }
+  frame[at++] = PROBE_TAG[kind];
+  writeNumber(frame, (at += senderDigits), sender);
+  frame[at++] = DOT_BYTE;
+  writeNumber(frame, (at += seqDigits), seq);
+  frame[at++] = AT;
+  writeNumber(frame, (at += timeDigits), sentAtNs);
+  if (pad > 0) {
+    frame[at++] = 0x20;
+    frame.fill(PAD_BYTE, at);
+  }
+  return frame;
+}
 
-const DOT = 0x2e;
+/** Writes the decimal digits of a non-negative integer so that they end just before `end`. */
+function writeNumber(buf: Buffer, end: number, n: number): void {
+  let i = end - 1;
+  do {
+    const q = Math.floor(n / 10);
+    buf[i--] = 0x30 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+}
+
 
 /** Reads a probe's sequence number from the received bytes; -1 when the frame is not a probe. */
 export function probeSeq(data: Buffer): number {
-  const dot = data.indexOf(DOT, 1);
+  const dot = data.indexOf(DOT_BYTE, 1);
   if (dot === -1) return -1;
   let value = 0;
   let i = dot + 1;

@@ -13,6 +13,7 @@ export interface RawBenchOptions {
   scenario: string;
   clients?: string;
   duration?: string;
+  warmup?: string;
   rate?: string;
   port?: string;
   target?: string;
@@ -34,6 +35,8 @@ export interface LoadPlan {
   readonly clients: number;
   readonly connectConcurrency: number;
   readonly connectTimeoutMs: number;
+  /** Traffic sent before the measured phase, to get past connection and JIT warm-up; not counted. */
+  readonly warmupMs: number;
   readonly durationMs: number;
   readonly mode: LoadMode;
   readonly mix: TrafficMix;
@@ -84,6 +87,7 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
       clients,
       connectConcurrency: raw.connectConcurrency === undefined ? scenario.connectConcurrency : parseIntegerOption('--connect-concurrency', raw.connectConcurrency, 1, 10_000),
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      warmupMs: Math.round((raw.warmup === undefined ? scenario.warmupSeconds : parseNumberOption('--warmup', raw.warmup, 0, true)) * 1000),
       durationMs: Math.round(durationSeconds * 1000),
       mode,
       mix: scenario.mix,

@@ -56,6 +56,8 @@ export interface CompletedResult extends ResultHeader {
     readonly received: number;
     /** Expected deliveries still missing after the drain period, counted per probe. */
     readonly lost: number;
+    /** Expected deliveries of warm-up probes still missing (warm-up is not counted, losses are never excused). */
+    readonly lostInWarmup: number;
     /** Deliveries beyond what their probe called for: duplicates, or a broadcast back to its sender. */
     readonly extra: number;
     readonly unexpected: number;
@@ -135,6 +137,7 @@ export function completedResult(context: RunContext, m: Measurement): CompletedR
       expected: c.expected,
       received: c.received,
       lost: m.lost,
+      lostInWarmup: m.lostInWarmup,
       extra: m.extra,
       unexpected: c.unexpected,
       sentPerSec: perSec(c.sent, m.trafficNs),

@@ -1,5 +1,6 @@
 /**
- * Runs one load plan against one server: connect → traffic → drain → close. Measures only; it
+ * Runs one load plan against one server: connect → warm-up (sent, not counted) → measure → drain
+ * → close. Measures only; it
  * never prints (the observer hears about phases, reporters turn the measurement into text).
  *
  * Open loop (default): probes go out on a fixed schedule (message k at start + k/rate), whatever
@@ -8,7 +9,7 @@
  * Closed loop: each client keeps `inFlight` echoes outstanding and sends the next on each reply;
  * it finds the maximum throughput, and its latency is measured from the actual send.
  */
-import { encodeBroadcast, encodeProbe, encodeSendTo, parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
+import { encodeProbeFrame, parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
 import { recordNs } from '../common/histogram.ts';
 import { nowNs } from './clock.ts';
 import { closeClients, connectClients, type LoadClient } from './connect.ts';
@@ -17,7 +18,7 @@ import { DeliveryLedger } from './ledger.ts';
 import type { LoadPlan } from './plan.ts';
 import { seededRandom } from './random.ts';
 
-export type Phase = 'connect' | 'traffic' | 'drain' | 'close';
+export type Phase = 'connect' | 'warmup' | 'measure' | 'drain' | 'close';
 
 export interface RunObserver {
   phase?(phase: Phase, detail: string): void;
@@ -25,8 +26,10 @@ export interface RunObserver {
 
 export interface Measurement {
   readonly counters: RunCounters;
-  /** Expected deliveries still missing after the drain. */
+  /** Expected deliveries of measured probes still missing after the drain. */
   readonly lost: number;
+  /** The same for probes sent during warm-up (not counted elsewhere, never excused). */
+  readonly lostInWarmup: number;
   /** Deliveries beyond what their probe called for (duplicates, or a broadcast that reached its sender). */
   readonly extra: number;
   /** Clients open when the traffic phase began. */
@@ -36,23 +39,29 @@ export interface Measurement {
   readonly clientsLost: number;
   /** Clients whose closing handshake did not finish in time and were terminated. */
   readonly closesForced: number;
-  readonly phasesMs: { readonly connect: number; readonly traffic: number; readonly drain: number; readonly close: number };
-  /** Traffic-phase length in ns, for rates. */
+  readonly phasesMs: { readonly connect: number; readonly warmup: number; readonly measure: number; readonly drain: number; readonly close: number };
+  /** Measured-phase length in ns, for rates. */
   readonly trafficNs: number;
-  /** ns from traffic start to the last probe received (0 when none). */
+  /** ns from the start of the measured phase to the last measured probe received (0 when none). */
   readonly receiveSpanNs: number;
 }
 
 const SLASH = 0x2f;
+/** Probes are built as bytes but travel as text frames, like every frame of the protocol. */
+const TEXT_FRAME = { binary: false } as const;
 const DRAIN_POLL_MS = 20;
 const TICK_MS = 1;
 const CLOSE_TIMEOUT_MS = 15_000;
 
 export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promise<Measurement> {
   const counters = new RunCounters();
-  const ledger = new DeliveryLedger();
   const random = seededRandom(plan.seed);
   const closedLoop = plan.mode.kind === 'closed-loop';
+  // Probes sent during warm-up are accounted in a ledger of their own and never timed.
+  const warmupLedger = new DeliveryLedger();
+  const ledger = new DeliveryLedger();
+  let measuring = plan.warmupMs === 0;
+  let firstMeasuredSeq = measuring ? 0 : Number.POSITIVE_INFINITY;
   let trafficOn = false;
   let clientsLost = 0;
   let openCount = 0;
@@ -60,21 +69,22 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
 
   const sendProbe = (client: LoadClient, kind: ProbeKind, sentAtNs: number, clients: readonly LoadClient[]): void => {
     let deliveries = 1;
-    let frame: string;
-    if (kind === 'echo') {
-      frame = encodeProbe(kind, client.index, seq, sentAtNs, plan.messageBytes);
-    } else if (kind === 'broadcast') {
-      frame = encodeBroadcast(encodeProbe(kind, client.index, seq, sentAtNs, plan.messageBytes));
+    let target = 0;
+    if (kind === 'broadcast') {
       deliveries = openCount - 1;
-    } else {
-      const target = pickOther(clients, client, random);
-      if (!target) return;
-      frame = encodeSendTo(target.id, encodeProbe(kind, client.index, seq, sentAtNs, plan.messageBytes));
+    } else if (kind === 'send-to') {
+      const other = pickOther(clients, client, random);
+      if (!other) return;
+      target = other.id;
     }
-    client.ws.send(frame);
-    ledger.expect(seq++, deliveries);
-    counters.expected += deliveries;
-    counters.sent++;
+    client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, plan.messageBytes, target), TEXT_FRAME);
+    if (measuring) {
+      ledger.expect(seq++, deliveries);
+      counters.expected += deliveries;
+      counters.sent++;
+    } else {
+      warmupLedger.expect(seq++, deliveries);
+    }
   };
 
   const onFrame = (client: LoadClient, data: Buffer): void => {
@@ -89,10 +99,15 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
       return;
     }
     const now = nowNs();
-    counters.received++;
-    counters.lastReceiveNs = now;
-    if (ledger.deliver(probeSeq(data)) === 'extra') return; // a duplicate or stray: counted, not timed
-    recordNs(counters.latency, now - sentAt);
+    const probe = probeSeq(data);
+    if (probe >= firstMeasuredSeq) {
+      counters.received++;
+      counters.lastReceiveNs = now;
+      if (ledger.deliver(probe) === 'extra') return; // a duplicate or stray: counted, not timed
+      recordNs(counters.latency, now - sentAt);
+    } else {
+      warmupLedger.deliver(probe);
+    }
     if (closedLoop && trafficOn && data[0] === PROBE_TAG.echo && client.open) {
       sendProbe(client, 'echo', now, clients);
     }
@@ -117,36 +132,51 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
   openCount = clients.filter((c) => c.open).length; // some may have been closed by the server already
   const connectNs = nowNs() - connectStart;
 
-  // ---- traffic -----------------------------------------------------------------------------
-  observer.phase?.('traffic', `${openCount} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
+  // ---- warm-up, then measure ---------------------------------------------------------------
   const clientsOpen = openCount;
   const pickKind = kindPicker(plan.mix, random);
   const trafficStart = nowNs();
-  const trafficEnd = trafficStart + plan.durationMs * 1e6;
+  let measureStart = trafficStart + plan.warmupMs * 1e6;
+  const trafficEnd = measureStart + plan.durationMs * 1e6;
+  const startMeasuring = (atNs: number): void => {
+    if (measuring) return;
+    measuring = true;
+    firstMeasuredSeq = seq;
+    measureStart = atNs;
+    observer.phase?.('measure', `${plan.durationMs / 1000} s`);
+  };
+  observer.phase?.(measuring ? 'measure' : 'warmup', `${openCount} open, ${(measuring ? plan.durationMs : plan.warmupMs) / 1000} s ${plan.mode.kind}`);
   trafficOn = openCount > 0;
   if (trafficOn) {
     if (plan.mode.kind === 'closed-loop') {
       for (const client of clients) {
         for (let i = 0; i < plan.mode.inFlight && client.open; i++) sendProbe(client, 'echo', nowNs(), clients);
       }
+      if (!measuring) {
+        await sleepUntil(measureStart);
+        startMeasuring(nowNs());
+      }
       await sleepUntil(trafficEnd);
     } else {
       await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, (k, scheduledNs) => {
+        if (!measuring && scheduledNs >= measureStart) startMeasuring(measureStart);
         const kind = pickKind();
         // Echoes go round-robin, so each client sends an even share; other kinds come from random clients.
         const client = kind === 'echo' ? pickInTurn(clients, k) : pickAtRandom(clients, random);
         if (client) sendProbe(client, kind, scheduledNs, clients);
       });
+      startMeasuring(measureStart); // a rate too low to send anything after warm-up
     }
   }
   trafficOn = false;
-  const trafficNs = nowNs() - trafficStart;
+  const trafficNs = nowNs() - measureStart;
 
   // ---- drain: wait for what is still on its way ------------------------------------------
-  observer.phase?.('drain', `${ledger.outstanding} deliveries outstanding`);
+  const outstanding = (): number => ledger.outstanding + warmupLedger.outstanding;
+  observer.phase?.('drain', `${outstanding()} deliveries outstanding`);
   const drainStart = nowNs();
   const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
-  while (ledger.outstanding > 0 && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
+  while (outstanding() > 0 && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
   const drainNs = nowNs() - drainStart;
 
   // ---- close -------------------------------------------------------------------------------
@@ -154,19 +184,21 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
   const closeStart = nowNs();
   const closesForced = await closeClients(clients, CLOSE_TIMEOUT_MS);
   const closeNs = nowNs() - closeStart;
-  if (ledger.extra > 0) counters.errors.set('extra-delivery', ledger.extra);
+  const extra = ledger.extra + warmupLedger.extra;
+  if (extra > 0) counters.errors.set('extra-delivery', extra);
 
   return {
     counters,
     lost: ledger.outstanding,
-    extra: ledger.extra,
+    lostInWarmup: warmupLedger.outstanding,
+    extra,
     clientsOpen,
     clientsFailed: plan.clients - clients.length,
     clientsLost,
     closesForced,
-    phasesMs: { connect: ms(connectNs), traffic: ms(trafficNs), drain: ms(drainNs), close: ms(closeNs) },
+    phasesMs: { connect: ms(connectNs), warmup: plan.warmupMs, measure: ms(trafficNs), drain: ms(drainNs), close: ms(closeNs) },
     trafficNs,
-    receiveSpanNs: counters.lastReceiveNs > 0 ? counters.lastReceiveNs - trafficStart : 0,
+    receiveSpanNs: counters.lastReceiveNs > 0 ? counters.lastReceiveNs - measureStart : 0,
   };
 }
 

@@ -21,7 +21,9 @@ export const scenarioSchema = z
     clients: z.number().int().min(1).max(1_000_000),
     /** Handshakes in flight at once while connecting. */
     connectConcurrency: z.number().int().min(1).max(10_000).default(200),
-    /** Length of the traffic phase. */
+    /** Traffic before the measured phase (sent, not counted): past the post-connect and JIT warm-up. */
+    warmupSeconds: z.number().min(0).max(3600).default(0),
+    /** Length of the measured phase. */
     durationSeconds: z.number().positive().max(86_400),
     /** Messages per second across all clients (open loop: sent on schedule, whatever the replies). */
     rate: z.number().positive().max(10_000_000),

@@ -60,9 +60,11 @@ async function minimalLoop(url: string, clients: number, durationMs: number, pay
       if (running) ws.send(payload);
     });
   }
+  for (const ws of sockets) ws.send(payload);
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  received = 0;
   const cpu = process.cpuUsage();
   const start = nowNs();
-  for (const ws of sockets) ws.send(payload);
   await new Promise((resolve) => setTimeout(resolve, durationMs));
   running = false;
   const elapsedNs = nowNs() - start;
@@ -75,8 +77,8 @@ async function minimalLoop(url: string, clients: number, durationMs: number, pay
 async function loadGeneratorLoop(url: string, clients: number, durationMs: number, messageBytes: number): Promise<TrialFigure> {
   let cpu = process.cpuUsage();
   const m = await runLoad(
-    { url, clients, connectConcurrency: 100, connectTimeoutMs: 20_000, durationMs, mode: { kind: 'closed-loop', inFlight: 1 }, mix: { echo: 1, broadcast: 0, sendTo: 0 }, messageBytes, drainTimeoutMs: 5000, seed: 1 },
-    { phase: (phase) => { if (phase === 'traffic') cpu = process.cpuUsage(); else if (phase === 'drain') cpu = process.cpuUsage(cpu); } },
+    { url, clients, connectConcurrency: 100, connectTimeoutMs: 20_000, warmupMs: WARMUP_MS, durationMs, mode: { kind: 'closed-loop', inFlight: 1 }, mix: { echo: 1, broadcast: 0, sendTo: 0 }, messageBytes, drainTimeoutMs: 5000, seed: 1 },
+    { phase: (phase) => { if (phase === 'measure') cpu = process.cpuUsage(); else if (phase === 'drain') cpu = process.cpuUsage(cpu); } },
   );
   if (m.counters.errorTotal > 0 || m.counters.received !== m.counters.sent) {
     throw new Error(`a load generator trial was not clean: ${JSON.stringify(Object.fromEntries(m.counters.errors))}, ${m.counters.sent - m.counters.received} unanswered`);
@@ -107,6 +109,8 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Both clients run this long before they start counting, so JIT warm-up is not measured. */
+const WARMUP_MS = 500;
 const SERVER_CPU = '0';
 const CLIENT_CPU = '1';
 

@@ -32,6 +32,7 @@ const plan = (url: string): LoadPlan => ({
   clients: 10,
   connectConcurrency: 10,
   connectTimeoutMs: 5000,
+  warmupMs: 0,
   durationMs: 500,
   mode: { kind: 'open-loop', rate: 200 },
   mix: { echo: 1, broadcast: 0, sendTo: 0 },

@@ -16,6 +16,7 @@ function plan(url: string, overrides: Partial<LoadPlan>): LoadPlan {
     clients: CLIENTS,
     connectConcurrency: 50,
     connectTimeoutMs: 20_000,
+    warmupMs: 0,
     durationMs: 1500,
     mode: { kind: 'open-loop', rate: 1000 },
     mix: { echo: 1, broadcast: 0, sendTo: 0 },
@@ -45,6 +46,16 @@ describe.each(MODEL_NAMES.map((m) => [m]))('%s server under load', (model: Model
     expect(Object.fromEntries(m.counters.errors)).toEqual({});
     expect(m.clientsLost).toBe(0);
     expect(server.exitCode()).toBeUndefined();
+  });
+
+  it('sends during warm-up but counts only the measured phase', async () => {
+    const m = await runLoad(plan(server.url, { warmupMs: 500, durationMs: 1000 }));
+    expect(m.counters.sent).toBe(1000); // 1.5 s on schedule at 1000 msg/s, of which 1 s measured
+    expect(m.counters.received).toBe(1000);
+    expect(m.counters.latency.totalCount).toBe(1000);
+    expect(m.lost).toBe(0);
+    expect(m.lostInWarmup).toBe(0);
+    expect(m.extra).toBe(0);
   });
 
   it('delivers every broadcast to the 199 other clients, timed at each receiver', async () => {

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   encodeBroadcast,
   encodeError,
-  encodeProbe,
+  encodeProbeFrame,
   encodeSendTo,
   encodeWelcome,
   parseClientFrame,
   parseServerControl,
   probeSentAtNs,
+  probeSeq,
   PROBE_TAG,
 } from '../common/protocol.ts';
 
@@ -69,28 +70,47 @@ describe('server frames', () => {
 describe('probes', () => {
   it('carry kind, sender, sequence and a nanosecond timestamp that reads back exactly', () => {
     const sentAt = Number(process.hrtime.bigint());
-    const probe = encodeProbe('broadcast', 12, 345, sentAt);
-    expect(probe).toBe(`B12.345@${sentAt}`);
-    const bytes = Buffer.from(probe);
-    expect(bytes[0]).toBe(PROBE_TAG.broadcast);
-    expect(probeSentAtNs(bytes)).toBe(sentAt);
+    const frame = encodeProbeFrame('echo', 12, 345, sentAt);
+    expect(frame.toString()).toBe(`E12.345@${sentAt}`);
+    expect(frame[0]).toBe(PROBE_TAG.echo);
+    expect(probeSentAtNs(frame)).toBe(sentAt);
+    expect(probeSeq(frame)).toBe(345);
   });
 
-  it('pad to the requested size without changing the timestamp', () => {
-    const probe = encodeProbe('echo', 1, 2, 123456789, 256);
-    expect(Buffer.byteLength(probe)).toBe(256);
-    expect(probeSentAtNs(Buffer.from(probe))).toBe(123456789);
-    expect(encodeProbe('echo', 1, 2, 3, 4)).toBe('E1.2@3');
+  it('encode zeros and powers of ten digit for digit', () => {
+    expect(encodeProbeFrame('echo', 0, 0, 0).toString()).toBe('E0.0@0');
+    expect(encodeProbeFrame('echo', 10, 100, 1000).toString()).toBe('E10.100@1000');
+    expect(encodeProbeFrame('echo', 9, 99, 9007199254740991).toString()).toBe('E9.99@9007199254740991');
   });
 
-  it('are never mistaken for commands', () => {
-    for (const kind of ['echo', 'broadcast', 'send-to'] as const) {
-      expect(parseClientFrame(Buffer.from(encodeProbe(kind, 1, 1, 1))).kind).toBe('echo');
-    }
+  it('wrap broadcast and send-to probes in their commands, which the server unwraps to the bare probe', () => {
+    const b = encodeProbeFrame('broadcast', 3, 4, 5);
+    expect(b.toString()).toBe('/broadcast B3.4@5');
+    const parsedB = parseClientFrame(b);
+    expect(parsedB.kind === 'broadcast' && parsedB.payload.toString()).toBe('B3.4@5');
+    const t = encodeProbeFrame('send-to', 3, 4, 5, 0, 1207);
+    expect(t.toString()).toBe('/to 1207 T3.4@5');
+    expect(parseClientFrame(t)).toMatchObject({ kind: 'send-to', to: 1207 });
+  });
+
+  it('pad the probe (not the command) to the requested size without changing what it carries', () => {
+    const frame = encodeProbeFrame('echo', 1, 2, 123456789, 256);
+    expect(frame.length).toBe(256);
+    expect(frame.toString()).toMatch(/^E1\.2@123456789 x+$/);
+    expect(probeSentAtNs(frame)).toBe(123456789);
+    expect(probeSeq(frame)).toBe(2);
+    expect(encodeProbeFrame('broadcast', 1, 2, 3, 64).length).toBe('/broadcast '.length + 64);
+    expect(encodeProbeFrame('echo', 1, 2, 3, 4).toString()).toBe('E1.2@3');
+  });
+
+  it('are never mistaken for commands when sent bare', () => {
+    expect(parseClientFrame(encodeProbeFrame('echo', 1, 1, 1)).kind).toBe('echo');
   });
 
   it('report -1 for frames that are not probes', () => {
     expect(probeSentAtNs(Buffer.from('hello'))).toBe(-1);
     expect(probeSentAtNs(Buffer.from('E1.2@'))).toBe(-1);
+    expect(probeSeq(Buffer.from('hello'))).toBe(-1);
+    expect(probeSeq(Buffer.from('E1.x@5'))).toBe(-1);
   });
 });
