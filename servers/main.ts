@@ -16,12 +16,15 @@ const program = new Command()
   .option('--host <address>', 'interface to bind', DEFAULT_HOST)
   .option('--port <n>', 'port to listen on (0 picks a free one)', String(DEFAULT_PORT))
   .option('--max-payload <bytes>', 'largest accepted frame; larger ones close the connection with 1009', String(DEFAULT_MAX_PAYLOAD))
+  .option('--no-metrics', 'do not record contention or process metrics (only to measure what they cost)')
+  .option('--debug-stall-ms <ms>', 'debug only: block the event loop this long, once per --debug-stall-every-ms')
+  .option('--debug-stall-every-ms <ms>', 'debug only: period of the stall', '1000')
   .addHelpText('after', '\nExamples:\n  npm run server -- --model actor --port 8080\n  npx wscat -c ws://127.0.0.1:8080   then type: hello | broadcast | /to 2 hi')
   .showHelpAfterError(false);
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string }>();
+  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string }>();
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   // Every connection is an open file: serve as many as the hard limit allows, not the soft 1024 many machines start with.
   const limits = readFileLimits();
@@ -31,8 +34,12 @@ async function main(): Promise<void> {
     host: raw.host,
     port: parseIntegerOption('--port', raw.port, 0, 65535),
     maxPayload: parseIntegerOption('--max-payload', raw.maxPayload, 1, 256 * 1024 * 1024),
+    metrics: raw.metrics,
+    ...(raw.debugStallMs !== undefined && {
+      debugStall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },
+    }),
   });
-  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, host: server.host, port: server.port, pid: process.pid }) + '\n');
+  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined }) + '\n');
 
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

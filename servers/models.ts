@@ -3,7 +3,8 @@ import type { WebSocket } from 'ws';
 import { ActorRegistry } from './actor/registry.ts';
 import { BaselineRegistry } from './baseline/registry.ts';
 import { MutexRegistry } from './mutex/registry.ts';
-import { DirectOutbound, OutboundQueue, type Outbound } from './common/outbound.ts';
+import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, DirectOutbound, OutboundQueue, type Outbound } from './common/outbound.ts';
+import type { ServerMetrics } from './metrics/server-metrics.ts';
 import type { ModelName, Registry } from './common/registry.ts';
 
 export interface Model {
@@ -11,12 +12,14 @@ export interface Model {
   readonly outboundFor: (ws: WebSocket) => Outbound;
 }
 
-export function createModel(name: ModelName): Model {
+/** Builds a model; with `metrics`, its registry and outbound queues record into them. */
+export function createModel(name: ModelName, metrics?: ServerMetrics): Model {
+  const queueFor = (ws: WebSocket): Outbound => new OutboundQueue(ws, DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, metrics?.queueFull);
   switch (name) {
     case 'actor':
-      return { registry: new ActorRegistry(), outboundFor: (ws) => new OutboundQueue(ws) };
+      return { registry: new ActorRegistry(metrics?.actor), outboundFor: queueFor };
     case 'mutex':
-      return { registry: new MutexRegistry(), outboundFor: (ws) => new OutboundQueue(ws) };
+      return { registry: new MutexRegistry(metrics?.mutex), outboundFor: queueFor };
     case 'baseline':
       return { registry: new BaselineRegistry(), outboundFor: (ws) => new DirectOutbound(ws) };
   }

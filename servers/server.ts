@@ -9,6 +9,10 @@ import { WebSocketServer } from 'ws';
 import { serveConnection } from './common/connection.ts';
 import type { ModelName, Registry } from './common/registry.ts';
 import { createModel } from './models.ts';
+import { startDebugStall } from './debug-stall.ts';
+import { createPrometheusRegistry } from './metrics/prometheus.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
+import type { Registry as PrometheusRegistry } from 'prom-client';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -22,6 +26,10 @@ export interface ServerOptions {
   readonly port?: number;
   /** Largest accepted frame in bytes. */
   readonly maxPayload?: number;
+  /** Record contention and process metrics (default true); false only to measure what they cost. */
+  readonly metrics?: boolean;
+  /** Debug only: block the event loop for `ms` once every `everyMs`. */
+  readonly debugStall?: { readonly ms: number; readonly everyMs: number };
 }
 
 export interface RunningServer {
@@ -29,6 +37,7 @@ export interface RunningServer {
   readonly host: string;
   readonly port: number;
   readonly registry: Registry;
+  readonly metrics: ServerMetrics | undefined;
   /** Frames whose handling threw: always 0 unless a model has a bug. */
   readonly handlerErrors: () => number;
   close(): Promise<void>;
@@ -36,20 +45,27 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
-  const model = createModel(options.model);
   let handlerErrors = 0;
   const hooks = { onHandlerError: () => void handlerErrors++ };
+  let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
+  const metrics = options.metrics === false ? undefined : new ServerMetrics(options.model, () => wss?.clients.size ?? 0);
+  const model = createModel(options.model, metrics);
+  const prometheus = metrics && createPrometheusRegistry(metrics);
+  const stopStall = options.debugStall ? startDebugStall(options.debugStall.ms, options.debugStall.everyMs) : undefined;
 
   const httpServer = http.createServer((req, res) => {
-    void handleAdmin(req, res, model.registry);
+    handleAdmin(req, res, model.registry, metrics, prometheus).catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error instanceof Error ? error.message : String(error)}\n`);
+    });
   });
-  const wss = new WebSocketServer({
+  const wsServer = new WebSocketServer({
     server: httpServer,
     maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
     perMessageDeflate: false,
     clientTracking: true,
   });
-  wss.on('connection', (ws) => serveConnection(ws, model.registry, model.outboundFor(ws), hooks));
+  wss = wsServer;
+  wsServer.on('connection', (ws) => serveConnection(ws, model.registry, model.outboundFor(ws), hooks));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -69,32 +85,70 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     process.stderr.write(`server: ${error.message} (further '${cause}' errors are not repeated)\n`);
   };
   httpServer.on('error', report);
-  wss.on('error', report);
+  wsServer.on('error', report);
 
   return {
     model: options.model,
     host,
     port: (httpServer.address() as AddressInfo).port,
     registry: model.registry,
+    metrics,
     handlerErrors: () => handlerErrors,
     async close() {
-      for (const ws of wss.clients) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      stopStall?.();
+      metrics?.close();
+      for (const ws of wsServer.clients) ws.terminate();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       model.registry.close();
     },
   };
 }
 
-/** Small admin routes: liveness and the registry size, read through the model's coordination. */
-async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, registry: Registry): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  if (req.method === 'GET' && path === '/healthz') {
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-  } else if (req.method === 'GET' && path === '/clients/count') {
-    const count = await registry.size();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ model: registry.model, count }) + '\n');
-  } else {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /healthz or GET /clients/count\n');
+const ROUTES = 'GET /healthz, GET /clients/count, GET /metrics, GET /stats, GET /stats/gauges, POST /stats/reset';
+
+/**
+ * Admin routes: liveness, the registry size (read through the model's own coordination), and the
+ * server's own metrics: Prometheus text, a JSON snapshot, cheap gauges for a time series, and a
+ * reset that starts a new measurement window (the load generator calls it at phase boundaries).
+ */
+async function handleAdmin(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  registry: Registry,
+  metrics: ServerMetrics | undefined,
+  prometheus: PrometheusRegistry | undefined,
+): Promise<void> {
+  const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
+  const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+  const needMetrics = (): boolean => {
+    if (metrics && prometheus) return true;
+    json(404, { error: 'metrics are off on this server (started with --no-metrics)' });
+    return false;
+  };
+  switch (route) {
+    case 'GET /healthz':
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    case 'GET /clients/count':
+      json(200, { model: registry.model, count: await registry.size() });
+      return;
+    case 'GET /metrics':
+      if (needMetrics()) res.writeHead(200, { 'content-type': prometheus!.contentType }).end(await prometheus!.metrics());
+      return;
+    case 'GET /stats':
+      if (needMetrics()) json(200, metrics!.snapshot());
+      return;
+    case 'GET /stats/gauges':
+      if (needMetrics()) json(200, metrics!.gauges());
+      return;
+    case 'POST /stats/reset':
+      if (needMetrics()) {
+        metrics!.reset();
+        res.writeHead(204).end();
+      }
+      return;
+    default:
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${route}; routes: ${ROUTES}\n`);
   }
 }

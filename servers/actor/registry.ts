@@ -6,19 +6,23 @@
  * calls correct. Echo is a SendToClient to the sender, so that both models look up the sender's
  * outbound through their coordination, as the mutex model's "lock, look up own sender" does.
  */
+import { performance } from 'node:perf_hooks';
 import { BoundedChannel, READY } from '../common/bounded-channel.ts';
+import type { ActorMetrics } from '../metrics/server-metrics.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
 import { welcomeFrame, type Registry } from '../common/registry.ts';
 
 export const DEFAULT_MAILBOX_CAPACITY = 1000;
 
-type Mail =
+/** A message to the actor; `postedAt` (performance.now(), 0 when not instrumented) times its wait. */
+type Mail = { readonly postedAt: number } & (
   | { readonly kind: 'register'; readonly outbound: Outbound; readonly reply: (id: number) => void }
   | { readonly kind: 'unregister'; readonly id: number }
   | { readonly kind: 'broadcast'; readonly from: number; readonly frame: Frame }
   | { readonly kind: 'send-to'; readonly from: number; readonly to: number; readonly frame: Frame }
-  | { readonly kind: 'size'; readonly reply: (size: number) => void };
+  | { readonly kind: 'size'; readonly reply: (size: number) => void }
+);
 
 const stopped = (): Error => Object.assign(new Error('the actor has stopped'), { code: 'ERR_ACTOR_STOPPED' });
 
@@ -29,7 +33,10 @@ export class ActorRegistry implements Registry {
   private readonly connections = new Map<number, Outbound>();
   private nextId = 1;
 
-  constructor(mailboxCapacity = DEFAULT_MAILBOX_CAPACITY) {
+  constructor(
+    private readonly metrics?: ActorMetrics,
+    mailboxCapacity = DEFAULT_MAILBOX_CAPACITY,
+  ) {
     this.mailbox = new BoundedChannel<Mail>(mailboxCapacity);
     void this.run();
   }
@@ -41,28 +48,38 @@ export class ActorRegistry implements Registry {
 
   register(outbound: Outbound): Promise<number> {
     if (this.mailbox.isClosed) return Promise.reject(stopped());
-    return new Promise<number>((reply) => void this.mailbox.send({ kind: 'register', outbound, reply }));
+    return new Promise<number>((reply) => void this.post({ kind: 'register', outbound, reply, postedAt: this.now() }));
   }
 
   unregister(id: number): Promise<void> {
-    return this.mailbox.send({ kind: 'unregister', id });
+    return this.post({ kind: 'unregister', id, postedAt: this.now() });
   }
 
   echo(from: number, frame: Frame): Promise<void> {
-    return this.mailbox.send({ kind: 'send-to', from, to: from, frame });
+    return this.post({ kind: 'send-to', from, to: from, frame, postedAt: this.now() });
   }
 
   broadcast(from: number, frame: Frame): Promise<void> {
-    return this.mailbox.send({ kind: 'broadcast', from, frame });
+    return this.post({ kind: 'broadcast', from, frame, postedAt: this.now() });
   }
 
   sendTo(from: number, to: number, frame: Frame): Promise<void> {
-    return this.mailbox.send({ kind: 'send-to', from, to, frame });
+    return this.post({ kind: 'send-to', from, to, frame, postedAt: this.now() });
   }
 
   size(): Promise<number> {
     if (this.mailbox.isClosed) return Promise.reject(stopped());
-    return new Promise<number>((reply) => void this.mailbox.send({ kind: 'size', reply }));
+    return new Promise<number>((reply) => void this.post({ kind: 'size', reply, postedAt: this.now() }));
+  }
+
+  private now(): number {
+    return this.metrics ? performance.now() : 0;
+  }
+
+  private post(mail: Mail): Promise<void> {
+    const posted = this.mailbox.send(mail);
+    this.metrics?.mailboxDepth.set(this.mailboxDepth, mail.postedAt);
+    return posted;
   }
 
   close(): void {
@@ -73,8 +90,15 @@ export class ActorRegistry implements Registry {
     for (;;) {
       const mail = this.mailbox.take() ?? (await this.mailbox.receive());
       if (mail === undefined) return;
+      const metrics = this.metrics;
+      const takenAt = metrics ? performance.now() : 0;
+      if (metrics) {
+        metrics.mailboxDepth.set(this.mailboxDepth, takenAt);
+        metrics.mailboxWait.recordMs(mail.kind, takenAt - mail.postedAt);
+      }
       const handled = this.handle(mail);
       if (handled !== READY) await handled;
+      metrics?.handling.recordMs(mail.kind, performance.now() - takenAt);
     }
   }
 

@@ -27,6 +27,8 @@ export class BoundedChannel<T> {
 
   /** Called after an item lands in an empty channel, for consumers that pull synchronously. */
   onItem: (() => void) | undefined;
+  /** Called each time a sender finds the channel full and has to wait (a metric hook). */
+  onFull: (() => void) | undefined;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`channel capacity must be an integer >= 1, got ${capacity}`);
@@ -54,6 +56,7 @@ export class BoundedChannel<T> {
       this.push(item);
       return READY;
     }
+    this.onFull?.();
     return new Promise<void>((admitted) => this.waiting.push({ item, admitted }));
   }
 

@@ -37,9 +37,12 @@ export class OutboundQueue implements Outbound {
     private readonly ws: WebSocket,
     capacity = DEFAULT_OUTBOUND_CAPACITY,
     private readonly highWaterMark = DEFAULT_WRITE_HIGH_WATER_MARK,
+    /** Called when a send finds the queue full (counted as an outbound-queue-full event). */
+    onFull?: () => void,
   ) {
     this.channel = new BoundedChannel<Frame>(capacity);
     this.channel.onItem = this.write;
+    this.channel.onFull = onFull;
   }
 
   /** Frames waiting in the queue (for metrics and tests). */

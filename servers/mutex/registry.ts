@@ -5,11 +5,15 @@
  * async-mutex queues waiters first in, first out, like tokio's fair Mutex. Ids come from a second
  * mutex around a counter, as in the original `nextId: Mutex<number>`.
  */
-import { Mutex } from 'async-mutex';
+import { performance } from 'node:perf_hooks';
+import { Mutex, type MutexInterface } from 'async-mutex';
+import type { MutexMetrics } from '../metrics/server-metrics.ts';
 import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
 import { welcomeFrame, type Registry } from '../common/registry.ts';
+
+type LockedOperation = 'register' | 'unregister' | 'echo' | 'broadcast' | 'send-to' | 'size';
 
 export class MutexRegistry implements Registry {
   readonly model = 'mutex';
@@ -17,41 +21,69 @@ export class MutexRegistry implements Registry {
   private readonly connectionsLock = new Mutex();
   private nextId = 1;
   private readonly nextIdLock = new Mutex();
+  /** The holder's releaser and when it got the lock (only one holder at a time). */
+  private releaseLock: MutexInterface.Releaser | undefined;
+  private lockedAt = 0;
+
+  constructor(private readonly metrics?: MutexMetrics) {}
+
+  /** Takes the map's lock, timing the wait and counting the waiters when instrumented. */
+  private async lock(operation: LockedOperation): Promise<void> {
+    const metrics = this.metrics;
+    if (!metrics) {
+      this.releaseLock = await this.connectionsLock.acquire();
+      return;
+    }
+    const askedAt = performance.now();
+    metrics.waiterArrived();
+    const release = await this.connectionsLock.acquire();
+    metrics.waiters--;
+    this.releaseLock = release;
+    this.lockedAt = performance.now();
+    metrics.lockWait.recordMs(operation, this.lockedAt - askedAt);
+  }
+
+  private unlock(operation: LockedOperation): void {
+    const release = this.releaseLock!;
+    this.releaseLock = undefined;
+    this.metrics?.lockHold.recordMs(operation, performance.now() - this.lockedAt);
+    release();
+  }
 
   async register(outbound: Outbound): Promise<number> {
     const id = await this.nextIdLock.runExclusive(() => this.nextId++);
     const welcomed = outbound.send(welcomeFrame(id));
     if (welcomed !== READY) await welcomed;
-    const release = await this.connectionsLock.acquire();
+    await this.lock('register');
     try {
       this.connections.set(id, outbound);
     } finally {
-      release();
+      this.unlock('register');
     }
     return id;
   }
 
   async unregister(id: number): Promise<void> {
-    const release = await this.connectionsLock.acquire();
+    await this.lock('unregister');
     try {
       this.connections.delete(id);
     } finally {
-      release();
+      this.unlock('unregister');
     }
   }
 
   async echo(from: number, frame: Frame): Promise<void> {
-    const release = await this.connectionsLock.acquire();
+    await this.lock('echo');
     try {
       const sent = this.connections.get(from)?.send(frame);
       if (sent !== undefined && sent !== READY) await sent;
     } finally {
-      release();
+      this.unlock('echo');
     }
   }
 
   async broadcast(from: number, frame: Frame): Promise<void> {
-    const release = await this.connectionsLock.acquire();
+    await this.lock('broadcast');
     try {
       const sender = this.connections.get(from);
       for (const outbound of this.connections.values()) {
@@ -60,27 +92,27 @@ export class MutexRegistry implements Registry {
         if (sent !== READY) await sent;
       }
     } finally {
-      release();
+      this.unlock('broadcast');
     }
   }
 
   async sendTo(from: number, to: number, frame: Frame): Promise<void> {
-    const release = await this.connectionsLock.acquire();
+    await this.lock('send-to');
     try {
       const target = this.connections.get(to);
       const sent = target ? target.send(frame) : this.connections.get(from)?.send(unknownClientFrame(to));
       if (sent !== undefined && sent !== READY) await sent;
     } finally {
-      release();
+      this.unlock('send-to');
     }
   }
 
   async size(): Promise<number> {
-    const release = await this.connectionsLock.acquire();
+    await this.lock('size');
     try {
       return this.connections.size;
     } finally {
-      release();
+      this.unlock('size');
     }
   }
 

@@ -1,0 +1,34 @@
+/** One latency histogram per label (message kind or lock operation), created on first use. */
+import { createLatencyHistogram, encodeHistogram, summarize, type Histogram, type LatencySummary } from '../../common/histogram.ts';
+
+export interface HistogramReport {
+  readonly summary: LatencySummary;
+  /** HdrHistogram, compressed base64 (µs). */
+  readonly histogram: string;
+}
+
+export class LabelledHistograms {
+  private readonly byLabel = new Map<string, Histogram>();
+
+  /** Records a duration given in milliseconds (performance.now() differences). */
+  recordMs(label: string, ms: number): void {
+    let histogram = this.byLabel.get(label);
+    if (!histogram) this.byLabel.set(label, (histogram = createLatencyHistogram()));
+    const us = Math.round(ms * 1000);
+    histogram.recordValue(us < 1 ? 1 : us);
+  }
+
+  entries(): IterableIterator<[string, Histogram]> {
+    return this.byLabel.entries();
+  }
+
+  report(): Record<string, HistogramReport> {
+    const out: Record<string, HistogramReport> = {};
+    for (const [label, h] of [...this.byLabel].sort(([a], [b]) => a.localeCompare(b))) out[label] = { summary: summarize(h), histogram: encodeHistogram(h) };
+    return out;
+  }
+
+  reset(): void {
+    for (const h of this.byLabel.values()) h.reset();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * GET /metrics in the Prometheus text format (prom-client), so that Prometheus or Grafana can scrape
+ * a long-running server. Values are read from ServerMetrics at scrape time; latency figures are
+ * exposed as summaries would be (quantile-labelled gauges plus a count), in seconds. They cover the
+ * window since the last reset, like the JSON snapshot (a server nobody resets counts from its start).
+ */
+import client from 'prom-client';
+import type { LatencySummary } from '../../common/histogram.ts';
+import type { HistogramReport } from './kind-histograms.ts';
+import type { ServerMetrics } from './server-metrics.ts';
+
+const QUANTILES: [string, keyof LatencySummary][] = [
+  ['0.5', 'p50'],
+  ['0.9', 'p90'],
+  ['0.99', 'p99'],
+  ['0.999', 'p999'],
+  ['1', 'max'],
+];
+
+export function createPrometheusRegistry(metrics: ServerMetrics): client.Registry {
+  const registry = new client.Registry();
+  registry.setDefaultLabels({ model: metrics.model });
+  client.collectDefaultMetrics({ register: registry });
+
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void): void => {
+    registry.registerMetric(
+      new client.Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [],
+        collect() {
+          this.reset();
+          collect(this);
+        },
+      }),
+    );
+  };
+  const latency = (name: string, help: string, label: string, reports: () => Record<string, HistogramReport> | undefined): void => {
+    gauge(`${name}_seconds`, `${help} (quantiles over the window, seconds)`, [label, 'quantile'], (g) => {
+      for (const [value, report] of Object.entries(reports() ?? {})) {
+        for (const [q, key] of QUANTILES) g.set({ [label]: value, quantile: q }, report.summary[key] / 1e6);
+      }
+    });
+    gauge(`${name}_count`, `${help} (observations over the window)`, [label], (g) => {
+      for (const [value, report] of Object.entries(reports() ?? {})) g.set({ [label]: value }, report.summary.count);
+    });
+  };
+
+  gauge('wsbench_connections', 'Open WebSocket connections', [], (g) => g.set(metrics.gauges().connections));
+  gauge('wsbench_outbound_queue_full_events', 'Sends that found a client outbound queue full and waited (window)', [], (g) => g.set(metrics.outboundQueueFullEvents));
+  gauge('wsbench_event_loop_utilization', 'Event-loop utilization over the window (0..1)', [], (g) => g.set(metrics.snapshot().eventLoop.utilization));
+  if (metrics.actor) {
+    const actor = metrics.actor;
+    gauge('wsbench_actor_mailbox_depth', 'Actor mailbox depth: current, max and time-weighted mean over the window', ['stat'], (g) => {
+      const depth = actor.mailboxDepth.read(performance.now());
+      g.set({ stat: 'current' }, depth.current);
+      g.set({ stat: 'max' }, depth.max);
+      g.set({ stat: 'mean' }, depth.mean);
+    });
+    latency('wsbench_actor_mailbox_wait', 'Time messages waited in the actor mailbox', 'kind', () => actor.mailboxWait.report());
+    latency('wsbench_actor_handling', 'Time the actor spent on a message, awaited sends included', 'kind', () => actor.handling.report());
+  }
+  if (metrics.mutex) {
+    const mutex = metrics.mutex;
+    gauge('wsbench_mutex_waiters', 'Tasks waiting for the registry lock: current and max over the window', ['stat'], (g) => {
+      g.set({ stat: 'current' }, mutex.waiters);
+      g.set({ stat: 'max' }, mutex.maxWaiters);
+    });
+    latency('wsbench_mutex_lock_wait', 'Time from asking for the registry lock to getting it', 'operation', () => mutex.lockWait.report());
+    latency('wsbench_mutex_lock_hold', 'Time the registry lock was held, awaited sends included', 'operation', () => mutex.lockHold.report());
+  }
+  return registry;
+}

@@ -1,0 +1,175 @@
+/**
+ * What a server measures about itself, cheaply enough to leave on: per-model contention (the
+ * actor's mailbox, the mutex's lock), outbound-queue-full events, and the process (event-loop delay
+ * and utilization, CPU, RSS). Hot paths only add to HDR histograms and counters; everything else is
+ * computed when someone asks (a snapshot for the load generator, a scrape for Prometheus).
+ * Counts cover the window since the last reset(), which the load generator calls at phase boundaries.
+ */
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import type { LatencySummary } from '../../common/histogram.ts';
+import type { ModelName } from '../common/registry.ts';
+import { LabelledHistograms, type HistogramReport } from './kind-histograms.ts';
+import { TimeWeightedGauge } from './time-weighted-gauge.ts';
+
+export const STATS_SCHEMA_VERSION = 1;
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+/**
+ * monitorEventLoopDelay records the time between its timer's runs, which includes the timer's own
+ * period: subtract it, so that an idle loop reads ~0 and a 200 ms stall reads ~200 ms.
+ */
+export function loopDelaySummary(d: IntervalHistogram, resolutionMs: number): LatencySummary {
+  if (d.count === 0) return { count: 0, min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  const us = (ns: number): number => Math.max(0, Math.round(ns / 1000 - resolutionMs * 1000));
+  return {
+    count: d.count,
+    min: us(d.min),
+    mean: us(d.mean),
+    stddev: Math.round(d.stddev / 1000),
+    p50: us(d.percentile(50)),
+    p90: us(d.percentile(90)),
+    p99: us(d.percentile(99)),
+    p999: us(d.percentile(99.9)),
+    max: us(d.max),
+  };
+}
+
+/** Recorded by the actor registry. */
+export class ActorMetrics {
+  readonly mailboxDepth = new TimeWeightedGauge(performance.now());
+  /** Time a message spent in the mailbox, by message kind. */
+  readonly mailboxWait = new LabelledHistograms();
+  /** Time from taking a message to finishing it (its awaited sends included), by message kind. */
+  readonly handling = new LabelledHistograms();
+
+  reset(now: number): void {
+    this.mailboxDepth.reset(now);
+    this.mailboxWait.reset();
+    this.handling.reset();
+  }
+}
+
+/** Recorded by the mutex registry. */
+export class MutexMetrics {
+  /** Time from asking for the lock to getting it, by operation. */
+  readonly lockWait = new LabelledHistograms();
+  /** Time the lock was held (awaited sends included), by operation. */
+  readonly lockHold = new LabelledHistograms();
+  waiters = 0;
+  maxWaiters = 0;
+
+  waiterArrived(): void {
+    if (++this.waiters > this.maxWaiters) this.maxWaiters = this.waiters;
+  }
+
+  reset(): void {
+    this.lockWait.reset();
+    this.lockHold.reset();
+    this.maxWaiters = this.waiters;
+  }
+}
+
+export interface ServerStats {
+  readonly schemaVersion: typeof STATS_SCHEMA_VERSION;
+  readonly model: ModelName;
+  /** Length of the window these figures cover, in ms. */
+  readonly windowMs: number;
+  readonly connections: number;
+  /** Sends that found a client's outbound queue full and had to wait. */
+  readonly outboundQueueFullEvents: number;
+  readonly eventLoop: { readonly delay: LatencySummary; readonly utilization: number };
+  /** Process CPU time over the window, in % of one core. */
+  readonly cpuPercent: number;
+  readonly rssBytes: number;
+  readonly actor?: {
+    readonly mailboxDepth: { readonly mean: number; readonly max: number; readonly current: number };
+    readonly mailboxWait: Record<string, HistogramReport>;
+    readonly handling: Record<string, HistogramReport>;
+  };
+  readonly mutex?: {
+    readonly waiters: { readonly current: number; readonly max: number };
+    readonly lockWait: Record<string, HistogramReport>;
+    readonly lockHold: Record<string, HistogramReport>;
+  };
+}
+
+/** The few figures worth polling every second for a time series. */
+export interface ServerGauges {
+  readonly connections: number;
+  readonly mailboxDepth?: number;
+  readonly lockWaiters?: number;
+  readonly outboundQueueFullEvents: number;
+}
+
+export class ServerMetrics {
+  readonly actor: ActorMetrics | undefined;
+  readonly mutex: MutexMetrics | undefined;
+  outboundQueueFullEvents = 0;
+  private readonly loopDelay: IntervalHistogram;
+  private windowStart = performance.now();
+  private eluStart: EventLoopUtilization = performance.eventLoopUtilization();
+  private cpuStart = process.cpuUsage();
+
+  constructor(
+    readonly model: ModelName,
+    private readonly connections: () => number,
+  ) {
+    this.actor = model === 'actor' ? new ActorMetrics() : undefined;
+    this.mutex = model === 'mutex' ? new MutexMetrics() : undefined;
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+    this.loopDelay.enable();
+  }
+
+  readonly queueFull = (): void => {
+    this.outboundQueueFullEvents++;
+  };
+
+  snapshot(): ServerStats {
+    const now = performance.now();
+    const windowMs = now - this.windowStart;
+    const cpu = process.cpuUsage(this.cpuStart);
+    return {
+      schemaVersion: STATS_SCHEMA_VERSION,
+      model: this.model,
+      windowMs: Math.round(windowMs),
+      connections: this.connections(),
+      outboundQueueFullEvents: this.outboundQueueFullEvents,
+      eventLoop: {
+        delay: loopDelaySummary(this.loopDelay, LOOP_DELAY_RESOLUTION_MS),
+        utilization: Math.round(performance.eventLoopUtilization(this.eluStart).utilization * 1000) / 1000,
+      },
+      cpuPercent: windowMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / windowMs) * 1000) / 10 : 0,
+      rssBytes: process.memoryUsage.rss(),
+      ...(this.actor && {
+        actor: { mailboxDepth: this.actor.mailboxDepth.read(now), mailboxWait: this.actor.mailboxWait.report(), handling: this.actor.handling.report() },
+      }),
+      ...(this.mutex && {
+        mutex: { waiters: { current: this.mutex.waiters, max: this.mutex.maxWaiters }, lockWait: this.mutex.lockWait.report(), lockHold: this.mutex.lockHold.report() },
+      }),
+    };
+  }
+
+  gauges(): ServerGauges {
+    return {
+      connections: this.connections(),
+      outboundQueueFullEvents: this.outboundQueueFullEvents,
+      ...(this.actor && { mailboxDepth: this.actor.mailboxDepth.read(performance.now()).current }),
+      ...(this.mutex && { lockWaiters: this.mutex.waiters }),
+    };
+  }
+
+  reset(): void {
+    const now = performance.now();
+    this.windowStart = now;
+    this.eluStart = performance.eventLoopUtilization();
+    this.cpuStart = process.cpuUsage();
+    this.loopDelay.reset();
+    this.outboundQueueFullEvents = 0;
+    this.actor?.reset(now);
+    this.mutex?.reset();
+  }
+
+  close(): void {
+    this.loopDelay.disable();
+  }
+}
