@@ -6,6 +6,7 @@ import type { BenchPlan } from './plan.ts';
 import { completedResult, failedResult, type BenchResult, type RunContext } from './result.ts';
 import { runLoad, type RunObserver } from './runner.ts';
 import { spawnServer, type ServerProcess } from './server-process.ts';
+import { ServerStatsClient } from './server-stats.ts';
 import { makeRunId } from './report/json-file.ts';
 
 export async function runBench(plan: BenchPlan, argv: readonly string[], observer: RunObserver = {}): Promise<BenchResult> {
@@ -19,7 +20,7 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
       server = await spawnServer(plan.server);
       target = server.url;
     }
-    const measurement = await runLoad({ ...plan.load, url: target }, observer);
+    const measurement = await runLoad({ ...plan.load, url: target }, { observer, serverStats: new ServerStatsClient(target) });
     const exit = server?.exitCode();
     if (exit !== undefined) throw Object.assign(new Error(`the ${model} server exited with code ${exit} during the run`), { code: 'ERR_SERVER_EXITED' });
     return completedResult(context(target), measurement);

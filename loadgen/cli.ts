@@ -6,9 +6,11 @@ import { Command, Option } from 'commander';
 import { USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
 import { MODEL_NAMES } from '../servers/common/registry.ts';
 import { runBench } from './bench.ts';
+import { DEFAULT_MAX_SEND_LAG_MS } from './self-check.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { resolveBenchPlan, type RawBenchOptions } from './plan.ts';
 import { writeResultFile } from './report/json-file.ts';
+import { progressObserver } from './report/progress.ts';
 import { renderTable } from './report/table.ts';
 import { listScenarioNames, loadScenario } from './scenario.ts';
 
@@ -26,6 +28,7 @@ const program = new Command()
   .option('--connect-concurrency <n>', 'handshakes in flight while connecting (default: the scenario\'s)')
   .option('--message-bytes <n>', 'probe payload size in bytes (default: the scenario\'s)')
   .option('--drain-timeout <seconds>', 'how long to wait for outstanding replies after the traffic phase', '10')
+  .option('--max-send-lag <ms>', 'mark the run loadgen-saturated when 1% of sends leave later than this behind schedule', String(DEFAULT_MAX_SEND_LAG_MS))
   .option('--port <n>', 'port for the started server (default: a free one)')
   .option('--target <url>', 'drive an already running server, e.g. ws://127.0.0.1:8080 (instead of --model)')
   .option('--seed <n>', 'seed for the random choices (broadcast senders, send-to targets)', '1')
@@ -54,7 +57,7 @@ async function main(): Promise<number> {
   if (checkFileLimit(plan.load.clients, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const result = await runBench(plan, process.argv.slice(2), { phase: (phase, detail) => log(`[${phase}] ${detail}`) });
+  const result = await runBench(plan, process.argv.slice(2), progressObserver(process.stderr));
   const file = writeResultFile(result, plan.outDir);
   process.stdout.write(plan.printJson ? JSON.stringify(result, null, 2) + '\n' : renderTable(result, { color: process.stdout.isTTY }) + '\n');
   log(`result written to ${file}`);

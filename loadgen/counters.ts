@@ -1,5 +1,6 @@
 /** Everything a run counts, in one object (never loose variables), with histograms from the one module. */
 import { createLatencyHistogram, type Histogram } from '../common/histogram.ts';
+import type { ProbeKind } from '../common/protocol.ts';
 
 export class RunCounters {
   /** Probes sent. */
@@ -12,7 +13,18 @@ export class RunCounters {
   unexpected = 0;
   /** hrtime (ns) of the last probe received, for the receive rate. */
   lastReceiveNs = 0;
+  /** Every measured delivery. */
   readonly latency: Histogram = createLatencyHistogram();
+  /** The same, by the probe's kind. */
+  readonly latencyByKind: Record<ProbeKind, Histogram> = { echo: createLatencyHistogram(), broadcast: createLatencyHistogram(), 'send-to': createLatencyHistogram() };
+  /** Per broadcast, from the sender's timestamp to its delivery at the last receiver. */
+  readonly fanout: Histogram = createLatencyHistogram();
+  /** Measured broadcasts sent, and the deliveries they called for and got. */
+  broadcasts = 0;
+  broadcastsExpected = 0;
+  broadcastsDelivered = 0;
+  /** Broadcasts whose every delivery arrived. */
+  fanoutsCompleted = 0;
   readonly handshake: Histogram = createLatencyHistogram();
   readonly errors = new Map<string, number>();
 
@@ -28,8 +40,8 @@ export class RunCounters {
 
   reset(): void {
     this.sent = this.expected = this.received = this.unexpected = this.lastReceiveNs = 0;
-    this.latency.reset();
-    this.handshake.reset();
+    this.broadcasts = this.broadcastsExpected = this.broadcastsDelivered = this.fanoutsCompleted = 0;
+    for (const h of [this.latency, this.fanout, this.handshake, ...Object.values(this.latencyByKind)]) h.reset();
     this.errors.clear();
   }
 }

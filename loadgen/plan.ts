@@ -22,6 +22,7 @@ export interface RawBenchOptions {
   connectConcurrency?: string;
   messageBytes?: string;
   drainTimeout: string;
+  maxSendLag: string;
   seed: string;
   out: string;
   json?: boolean;
@@ -42,6 +43,8 @@ export interface LoadPlan {
   readonly mix: TrafficMix;
   readonly messageBytes: number;
   readonly drainTimeoutMs: number;
+  /** Sends later than this (p99, ms) mark the run `loadgen-saturated`. */
+  readonly maxSendLagMs: number;
   readonly seed: number;
 }
 
@@ -93,6 +96,7 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
       mix: scenario.mix,
       messageBytes,
       drainTimeoutMs: Math.round(parseNumberOption('--drain-timeout', raw.drainTimeout, 0, true) * 1000),
+      maxSendLagMs: parseNumberOption('--max-send-lag', raw.maxSendLag, 0),
       seed: parseIntegerOption('--seed', raw.seed, 0, 2 ** 32 - 1),
     },
     outDir: raw.out,

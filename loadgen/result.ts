@@ -6,9 +6,14 @@ import os from 'node:os';
 import { encodeHistogram, summarize, type LatencySummary } from '../common/histogram.ts';
 import type { ModelName } from '../servers/common/registry.ts';
 import type { BenchPlan, LoadPlan } from './plan.ts';
+import type { ProbeKind } from '../common/protocol.ts';
+import type { ServerStats } from '../servers/metrics/server-metrics.ts';
 import type { Measurement } from './runner.ts';
+import type { SelfCheckReport } from './self-check.ts';
+import type { TimeSeriesSample } from './time-series.ts';
 
-export const RESULT_SCHEMA_VERSION = 1;
+/** 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields. */
+export const RESULT_SCHEMA_VERSION = 2;
 
 export interface Environment {
   readonly node: string;
@@ -67,6 +72,23 @@ export interface CompletedResult extends ResultHeader {
   /** Per-delivery latency in µs, from the probe's (scheduled, in open loop) send time. */
   readonly latency: LatencySummary;
   readonly latencyHistogram: string;
+  /** The same, by message kind (kinds that were sent). */
+  readonly latencyByKind: Partial<Record<ProbeKind, { readonly summary: LatencySummary; readonly histogram: string }>>;
+  /** Broadcast fan-out: deliveries expected and delivered, and time to the last receiver (µs). */
+  readonly fanout?: {
+    readonly broadcasts: number;
+    readonly completed: number;
+    readonly expectedDeliveries: number;
+    readonly delivered: number;
+    readonly completion: LatencySummary;
+    readonly completionHistogram: string;
+  };
+  /** Whether the load generator kept up; when saturated, no figure here is the server's. */
+  readonly selfCheck: SelfCheckReport;
+  /** The server's own metrics over the measured phase and drain (absent when it has none). */
+  readonly server?: ServerStats;
+  /** One sample per second of traffic. */
+  readonly timeSeries: readonly TimeSeriesSample[];
   readonly errors: { readonly total: number; readonly byCause: Record<string, number> };
   readonly phasesMs: Measurement['phasesMs'];
 }
@@ -145,6 +167,24 @@ export function completedResult(context: RunContext, m: Measurement): CompletedR
     },
     latency: summarize(c.latency),
     latencyHistogram: encodeHistogram(c.latency),
+    latencyByKind: Object.fromEntries(
+      Object.entries(c.latencyByKind)
+        .filter(([, h]) => h.totalCount > 0)
+        .map(([kind, h]) => [kind, { summary: summarize(h), histogram: encodeHistogram(h) }]),
+    ),
+    ...(c.broadcasts > 0 && {
+      fanout: {
+        broadcasts: c.broadcasts,
+        completed: c.fanoutsCompleted,
+        expectedDeliveries: c.broadcastsExpected,
+        delivered: c.broadcastsDelivered,
+        completion: summarize(c.fanout),
+        completionHistogram: encodeHistogram(c.fanout),
+      },
+    }),
+    selfCheck: m.selfCheck,
+    ...(m.server && { server: m.server }),
+    timeSeries: m.timeSeries,
     errors: { total: c.errorTotal, byCause: Object.fromEntries([...c.errors].sort(([a], [b]) => a.localeCompare(b))) },
     phasesMs: m.phasesMs,
   };

@@ -1,7 +1,7 @@
 /**
  * Runs one load plan against one server: connect → warm-up (sent, not counted) → measure → drain
- * → close. Measures only; it
- * never prints (the observer hears about phases, reporters turn the measurement into text).
+ * → close. Measures only; it never prints (the observer hears about phases and each second,
+ * reporters turn the measurement into text).
  *
  * Open loop (default): probes go out on a fixed schedule (message k at start + k/rate), whatever
  * the replies, and each probe carries its *scheduled* send time, so a stalled server shows in the
@@ -9,19 +9,32 @@
  * Closed loop: each client keeps `inFlight` echoes outstanding and sends the next on each reply;
  * it finds the maximum throughput, and its latency is measured from the actual send.
  */
-import { encodeProbeFrame, parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
 import { recordNs } from '../common/histogram.ts';
+import { encodeProbeFrame, parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
+import type { ServerStats } from '../servers/metrics/server-metrics.ts';
 import { nowNs } from './clock.ts';
 import { closeClients, connectClients, type LoadClient } from './connect.ts';
 import { RunCounters } from './counters.ts';
 import { DeliveryLedger } from './ledger.ts';
 import type { LoadPlan } from './plan.ts';
 import { seededRandom } from './random.ts';
+import { SelfCheck, type SelfCheckReport } from './self-check.ts';
+import type { ServerStatsClient } from './server-stats.ts';
+import { TimeSeries, type TimeSeriesSample } from './time-series.ts';
+import { kindPicker, pickAtRandom, pickInTurn, pickOther, sendOnSchedule } from './traffic.ts';
 
 export type Phase = 'connect' | 'warmup' | 'measure' | 'drain' | 'close';
 
 export interface RunObserver {
   phase?(phase: Phase, detail: string): void;
+  /** Once a second of traffic, with that second's sample. */
+  tick?(sample: TimeSeriesSample): void;
+}
+
+export interface RunOptions {
+  readonly observer?: RunObserver;
+  /** The server's own metrics: reset when the measured phase starts, read after the drain. */
+  readonly serverStats?: ServerStatsClient;
 }
 
 export interface Measurement {
@@ -44,24 +57,31 @@ export interface Measurement {
   readonly trafficNs: number;
   /** ns from the start of the measured phase to the last measured probe received (0 when none). */
   readonly receiveSpanNs: number;
+  readonly selfCheck: SelfCheckReport;
+  readonly timeSeries: readonly TimeSeriesSample[];
+  /** The server's metrics over the measured phase and drain, when it has them. */
+  readonly server: ServerStats | undefined;
 }
 
 const SLASH = 0x2f;
 /** Probes are built as bytes but travel as text frames, like every frame of the protocol. */
 const TEXT_FRAME = { binary: false } as const;
 const DRAIN_POLL_MS = 20;
-const TICK_MS = 1;
+const SAMPLE_EVERY_MS = 1000;
 const CLOSE_TIMEOUT_MS = 15_000;
 
-export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promise<Measurement> {
+export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise<Measurement> {
+  const { observer = {}, serverStats } = options;
   const counters = new RunCounters();
+  const series = new TimeSeries();
+  const selfCheck = new SelfCheck(plan.maxSendLagMs);
   const random = seededRandom(plan.seed);
   const closedLoop = plan.mode.kind === 'closed-loop';
   // Probes sent during warm-up are accounted in a ledger of their own and never timed.
   const warmupLedger = new DeliveryLedger();
   const ledger = new DeliveryLedger();
-  let measuring = plan.warmupMs === 0;
-  let firstMeasuredSeq = measuring ? 0 : Number.POSITIVE_INFINITY;
+  let measuring = false;
+  let firstMeasuredSeq = Number.POSITIVE_INFINITY;
   let trafficOn = false;
   let clientsLost = 0;
   let openCount = 0;
@@ -78,17 +98,23 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
       target = other.id;
     }
     client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, plan.messageBytes, target), TEXT_FRAME);
-    if (measuring) {
-      ledger.expect(seq++, deliveries);
-      counters.expected += deliveries;
-      counters.sent++;
-    } else {
+    series.sent++;
+    if (!measuring) {
       warmupLedger.expect(seq++, deliveries);
+      return;
+    }
+    ledger.expect(seq++, deliveries);
+    counters.expected += deliveries;
+    counters.sent++;
+    if (kind === 'broadcast') {
+      counters.broadcasts++;
+      counters.broadcastsExpected += deliveries;
     }
   };
 
   const onFrame = (client: LoadClient, data: Buffer): void => {
-    if (data[0] === SLASH) {
+    const tag = data[0];
+    if (tag === SLASH) {
       const control = parseServerControl(data.toString());
       counters.addError(control?.kind === 'error' ? `server:${control.code}` : 'unexpected-control-frame');
       return;
@@ -99,18 +125,31 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
       return;
     }
     const now = nowNs();
+    const latencyNs = now - sentAt;
     const probe = probeSeq(data);
+    series.received++;
+    series.recordLatencyNs(latencyNs);
     if (probe >= firstMeasuredSeq) {
       counters.received++;
       counters.lastReceiveNs = now;
-      if (ledger.deliver(probe) === 'extra') return; // a duplicate or stray: counted, not timed
-      recordNs(counters.latency, now - sentAt);
+      const delivery = ledger.deliver(probe);
+      if (delivery !== 'extra') {
+        recordNs(counters.latency, latencyNs);
+        if (tag === PROBE_TAG.echo) recordNs(counters.latencyByKind.echo, latencyNs);
+        else if (tag === PROBE_TAG['send-to']) recordNs(counters.latencyByKind['send-to'], latencyNs);
+        else if (tag === PROBE_TAG.broadcast) {
+          recordNs(counters.latencyByKind.broadcast, latencyNs);
+          counters.broadcastsDelivered++;
+          if (delivery === 'complete') {
+            counters.fanoutsCompleted++;
+            recordNs(counters.fanout, latencyNs); // this was the last receiver
+          }
+        }
+      }
     } else {
       warmupLedger.deliver(probe);
     }
-    if (closedLoop && trafficOn && data[0] === PROBE_TAG.echo && client.open) {
-      sendProbe(client, 'echo', now, clients);
-    }
+    if (closedLoop && trafficOn && tag === PROBE_TAG.echo && client.open) sendProbe(client, 'echo', now, clients);
   };
 
   // ---- connect -----------------------------------------------------------------------------
@@ -133,51 +172,67 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
   const connectNs = nowNs() - connectStart;
 
   // ---- warm-up, then measure ---------------------------------------------------------------
+  // A first request now, so that fetch's lazy start-up (tens of ms) never lands in the traffic.
+  await serverStats?.gauges();
   const clientsOpen = openCount;
   const pickKind = kindPicker(plan.mix, random);
   const trafficStart = nowNs();
   let measureStart = trafficStart + plan.warmupMs * 1e6;
   const trafficEnd = measureStart + plan.durationMs * 1e6;
+  let phase: TimeSeriesSample['phase'] = 'warmup';
   const startMeasuring = (atNs: number): void => {
     if (measuring) return;
     measuring = true;
+    phase = 'measure';
     firstMeasuredSeq = seq;
     measureStart = atNs;
-    observer.phase?.('measure', `${plan.durationMs / 1000} s`);
+    selfCheck.start(nowNs());
+    void serverStats?.reset();
+    observer.phase?.('measure', `${openCount} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
   };
-  observer.phase?.(measuring ? 'measure' : 'warmup', `${openCount} open, ${(measuring ? plan.durationMs : plan.warmupMs) / 1000} s ${plan.mode.kind}`);
+  const sampler = setInterval(() => {
+    const sample = series.take((nowNs() - trafficStart) / 1e9, phase, openCount, counters.errorTotal);
+    void serverStats?.gauges().then((gauges) => gauges && (sample.server = gauges));
+    observer.tick?.(sample);
+  }, SAMPLE_EVERY_MS);
+
+  if (plan.warmupMs > 0) observer.phase?.('warmup', `${openCount} open, ${plan.warmupMs / 1000} s`);
+  else startMeasuring(trafficStart);
   trafficOn = openCount > 0;
   if (trafficOn) {
     if (plan.mode.kind === 'closed-loop') {
       for (const client of clients) {
         for (let i = 0; i < plan.mode.inFlight && client.open; i++) sendProbe(client, 'echo', nowNs(), clients);
       }
-      if (!measuring) {
-        await sleepUntil(measureStart);
-        startMeasuring(nowNs());
-      }
+      await sleepUntil(measureStart);
+      startMeasuring(nowNs());
       await sleepUntil(trafficEnd);
     } else {
-      await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, (k, scheduledNs) => {
+      await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, nowNs, (k, scheduledNs, lateNs) => {
         if (!measuring && scheduledNs >= measureStart) startMeasuring(measureStart);
+        if (measuring) selfCheck.recordSendLag(lateNs);
         const kind = pickKind();
         // Echoes go round-robin, so each client sends an even share; other kinds come from random clients.
         const client = kind === 'echo' ? pickInTurn(clients, k) : pickAtRandom(clients, random);
         if (client) sendProbe(client, kind, scheduledNs, clients);
       });
-      startMeasuring(measureStart); // a rate too low to send anything after warm-up
     }
   }
+  startMeasuring(measureStart); // no traffic at all, or a rate too low to send after warm-up
   trafficOn = false;
   const trafficNs = nowNs() - measureStart;
+  const selfCheckReport = selfCheck.finish(nowNs(), !closedLoop);
 
   // ---- drain: wait for what is still on its way ------------------------------------------
+  phase = 'drain';
   const outstanding = (): number => ledger.outstanding + warmupLedger.outstanding;
   observer.phase?.('drain', `${outstanding()} deliveries outstanding`);
   const drainStart = nowNs();
   const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
   while (outstanding() > 0 && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
   const drainNs = nowNs() - drainStart;
+  clearInterval(sampler);
+  const server = await serverStats?.snapshot();
 
   // ---- close -------------------------------------------------------------------------------
   observer.phase?.('close', `${openCount} clients`);
@@ -199,55 +254,9 @@ export async function runLoad(plan: LoadPlan, observer: RunObserver = {}): Promi
     phasesMs: { connect: ms(connectNs), warmup: plan.warmupMs, measure: ms(trafficNs), drain: ms(drainNs), close: ms(closeNs) },
     trafficNs,
     receiveSpanNs: counters.lastReceiveNs > 0 ? counters.lastReceiveNs - measureStart : 0,
-  };
-}
-
-/** Calls send(k, scheduledNs) for every message due by now, on a ~1 ms timer, until `end`. */
-function sendOnSchedule(rate: number, start: number, end: number, send: (k: number, scheduledNs: number) => void): Promise<void> {
-  const intervalNs = 1e9 / rate;
-  let k = 0;
-  return new Promise((resolve) => {
-    const tick = (): void => {
-      const now = nowNs();
-      // Messages due in [start, end): exactly duration × rate of them.
-      for (let due = start + k * intervalNs; due <= now && due < end; due = start + k * intervalNs) send(k++, Math.round(due));
-      if (now < end) setTimeout(tick, TICK_MS);
-      else resolve();
-    };
-    tick();
-  });
-}
-
-/** Round-robin over the clients, skipping those that have gone. */
-function pickInTurn(clients: readonly LoadClient[], k: number): LoadClient | undefined {
-  for (let i = 0; i < clients.length; i++) {
-    const client = clients[(k + i) % clients.length]!;
-    if (client.open) return client;
-  }
-  return undefined;
-}
-
-function pickAtRandom(clients: readonly LoadClient[], random: () => number): LoadClient | undefined {
-  const start = Math.floor(random() * clients.length);
-  return pickInTurn(clients, start);
-}
-
-function pickOther(clients: readonly LoadClient[], sender: LoadClient, random: () => number): LoadClient | undefined {
-  for (let tries = 0; tries < 16; tries++) {
-    const candidate = clients[Math.floor(random() * clients.length)]!;
-    if (candidate !== sender && candidate.open) return candidate;
-  }
-  return clients.find((c) => c !== sender && c.open);
-}
-
-function kindPicker(mix: LoadPlan['mix'], random: () => number): () => ProbeKind {
-  const total = mix.echo + mix.broadcast + mix.sendTo;
-  if (mix.echo === total) return () => 'echo';
-  if (mix.broadcast === total) return () => 'broadcast';
-  if (mix.sendTo === total) return () => 'send-to';
-  return () => {
-    const r = random() * total;
-    return r < mix.echo ? 'echo' : r < mix.echo + mix.broadcast ? 'broadcast' : 'send-to';
+    selfCheck: selfCheckReport,
+    timeSeries: series.samples,
+    server,
   };
 }
 

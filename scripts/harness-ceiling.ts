@@ -77,8 +77,8 @@ async function minimalLoop(url: string, clients: number, durationMs: number, pay
 async function loadGeneratorLoop(url: string, clients: number, durationMs: number, messageBytes: number): Promise<TrialFigure> {
   let cpu = process.cpuUsage();
   const m = await runLoad(
-    { url, clients, connectConcurrency: 100, connectTimeoutMs: 20_000, warmupMs: WARMUP_MS, durationMs, mode: { kind: 'closed-loop', inFlight: 1 }, mix: { echo: 1, broadcast: 0, sendTo: 0 }, messageBytes, drainTimeoutMs: 5000, seed: 1 },
-    { phase: (phase) => { if (phase === 'measure') cpu = process.cpuUsage(); else if (phase === 'drain') cpu = process.cpuUsage(cpu); } },
+    { url, clients, connectConcurrency: 100, connectTimeoutMs: 20_000, warmupMs: WARMUP_MS, durationMs, mode: { kind: 'closed-loop', inFlight: 1 }, mix: { echo: 1, broadcast: 0, sendTo: 0 }, messageBytes, drainTimeoutMs: 5000, maxSendLagMs: 10, seed: 1 },
+    { observer: { phase: (phase) => { if (phase === 'measure') cpu = process.cpuUsage(); else if (phase === 'drain') cpu = process.cpuUsage(cpu); } } },
   );
   if (m.counters.errorTotal > 0 || m.counters.received !== m.counters.sent) {
     throw new Error(`a load generator trial was not clean: ${JSON.stringify(Object.fromEntries(m.counters.errors))}, ${m.counters.sent - m.counters.received} unanswered`);

@@ -38,6 +38,7 @@ const plan = (url: string): LoadPlan => ({
   mix: { echo: 1, broadcast: 0, sendTo: 0 },
   messageBytes: 0,
   drainTimeoutMs: 300,
+  maxSendLagMs: 10,
   seed: 1,
 });
 

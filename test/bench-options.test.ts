@@ -5,7 +5,7 @@ import { checkFileLimit, maxClientsFor, RESERVED_FILES } from '../common/file-li
 import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
 import { listScenarioNames, loadScenario, parseScenario } from '../loadgen/scenario.ts';
 
-const defaults: RawBenchOptions = { scenario: 'echo', inFlight: '1', drainTimeout: '10', seed: '1', out: 'results' };
+const defaults: RawBenchOptions = { scenario: 'echo', inFlight: '1', drainTimeout: '10', maxSendLag: '10', seed: '1', out: 'results' };
 const plan = (overrides: Partial<RawBenchOptions>) => resolveBenchPlan({ ...defaults, ...overrides });
 
 function usageError(fn: () => unknown): UsageError {

@@ -22,6 +22,7 @@ function plan(url: string, overrides: Partial<LoadPlan>): LoadPlan {
     mix: { echo: 1, broadcast: 0, sendTo: 0 },
     messageBytes: 64,
     drainTimeoutMs: 20_000,
+    maxSendLagMs: 10,
     seed: 1,
     ...overrides,
   };

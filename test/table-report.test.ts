@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { renderTable } from '../loadgen/report/table.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v1.json', import.meta.url), 'utf8')) as CompletedResult;
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v2.json', import.meta.url), 'utf8')) as CompletedResult;
 
 describe('table report', () => {
   it('shows connections, handshake, throughput, latency percentiles, errors and lost', () => {
     const text = renderTable(fixture);
     const row = (label: string): string => text.split('\n').find((line) => line.includes(label)) ?? '';
-    expect(row('actor · echo')).not.toBe('');
+    expect(row('mutex · echo')).not.toBe('');
     expect(row('connections open')).toContain(`${fixture.connections.open} / ${fixture.connections.requested}`);
     expect(row('latency p50')).toContain(`${(fixture.latency.p50 / 1000).toFixed(2)} ms`);
     expect(row('latency p99.9')).toContain(' ms');

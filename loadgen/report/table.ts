@@ -1,10 +1,17 @@
 /** Renders a result as a terminal table: a pure function from result to string. */
 import Table from 'cli-table3';
-import type { BenchResult } from '../result.ts';
+import type { LatencySummary } from '../../common/histogram.ts';
+import type { HistogramReport } from '../../servers/metrics/kind-histograms.ts';
+import type { ServerStats } from '../../servers/metrics/server-metrics.ts';
+import type { BenchResult, CompletedResult } from '../result.ts';
+
+type Row = [string, string];
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 /** µs → ms with enough digits to tell loopback latencies apart. */
 const msFromUs = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 2 : 1) + ' ms';
+const spread = (s: LatencySummary): string => `${msFromUs(s.p50)} / ${msFromUs(s.p99)} / ${msFromUs(s.max)}`;
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 export function renderTable(result: BenchResult, options: { color?: boolean } = {}): string {
   const table = new Table({
@@ -17,15 +24,23 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
     table.push(['status', `FAILED: ${result.error.code}`], ['error', result.error.message]);
     return table.toString();
   }
+  if (result.selfCheck.saturated) table.push(['!! LOADGEN-SATURATED !!', 'these figures measure the load generator, not the server'], ['why', result.selfCheck.reason ?? '']);
+  table.push(...mainRows(result), ...fanoutRows(result), ...selfCheckRows(result));
+  if (result.server) table.push(['— server contention —', '(measured phase and drain)'], ...contentionRows(result.server));
+  return table.toString();
+}
+
+function mainRows(result: CompletedResult): Row[] {
   const { connections: c, messages: m, latency: l, errors: e } = result;
   const causes = Object.entries(e.byCause)
     .map(([cause, n]) => `${cause} ${int(n)}`)
     .join(', ');
-  table.push(
+  const mode = result.load.mode.kind === 'open-loop' ? `open loop, ${int(result.load.mode.rate)} msg/s target` : `closed loop, ${result.load.mode.inFlight} in flight per client`;
+  const rows: Row[] = [
     ['connections open', `${int(c.open)} / ${int(c.requested)}`],
     ['handshake p50 / p99', `${msFromUs(c.handshake.p50)} / ${msFromUs(c.handshake.p99)}`],
     ['handshakes/s', int(c.handshakesPerSec)],
-    ['mode', result.mode === 'open-loop' ? `open loop, ${int(result.load.mode.kind === 'open-loop' ? result.load.mode.rate : 0)} msg/s target` : 'closed loop'],
+    ['mode', mode],
     ['messages/s sent', int(m.sentPerSec)],
     ['messages/s received', int(m.receivedPerSec)],
     ['latency p50', msFromUs(l.p50)],
@@ -33,9 +48,53 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
     ['latency p99', msFromUs(l.p99)],
     ['latency p99.9', msFromUs(l.p999)],
     ['latency max', msFromUs(l.max)],
+  ];
+  const kinds = Object.entries(result.latencyByKind);
+  if (kinds.length > 1) for (const [kind, k] of kinds) rows.push([`${kind} p50 / p99 / max`, spread(k!.summary)]);
+  rows.push(
     ['sent / expected / received', `${int(m.sent)} / ${int(m.expected)} / ${int(m.received)}`],
     ['errors', e.total === 0 ? '0' : `${int(e.total)} (${causes})`],
-    ['lost', int(m.lost)],
+    ['lost', m.lostInWarmup > 0 ? `${int(m.lost)} (+${int(m.lostInWarmup)} in warm-up)` : int(m.lost)],
   );
-  return table.toString();
+  return rows;
+}
+
+function fanoutRows(result: CompletedResult): Row[] {
+  const f = result.fanout;
+  if (!f) return [];
+  return [
+    ['broadcast deliveries', `${int(f.delivered)} of ${int(f.expectedDeliveries)} expected`],
+    ['broadcasts fully fanned out', `${int(f.completed)} of ${int(f.broadcasts)}`],
+    ['fan-out to last receiver p50 / p99 / max', spread(f.completion)],
+  ];
+}
+
+function selfCheckRows(result: CompletedResult): Row[] {
+  const s = result.selfCheck;
+  const lag = result.load.mode.kind === 'open-loop' ? `, send lag p99 ${msFromUs(s.sendLag.p99)}` : '';
+  return [['load generator', `${s.cpuPercent}% CPU, loop delay p99 ${msFromUs(s.eventLoopDelay.p99)}${lag}`]];
+}
+
+/** One row per kind or operation: p50 / p99 / max and the count. */
+function byLabel(title: string, reports: Record<string, HistogramReport>): Row[] {
+  return Object.entries(reports)
+    .filter(([, r]) => r.summary.count > 0)
+    .map(([label, r]) => [`${title} · ${label}`, `${spread(r.summary)} (${int(r.summary.count)})`]);
+}
+
+export function contentionRows(server: ServerStats): Row[] {
+  const rows: Row[] = [
+    ['server CPU / loop utilization', `${server.cpuPercent}% / ${Math.round(server.eventLoop.utilization * 100)}%`],
+    ['server loop delay p99 / max', `${msFromUs(server.eventLoop.delay.p99)} / ${msFromUs(server.eventLoop.delay.max)}`],
+    ['server RSS', mib(server.rssBytes)],
+    ['outbound queue full events', int(server.outboundQueueFullEvents)],
+  ];
+  if (server.actor) {
+    const depth = server.actor.mailboxDepth;
+    rows.push(['mailbox depth mean / max', `${depth.mean} / ${int(depth.max)}`], ...byLabel('mailbox wait', server.actor.mailboxWait), ...byLabel('handling', server.actor.handling));
+  }
+  if (server.mutex) {
+    rows.push(['lock waiters max', int(server.mutex.waiters.max)], ...byLabel('lock wait', server.mutex.lockWait), ...byLabel('lock hold', server.mutex.lockHold));
+  }
+  return rows;
 }

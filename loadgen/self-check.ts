@@ -1,0 +1,71 @@
+/**
+ * The load generator watches itself: its event-loop delay, its CPU, and how late its sends leave
+ * against the schedule. When it falls behind by more than a margin, the run is marked
+ * `loadgen-saturated`: its figures describe the harness, not the server.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../common/histogram.ts';
+import { loopDelaySummary } from '../servers/metrics/server-metrics.ts';
+
+const RESOLUTION_MS = 10;
+export const DEFAULT_MAX_SEND_LAG_MS = 10;
+
+export interface SelfCheckReport {
+  /** True when the load generator could not keep up: read every other figure with that in mind. */
+  readonly saturated: boolean;
+  /** Why, in words, when saturated. */
+  readonly reason?: string;
+  /** The margin the verdict used, in ms. */
+  readonly maxSendLagMs: number;
+  /** How late scheduled sends left (open loop only), µs. */
+  readonly sendLag: LatencySummary;
+  /** The load generator's own event-loop delay during the measured phase, µs. */
+  readonly eventLoopDelay: LatencySummary;
+  /** The load generator's CPU during the measured phase, % of one core. */
+  readonly cpuPercent: number;
+}
+
+export class SelfCheck {
+  readonly sendLag: Histogram = createLatencyHistogram();
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  private cpuStart = process.cpuUsage();
+  private startedNs = 0;
+
+  constructor(private readonly maxSendLagMs: number) {}
+
+  /** Starts watching (at the start of the measured phase). */
+  start(nowNs: number): void {
+    this.loopDelay.reset();
+    this.loopDelay.enable();
+    this.cpuStart = process.cpuUsage();
+    this.startedNs = nowNs;
+  }
+
+  recordSendLag(lagNs: number): void {
+    recordNs(this.sendLag, lagNs);
+  }
+
+  /** Stops watching (at the end of the measured phase) and gives the verdict. */
+  finish(nowNs: number, openLoop: boolean): SelfCheckReport {
+    this.loopDelay.disable();
+    const cpu = process.cpuUsage(this.cpuStart);
+    const elapsedMs = (nowNs - this.startedNs) / 1e6;
+    const sendLag = summarize(this.sendLag);
+    const eventLoopDelay = loopDelaySummary(this.loopDelay, RESOLUTION_MS);
+    const marginUs = this.maxSendLagMs * 1000;
+    let reason: string | undefined;
+    if (openLoop && sendLag.p99 > marginUs) {
+      reason = `1% of sends left more than ${(sendLag.p99 / 1000).toFixed(1)} ms behind schedule (margin ${this.maxSendLagMs} ms)`;
+    } else if (eventLoopDelay.p99 > marginUs) {
+      reason = `the load generator's event loop was delayed by ${(eventLoopDelay.p99 / 1000).toFixed(1)} ms at p99 (margin ${this.maxSendLagMs} ms)`;
+    }
+    return {
+      saturated: reason !== undefined,
+      ...(reason !== undefined && { reason }),
+      maxSendLagMs: this.maxSendLagMs,
+      sendLag,
+      eventLoopDelay,
+      cpuPercent: elapsedMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 1000) / 10 : 0,
+    };
+  }
+}
