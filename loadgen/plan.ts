@@ -26,6 +26,8 @@ export interface RawBenchOptions {
   seed: string;
   out: string;
   json?: boolean;
+  debugStallMs?: string;
+  serverMetrics?: boolean;
 }
 
 export type LoadMode = { readonly kind: 'open-loop'; readonly rate: number } | { readonly kind: 'closed-loop'; readonly inFlight: number };
@@ -49,7 +51,16 @@ export interface LoadPlan {
 }
 
 /** Where the server comes from: spawned by us (a model on a port) or already running. */
-export type ServerPlan = { readonly kind: 'spawn'; readonly model: ModelName; readonly host: string; readonly port: number } | { readonly kind: 'external'; readonly url: string };
+export type ServerPlan =
+  | {
+      readonly kind: 'spawn';
+      readonly model: ModelName;
+      readonly host: string;
+      readonly port: number;
+      /** Server flags beyond model, host and port (debug stall, --no-metrics). */
+      readonly extraArgs: readonly string[];
+    }
+  | { readonly kind: 'external'; readonly url: string };
 
 export interface BenchPlan {
   readonly scenario: Scenario;
@@ -107,6 +118,7 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
 function resolveServer(raw: RawBenchOptions): ServerPlan {
   if (raw.target !== undefined) {
     if (raw.model !== undefined) throw new UsageError('ERR_BAD_OPTION', '--model starts a server and --target drives a running one: give only one of them');
+    if (raw.debugStallMs !== undefined || raw.serverMetrics === false) throw new UsageError('ERR_BAD_OPTION', '--debug-stall-ms and --no-server-metrics apply to a started server (--model), not to --target');
     let url: URL;
     try {
       url = new URL(raw.target);
@@ -121,5 +133,8 @@ function resolveServer(raw: RawBenchOptions): ServerPlan {
   if (raw.model === undefined) throw new UsageError('ERR_BAD_OPTION', `give --model (${MODEL_NAMES.join(', ')}) to start a server, or --target ws://host:port to drive a running one`);
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   const port = raw.port === undefined ? 0 : parseIntegerOption('--port', raw.port, 0, 65535);
-  return { kind: 'spawn', model: raw.model, host: DEFAULT_HOST, port };
+  const extraArgs: string[] = [];
+  if (raw.debugStallMs !== undefined) extraArgs.push('--debug-stall-ms', String(parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000)));
+  if (raw.serverMetrics === false) extraArgs.push('--no-metrics');
+  return { kind: 'spawn', model: raw.model, host: DEFAULT_HOST, port, extraArgs };
 }

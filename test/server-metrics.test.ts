@@ -1,0 +1,104 @@
+/**
+ * The servers' own metrics over their HTTP routes: a Prometheus parser reads /metrics, and a slow
+ * consumer makes the mutex's lock waits and queue-full events, and the actor's mailbox, rise.
+ */
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { ModelName } from '../servers/common/registry.ts';
+import { TimeWeightedGauge } from '../servers/metrics/time-weighted-gauge.ts';
+import type { ServerStats } from '../servers/metrics/server-metrics.ts';
+import { startServer, type RunningServer } from '../servers/server.ts';
+import { connectTestClient, pause, type TestClient } from './helpers/test-client.ts';
+
+describe('TimeWeightedGauge', () => {
+  it('averages over time, not over updates', () => {
+    const g = new TimeWeightedGauge(0);
+    g.set(500, 0);
+    g.set(0, 1000); // 500 for 1 s
+    for (let t = 1001; t < 2000; t++) g.set(0, t); // many updates at 0
+    expect(g.read(10_000)).toEqual({ current: 0, max: 500, mean: 50 });
+    g.reset(10_000);
+    expect(g.read(11_000)).toEqual({ current: 0, max: 0, mean: 0 });
+  });
+});
+
+describe('GET /metrics', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ model: 'mutex', port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('is valid Prometheus text with the contention metrics and quantile labels', async () => {
+    const client = await connectTestClient(`ws://127.0.0.1:${server.port}`);
+    client.ws.send('hello');
+    await client.waitForFrames(1);
+    const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const families = parsePrometheusTextFormat(await res.text());
+    const byName = new Map(families.map((f) => [f.name, f]));
+    expect(byName.get('wsbench_connections')?.metrics[0]?.value).toBe('1');
+    const lockWait = byName.get('wsbench_mutex_lock_wait_seconds');
+    expect(lockWait?.type).toBe('GAUGE');
+    expect(lockWait?.metrics.map((m) => m.labels?.quantile)).toEqual(expect.arrayContaining(['0.5', '0.99', '1']));
+    expect(lockWait?.metrics.every((m) => m.labels?.model === 'mutex')).toBe(true);
+    expect(byName.has('wsbench_outbound_queue_full_events')).toBe(true);
+    expect(byName.has('process_cpu_user_seconds_total')).toBe(true);
+    client.ws.close();
+    await client.closed;
+  });
+});
+
+const FRAME = 'x'.repeat(32 * 1024);
+const BROADCASTS = 800; // 25 MiB to each receiver: more than loopback's socket buffers hold
+const ECHOERS = 4;
+const ECHOES = 20;
+
+async function stats(server: RunningServer, path = '/stats'): Promise<ServerStats> {
+  return (await (await fetch(`http://127.0.0.1:${server.port}${path}`)).json()) as ServerStats;
+}
+
+/** One round: reset, flood broadcasts while echoers talk, with `slow` not reading for a while. */
+async function round(server: RunningServer, slowStops: boolean): Promise<ServerStats> {
+  const url = `ws://127.0.0.1:${server.port}`;
+  const slow = await connectTestClient(url);
+  const sender = await connectTestClient(url);
+  const echoers: TestClient[] = await Promise.all(Array.from({ length: ECHOERS }, () => connectTestClient(url)));
+  await fetch(`http://127.0.0.1:${server.port}/stats/reset`, { method: 'POST' });
+  if (slowStops) slow.ws.pause();
+  for (let i = 0; i < BROADCASTS; i++) sender.ws.send(`/broadcast ${FRAME}`);
+  await pause(300);
+  for (const e of echoers) for (let i = 0; i < ECHOES; i++) e.ws.send(`echo ${i}`);
+  await pause(500);
+  slow.ws.resume();
+  await Promise.all(echoers.map((e) => e.waitForFrames(BROADCASTS + ECHOES, 30_000)));
+  const snapshot = await stats(server);
+  for (const c of [slow, sender, ...echoers]) c.ws.terminate();
+  await Promise.all([slow, sender, ...echoers].map((c) => c.closed));
+  return snapshot;
+}
+
+describe.each([['mutex'], ['actor']] as [ModelName][])('%s server with a slow consumer', (model) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ model, port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('reports the stall in its contention metrics', async () => {
+    const healthy = await round(server, false);
+    const stalled = await round(server, true);
+    expect(stalled.outboundQueueFullEvents).toBeGreaterThan(healthy.outboundQueueFullEvents);
+    if (model === 'mutex') {
+      const wait = (s: ServerStats): number => s.mutex!.lockWait.echo!.summary.max;
+      expect(stalled.mutex!.lockWait.echo!.summary.count).toBe(ECHOERS * ECHOES);
+      expect(wait(stalled)).toBeGreaterThan(5 * wait(healthy));
+      expect(stalled.mutex!.waiters.max).toBeGreaterThanOrEqual(ECHOERS);
+    } else {
+      expect(stalled.actor!.mailboxDepth.max).toBeGreaterThanOrEqual(ECHOERS * ECHOES);
+      expect(stalled.actor!.mailboxDepth.max).toBeGreaterThan(5 * Math.max(1, healthy.actor!.mailboxDepth.max));
+      expect(stalled.actor!.mailboxWait['send-to']!.summary.max).toBeGreaterThan(5 * healthy.actor!.mailboxWait['send-to']!.summary.max);
+    }
+  });
+});
