@@ -10,9 +10,8 @@ import { serveConnection } from './common/connection.ts';
 import type { ModelName, Registry } from './common/registry.ts';
 import { createModel } from './models.ts';
 import { startDebugStall } from './debug-stall.ts';
-import { createPrometheusRegistry } from './metrics/prometheus.ts';
+import { createPrometheusExport, type PrometheusExport } from './metrics/prometheus.ts';
 import { ServerMetrics } from './metrics/server-metrics.ts';
-import type { Registry as PrometheusRegistry } from 'prom-client';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -50,7 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
   const metrics = options.metrics === false ? undefined : new ServerMetrics(options.model, () => wss?.clients.size ?? 0);
   const model = createModel(options.model, metrics);
-  const prometheus = metrics && createPrometheusRegistry(metrics);
+  const prometheus = metrics && createPrometheusExport(metrics);
   const stopStall = options.debugStall ? startDebugStall(options.debugStall.ms, options.debugStall.everyMs) : undefined;
 
   const httpServer = http.createServer((req, res) => {
@@ -117,7 +116,7 @@ async function handleAdmin(
   res: http.ServerResponse,
   registry: Registry,
   metrics: ServerMetrics | undefined,
-  prometheus: PrometheusRegistry | undefined,
+  prometheus: PrometheusExport | undefined,
 ): Promise<void> {
   const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
   const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
@@ -134,7 +133,7 @@ async function handleAdmin(
       json(200, { model: registry.model, count: await registry.size() });
       return;
     case 'GET /metrics':
-      if (needMetrics()) res.writeHead(200, { 'content-type': prometheus!.contentType }).end(await prometheus!.metrics());
+      if (needMetrics()) res.writeHead(200, { 'content-type': prometheus!.contentType }).end(await prometheus!.scrape());
       return;
     case 'GET /stats':
       if (needMetrics()) json(200, metrics!.snapshot());

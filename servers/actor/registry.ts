@@ -87,18 +87,28 @@ export class ActorRegistry implements Registry {
   }
 
   private async run(): Promise<void> {
+    const metrics = this.metrics;
+    // When a message is taken right after the previous one finished, that finish time is its take time.
+    let finishedAt = -1;
     for (;;) {
-      const mail = this.mailbox.take() ?? (await this.mailbox.receive());
-      if (mail === undefined) return;
-      const metrics = this.metrics;
-      const takenAt = metrics ? performance.now() : 0;
-      if (metrics) {
-        metrics.mailboxDepth.set(this.mailboxDepth, takenAt);
-        metrics.mailboxWait.recordMs(mail.kind, takenAt - mail.postedAt);
+      let mail = this.mailbox.take();
+      if (mail === undefined) {
+        finishedAt = -1;
+        mail = await this.mailbox.receive();
+        if (mail === undefined) return;
       }
+      if (!metrics) {
+        const handled = this.handle(mail);
+        if (handled !== READY) await handled;
+        continue;
+      }
+      const takenAt = finishedAt >= 0 ? finishedAt : performance.now();
+      metrics.mailboxDepth.set(this.mailboxDepth, takenAt);
+      metrics.mailboxWait.recordMs(mail.kind, takenAt - mail.postedAt);
       const handled = this.handle(mail);
       if (handled !== READY) await handled;
-      metrics?.handling.recordMs(mail.kind, performance.now() - takenAt);
+      finishedAt = performance.now();
+      metrics.handling.recordMs(mail.kind, finishedAt - takenAt);
     }
   }
 

@@ -14,7 +14,7 @@ export class LabelledHistograms {
   recordMs(label: string, ms: number): void {
     let histogram = this.byLabel.get(label);
     if (!histogram) this.byLabel.set(label, (histogram = createLatencyHistogram()));
-    const us = Math.round(ms * 1000);
+    const us = (ms * 1000 + 0.5) | 0; // ms to whole µs (durations here are far below 2^31 µs)
     histogram.recordValue(us < 1 ? 1 : us);
   }
 

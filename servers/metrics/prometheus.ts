@@ -3,6 +3,7 @@
  * a long-running server. Values are read from ServerMetrics at scrape time; latency figures are
  * exposed as summaries would be (quantile-labelled gauges plus a count), in seconds. They cover the
  * window since the last reset, like the JSON snapshot (a server nobody resets counts from its start).
+ * prom-client's own process metrics (nodejs_*, process_*) are added from the first scrape on.
  */
 import client from 'prom-client';
 import type { LatencySummary } from '../../common/histogram.ts';
@@ -17,10 +18,25 @@ const QUANTILES: [string, keyof LatencySummary][] = [
   ['1', 'max'],
 ];
 
-export function createPrometheusRegistry(metrics: ServerMetrics): client.Registry {
+export interface PrometheusExport {
+  readonly contentType: string;
+  /** The text for GET /metrics. */
+  scrape(): Promise<string>;
+}
+
+export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport {
   const registry = new client.Registry();
   registry.setDefaultLabels({ model: metrics.model });
-  client.collectDefaultMetrics({ register: registry });
+  // prom-client's process metrics watch every GC and the event loop: start them at the first
+  // scrape, so that a server nobody scrapes (a bench run) does not pay for them.
+  let defaultsOn = false;
+  const scrape = (): Promise<string> => {
+    if (!defaultsOn) {
+      client.collectDefaultMetrics({ register: registry });
+      defaultsOn = true;
+    }
+    return registry.metrics();
+  };
 
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: client.Gauge) => void): void => {
     registry.registerMetric(
@@ -70,5 +86,5 @@ export function createPrometheusRegistry(metrics: ServerMetrics): client.Registr
     latency('wsbench_mutex_lock_wait', 'Time from asking for the registry lock to getting it', 'operation', () => mutex.lockWait.report());
     latency('wsbench_mutex_lock_hold', 'Time the registry lock was held, awaited sends included', 'operation', () => mutex.lockHold.report());
   }
-  return registry;
+  return { contentType: registry.contentType, scrape };
 }
