@@ -16,8 +16,11 @@ export interface Model {
 export function createModel(name: ModelName, metrics?: ServerMetrics): Model {
   const queueFor = (ws: WebSocket): Outbound => new OutboundQueue(ws, DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, metrics?.queueFull);
   switch (name) {
-    case 'actor':
-      return { registry: new ActorRegistry(metrics?.actor), outboundFor: queueFor };
+    case 'actor': {
+      const registry = new ActorRegistry(metrics?.actor);
+      if (metrics) metrics.actorDepth = () => registry.mailboxDepth;
+      return { registry, outboundFor: queueFor };
+    }
     case 'mutex':
       return { registry: new MutexRegistry(metrics?.mutex), outboundFor: queueFor };
     case 'baseline':

@@ -8,14 +8,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BoundedChannel, READY } from '../common/bounded-channel.ts';
-import type { ActorMetrics } from '../metrics/server-metrics.ts';
+import { ACTOR_TIMING_SAMPLE_EVERY, type ActorMetrics } from '../metrics/server-metrics.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
 import { welcomeFrame, type Registry } from '../common/registry.ts';
 
 export const DEFAULT_MAILBOX_CAPACITY = 1000;
 
-/** A message to the actor; `postedAt` (performance.now(), 0 when not instrumented) times its wait. */
+/** A message to the actor; `postedAt` (performance.now() for a timed message, else 0) times its wait. */
 type Mail = { readonly postedAt: number } & (
   | { readonly kind: 'register'; readonly outbound: Outbound; readonly reply: (id: number) => void }
   | { readonly kind: 'unregister'; readonly id: number }
@@ -32,6 +32,9 @@ export class ActorRegistry implements Registry {
   /** Owned by the actor loop; nothing else reads or writes it. */
   private readonly connections = new Map<number, Outbound>();
   private nextId = 1;
+
+  /** Counts posts, to time one message in ACTOR_TIMING_SAMPLE_EVERY. */
+  private postCount = 0;
 
   constructor(
     private readonly metrics?: ActorMetrics,
@@ -72,13 +75,14 @@ export class ActorRegistry implements Registry {
     return new Promise<number>((reply) => void this.post({ kind: 'size', reply, postedAt: this.now() }));
   }
 
+  /** The post time of a message that will be timed, else 0 (most messages: no clock read). */
   private now(): number {
-    return this.metrics ? performance.now() : 0;
+    return this.metrics && ++this.postCount % ACTOR_TIMING_SAMPLE_EVERY === 0 ? performance.now() : 0;
   }
 
   private post(mail: Mail): Promise<void> {
     const posted = this.mailbox.send(mail);
-    this.metrics?.mailboxDepth.set(this.mailboxDepth, mail.postedAt);
+    this.metrics?.observeDepth(this.mailboxDepth);
     return posted;
   }
 
@@ -88,27 +92,25 @@ export class ActorRegistry implements Registry {
 
   private async run(): Promise<void> {
     const metrics = this.metrics;
-    // When a message is taken right after the previous one finished, that finish time is its take time.
-    let finishedAt = -1;
     for (;;) {
-      let mail = this.mailbox.take();
-      if (mail === undefined) {
-        finishedAt = -1;
-        mail = await this.mailbox.receive();
-        if (mail === undefined) return;
-      }
+      const mail = this.mailbox.take() ?? (await this.mailbox.receive());
+      if (mail === undefined) return;
       if (!metrics) {
         const handled = this.handle(mail);
         if (handled !== READY) await handled;
         continue;
       }
-      const takenAt = finishedAt >= 0 ? finishedAt : performance.now();
-      metrics.mailboxDepth.set(this.mailboxDepth, takenAt);
+      metrics.countHandled(mail.kind);
+      if (mail.postedAt === 0) {
+        const handled = this.handle(mail);
+        if (handled !== READY) await handled;
+        continue;
+      }
+      const takenAt = performance.now();
       metrics.mailboxWait.recordMs(mail.kind, takenAt - mail.postedAt);
       const handled = this.handle(mail);
       if (handled !== READY) await handled;
-      finishedAt = performance.now();
-      metrics.handling.recordMs(mail.kind, finishedAt - takenAt);
+      metrics.handling.recordMs(mail.kind, performance.now() - takenAt);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * GET /metrics in the Prometheus text format (prom-client), so that Prometheus or Grafana can scrape
  * a long-running server. Values are read from ServerMetrics at scrape time; latency figures are
- * exposed as summaries would be (quantile-labelled gauges plus a count), in seconds. They cover the
+ * exposed as summaries would be (quantile-labelled gauges plus a count of timed samples), in seconds;
+ * exact counts are the wsbench_actor_handled and wsbench_mutex_acquisitions gauges. They cover the
  * window since the last reset, like the JSON snapshot (a server nobody resets counts from its start).
  * prom-client's own process metrics (nodejs_*, process_*) are added from the first scrape on.
  */
@@ -69,10 +70,13 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
   if (metrics.actor) {
     const actor = metrics.actor;
     gauge('wsbench_actor_mailbox_depth', 'Actor mailbox depth: current, max and time-weighted mean over the window', ['stat'], (g) => {
-      const depth = actor.mailboxDepth.read(performance.now());
+      const depth = actor.depthReport(performance.now());
       g.set({ stat: 'current' }, depth.current);
       g.set({ stat: 'max' }, depth.max);
       g.set({ stat: 'mean' }, depth.mean);
+    });
+    gauge('wsbench_actor_handled', 'Messages the actor handled over the window, by kind', ['kind'], (g) => {
+      for (const [kind, n] of actor.handled) g.set({ kind }, n);
     });
     latency('wsbench_actor_mailbox_wait', 'Time messages waited in the actor mailbox', 'kind', () => actor.mailboxWait.report());
     latency('wsbench_actor_handling', 'Time the actor spent on a message, awaited sends included', 'kind', () => actor.handling.report());
@@ -82,6 +86,9 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
     gauge('wsbench_mutex_waiters', 'Tasks waiting for the registry lock: current and max over the window', ['stat'], (g) => {
       g.set({ stat: 'current' }, mutex.waiters);
       g.set({ stat: 'max' }, mutex.maxWaiters);
+    });
+    gauge('wsbench_mutex_acquisitions', 'Registry lock acquisitions over the window, by operation', ['operation'], (g) => {
+      for (const [operation, n] of mutex.acquisitions) g.set({ operation }, n);
     });
     latency('wsbench_mutex_lock_wait', 'Time from asking for the registry lock to getting it', 'operation', () => mutex.lockWait.report());
     latency('wsbench_mutex_lock_hold', 'Time the registry lock was held, awaited sends included', 'operation', () => mutex.lockHold.report());

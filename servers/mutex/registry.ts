@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Mutex, type MutexInterface } from 'async-mutex';
-import type { MutexMetrics } from '../metrics/server-metrics.ts';
+import { MUTEX_TIMING_SAMPLE_EVERY, type MutexMetrics } from '../metrics/server-metrics.ts';
 import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
@@ -27,26 +27,34 @@ export class MutexRegistry implements Registry {
 
   constructor(private readonly metrics?: MutexMetrics) {}
 
-  /** Takes the map's lock, timing the wait and counting the waiters when instrumented. */
+  /** Counts acquisitions, to time one in MUTEX_TIMING_SAMPLE_EVERY. */
+  private acquisitionCount = 0;
+
+  /** Takes the map's lock, counting waiters (always) and timing the wait (sampled) when instrumented. */
   private async lock(operation: LockedOperation): Promise<void> {
     const metrics = this.metrics;
     if (!metrics) {
       this.releaseLock = await this.connectionsLock.acquire();
       return;
     }
-    const askedAt = performance.now();
-    metrics.waiterArrived();
+    metrics.waiterArrived(operation);
+    const timed = ++this.acquisitionCount % MUTEX_TIMING_SAMPLE_EVERY === 0;
+    const askedAt = timed ? performance.now() : 0;
     const release = await this.connectionsLock.acquire();
     metrics.waiters--;
     this.releaseLock = release;
-    this.lockedAt = performance.now();
-    metrics.lockWait.recordMs(operation, this.lockedAt - askedAt);
+    if (timed) {
+      this.lockedAt = performance.now();
+      metrics.lockWait.recordMs(operation, this.lockedAt - askedAt);
+    } else {
+      this.lockedAt = 0;
+    }
   }
 
   private unlock(operation: LockedOperation): void {
     const release = this.releaseLock!;
     this.releaseLock = undefined;
-    this.metrics?.lockHold.recordMs(operation, performance.now() - this.lockedAt);
+    if (this.lockedAt > 0) this.metrics?.lockHold.recordMs(operation, performance.now() - this.lockedAt);
     release();
   }
 
