@@ -42,6 +42,8 @@ interface ResultHeader {
 
 export interface CompletedResult extends ResultHeader {
   readonly status: 'completed';
+  /** `loadgen-saturated` when the load generator could not keep up: then no figure is the server's. */
+  readonly verdict: 'ok' | 'loadgen-saturated';
   readonly mode: LoadPlan['mode']['kind'];
   readonly connections: {
     readonly requested: number;
@@ -143,6 +145,7 @@ export function completedResult(context: RunContext, m: Measurement): CompletedR
   return {
     ...header(context),
     status: 'completed',
+    verdict: m.selfCheck.saturated ? 'loadgen-saturated' : 'ok',
     mode: context.plan.load.mode.kind,
     connections: {
       requested: context.plan.load.clients,

@@ -33,7 +33,7 @@ export interface RunObserver {
 
 export interface RunOptions {
   readonly observer?: RunObserver;
-  /** The server's own metrics: reset when the measured phase starts, read after the drain. */
+  /** The server's own metrics: reset when the measured phase starts, read when it ends. */
   readonly serverStats?: ServerStatsClient;
 }
 
@@ -59,7 +59,7 @@ export interface Measurement {
   readonly receiveSpanNs: number;
   readonly selfCheck: SelfCheckReport;
   readonly timeSeries: readonly TimeSeriesSample[];
-  /** The server's metrics over the measured phase and drain, when it has them. */
+  /** The server's metrics over the measured phase, when it has them. */
   readonly server: ServerStats | undefined;
 }
 
@@ -171,7 +171,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
   openCount = clients.filter((c) => c.open).length; // some may have been closed by the server already
   const connectNs = nowNs() - connectStart;
 
-  // ---- warm-up, then measure ---------------------------------------------------------------
+  // ---- warm-up, then measure (the sampler and the self-check stop whatever happens) ---------
   // A first request now, so that fetch's lazy start-up (tens of ms) never lands in the traffic.
   await serverStats?.gauges();
   const clientsOpen = openCount;
@@ -190,49 +190,60 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     void serverStats?.reset();
     observer.phase?.('measure', `${openCount} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
   };
+  // Each sample carries the server gauges of the latest answer (polled alongside, never awaited).
+  let lastGauges: TimeSeriesSample['server'];
   const sampler = setInterval(() => {
     const sample = series.take((nowNs() - trafficStart) / 1e9, phase, openCount, counters.errorTotal);
-    void serverStats?.gauges().then((gauges) => gauges && (sample.server = gauges));
+    if (lastGauges) sample.server = lastGauges;
+    void serverStats?.gauges().then((gauges) => (lastGauges = gauges));
     observer.tick?.(sample);
   }, SAMPLE_EVERY_MS);
-
-  if (plan.warmupMs > 0) observer.phase?.('warmup', `${openCount} open, ${plan.warmupMs / 1000} s`);
-  else startMeasuring(trafficStart);
-  trafficOn = openCount > 0;
-  if (trafficOn) {
-    if (plan.mode.kind === 'closed-loop') {
-      for (const client of clients) {
-        for (let i = 0; i < plan.mode.inFlight && client.open; i++) sendProbe(client, 'echo', nowNs(), clients);
+  let trafficNs = 0;
+  let drainNs = 0;
+  let selfCheckReport: SelfCheckReport | undefined;
+  let server: ServerStats | undefined;
+  try {
+    if (plan.warmupMs > 0) observer.phase?.('warmup', `${openCount} open, ${plan.warmupMs / 1000} s`);
+    else startMeasuring(trafficStart);
+    trafficOn = openCount > 0;
+    if (trafficOn) {
+      if (plan.mode.kind === 'closed-loop') {
+        for (const client of clients) {
+          for (let i = 0; i < plan.mode.inFlight && client.open; i++) sendProbe(client, 'echo', nowNs(), clients);
+        }
+        await sleepUntil(measureStart);
+        startMeasuring(nowNs());
+        await sleepUntil(trafficEnd);
+      } else {
+        await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, nowNs, (k, scheduledNs, lateNs) => {
+          if (!measuring && scheduledNs >= measureStart) startMeasuring(measureStart);
+          if (measuring) selfCheck.recordSendLag(lateNs);
+          const kind = pickKind();
+          // Echoes go round-robin, so each client sends an even share; other kinds come from random clients.
+          const client = kind === 'echo' ? pickInTurn(clients, k) : pickAtRandom(clients, random);
+          if (client) sendProbe(client, kind, scheduledNs, clients);
+        });
       }
-      await sleepUntil(measureStart);
-      startMeasuring(nowNs());
-      await sleepUntil(trafficEnd);
-    } else {
-      await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, nowNs, (k, scheduledNs, lateNs) => {
-        if (!measuring && scheduledNs >= measureStart) startMeasuring(measureStart);
-        if (measuring) selfCheck.recordSendLag(lateNs);
-        const kind = pickKind();
-        // Echoes go round-robin, so each client sends an even share; other kinds come from random clients.
-        const client = kind === 'echo' ? pickInTurn(clients, k) : pickAtRandom(clients, random);
-        if (client) sendProbe(client, kind, scheduledNs, clients);
-      });
     }
-  }
-  startMeasuring(measureStart); // no traffic at all, or a rate too low to send after warm-up
-  trafficOn = false;
-  const trafficNs = nowNs() - measureStart;
-  const selfCheckReport = selfCheck.finish(nowNs(), !closedLoop);
+    startMeasuring(measureStart); // no traffic at all, or a rate too low to send after warm-up
+    trafficOn = false;
+    trafficNs = nowNs() - measureStart;
+    selfCheckReport = selfCheck.finish(nowNs(), !closedLoop);
+    // The server's figures cover the measured phase only (a long drain would dilute CPU and depth means).
+    server = await serverStats?.snapshot();
 
-  // ---- drain: wait for what is still on its way ------------------------------------------
-  phase = 'drain';
-  const outstanding = (): number => ledger.outstanding + warmupLedger.outstanding;
-  observer.phase?.('drain', `${outstanding()} deliveries outstanding`);
-  const drainStart = nowNs();
-  const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
-  while (outstanding() > 0 && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
-  const drainNs = nowNs() - drainStart;
-  clearInterval(sampler);
-  const server = await serverStats?.snapshot();
+    // ---- drain: wait for what is still on its way ------------------------------------------
+    phase = 'drain';
+    const outstanding = (): number => ledger.outstanding + warmupLedger.outstanding;
+    observer.phase?.('drain', `${outstanding()} deliveries outstanding`);
+    const drainStart = nowNs();
+    const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
+    while (outstanding() > 0 && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
+    drainNs = nowNs() - drainStart;
+  } finally {
+    clearInterval(sampler);
+    selfCheck.stop();
+  }
 
   // ---- close -------------------------------------------------------------------------------
   observer.phase?.('close', `${openCount} clients`);
@@ -254,7 +265,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     phasesMs: { connect: ms(connectNs), warmup: plan.warmupMs, measure: ms(trafficNs), drain: ms(drainNs), close: ms(closeNs) },
     trafficNs,
     receiveSpanNs: counters.lastReceiveNs > 0 ? counters.lastReceiveNs - measureStart : 0,
-    selfCheck: selfCheckReport,
+    selfCheck: selfCheckReport!,
     timeSeries: series.samples,
     server,
   };

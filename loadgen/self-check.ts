@@ -47,9 +47,14 @@ export class SelfCheck {
     recordNs(this.sendLag, lagNs);
   }
 
+  /** Stops the event-loop monitor (safe to call more than once, e.g. after a failure). */
+  stop(): void {
+    this.loopDelay.disable();
+  }
+
   /** Stops watching (at the end of the measured phase) and gives the verdict. */
   finish(nowNs: number, openLoop: boolean): SelfCheckReport {
-    this.loopDelay.disable();
+    this.stop();
     const cpu = process.cpuUsage(this.cpuStart);
     const elapsedMs = (nowNs - this.startedNs) / 1e6;
     const sendLag = summarize(this.sendLag);

@@ -30,10 +30,12 @@ export interface SpawnServerOptions {
   readonly extraArgs?: readonly string[];
   /** CPU list for `taskset -c` (e.g. "0"), to keep the server off the load generator's core. */
   readonly cpus?: string;
+  /** Extra Node.js flags for the server process (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
-  const args = ['--import', 'tsx', SERVER_MAIN, '--model', options.model, '--host', options.host, '--port', String(options.port), ...(options.extraArgs ?? [])];
+  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER_MAIN, '--model', options.model, '--host', options.host, '--port', String(options.port), ...(options.extraArgs ?? [])];
   // The server gets the hard open-file limit from `ulimit` in an exec'd shell, so the pid we hold
   // (and signal on stop) is the server itself, never a wrapper that could leave it orphaned.
   const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), process.execPath, ...args];

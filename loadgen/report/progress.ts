@@ -16,6 +16,7 @@ export function progressLine(sample: TimeSeriesSample): string {
 export function progressObserver(stream: NodeJS.WriteStream, logEverySeconds = 5): RunObserver {
   const tty = stream.isTTY === true;
   let live = false;
+  let ticks = 0;
   const endLive = (): void => {
     if (live) stream.write('\n');
     live = false;
@@ -29,7 +30,7 @@ export function progressObserver(stream: NodeJS.WriteStream, logEverySeconds = 5
       if (tty) {
         stream.write(`\r\x1b[2K${progressLine(sample)}`);
         live = true;
-      } else if (Math.round(sample.t) % logEverySeconds === 0) {
+      } else if (++ticks % logEverySeconds === 0) {
         stream.write(`${progressLine(sample)}\n`);
       }
     },

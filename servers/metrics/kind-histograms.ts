@@ -28,6 +28,13 @@ export class LabelledHistograms {
     return out;
   }
 
+  /** Percentiles only, without encoding the histograms (for scrapes). */
+  summaries(): Record<string, LatencySummary> {
+    const out: Record<string, LatencySummary> = {};
+    for (const [label, h] of this.byLabel) out[label] = summarize(h);
+    return out;
+  }
+
   reset(): void {
     for (const h of this.byLabel.values()) h.reset();
   }

@@ -8,7 +8,7 @@
  */
 import client from 'prom-client';
 import type { LatencySummary } from '../../common/histogram.ts';
-import type { HistogramReport } from './kind-histograms.ts';
+import type { LabelledHistograms } from './kind-histograms.ts';
 import type { ServerMetrics } from './server-metrics.ts';
 
 const QUANTILES: [string, keyof LatencySummary][] = [
@@ -53,20 +53,20 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
       }),
     );
   };
-  const latency = (name: string, help: string, label: string, reports: () => Record<string, HistogramReport> | undefined): void => {
+  const latency = (name: string, help: string, label: string, histograms: LabelledHistograms): void => {
     gauge(`${name}_seconds`, `${help} (quantiles over the window, seconds)`, [label, 'quantile'], (g) => {
-      for (const [value, report] of Object.entries(reports() ?? {})) {
-        for (const [q, key] of QUANTILES) g.set({ [label]: value, quantile: q }, report.summary[key] / 1e6);
+      for (const [value, summary] of Object.entries(histograms.summaries())) {
+        for (const [q, key] of QUANTILES) g.set({ [label]: value, quantile: q }, summary[key] / 1e6);
       }
     });
-    gauge(`${name}_count`, `${help} (observations over the window)`, [label], (g) => {
-      for (const [value, report] of Object.entries(reports() ?? {})) g.set({ [label]: value }, report.summary.count);
+    gauge(`${name}_count`, `${help} (timed samples over the window)`, [label], (g) => {
+      for (const [value, summary] of Object.entries(histograms.summaries())) g.set({ [label]: value }, summary.count);
     });
   };
 
   gauge('wsbench_connections', 'Open WebSocket connections', [], (g) => g.set(metrics.gauges().connections));
   gauge('wsbench_outbound_queue_full_events', 'Sends that found a client outbound queue full and waited (window)', [], (g) => g.set(metrics.outboundQueueFullEvents));
-  gauge('wsbench_event_loop_utilization', 'Event-loop utilization over the window (0..1)', [], (g) => g.set(metrics.snapshot().eventLoop.utilization));
+  gauge('wsbench_event_loop_utilization', 'Event-loop utilization over the window (0..1)', [], (g) => g.set(metrics.utilization()));
   if (metrics.actor) {
     const actor = metrics.actor;
     gauge('wsbench_actor_mailbox_depth', 'Actor mailbox depth: current, max and time-weighted mean over the window', ['stat'], (g) => {
@@ -78,8 +78,8 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
     gauge('wsbench_actor_handled', 'Messages the actor handled over the window, by kind', ['kind'], (g) => {
       for (const [kind, n] of actor.handled) g.set({ kind }, n);
     });
-    latency('wsbench_actor_mailbox_wait', 'Time messages waited in the actor mailbox', 'kind', () => actor.mailboxWait.report());
-    latency('wsbench_actor_handling', 'Time the actor spent on a message, awaited sends included', 'kind', () => actor.handling.report());
+    latency('wsbench_actor_mailbox_wait', 'Time messages waited in the actor mailbox', 'kind', actor.mailboxWait);
+    latency('wsbench_actor_handling', 'Time the actor spent on a message, awaited sends included', 'kind', actor.handling);
   }
   if (metrics.mutex) {
     const mutex = metrics.mutex;
@@ -90,8 +90,8 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
     gauge('wsbench_mutex_acquisitions', 'Registry lock acquisitions over the window, by operation', ['operation'], (g) => {
       for (const [operation, n] of mutex.acquisitions) g.set({ operation }, n);
     });
-    latency('wsbench_mutex_lock_wait', 'Time from asking for the registry lock to getting it', 'operation', () => mutex.lockWait.report());
-    latency('wsbench_mutex_lock_hold', 'Time the registry lock was held, awaited sends included', 'operation', () => mutex.lockHold.report());
+    latency('wsbench_mutex_lock_wait', 'Time from asking for the registry lock to getting it', 'operation', mutex.lockWait);
+    latency('wsbench_mutex_lock_hold', 'Time the registry lock was held, awaited sends included', 'operation', mutex.lockHold);
   }
   return { contentType: registry.contentType, scrape };
 }

@@ -75,6 +75,7 @@ export class ActorMetrics {
   }
 
   reset(now: number): void {
+    this.mailboxDepth.set(this.depth(), now); // the new window starts from the depth now, not the last sample
     this.mailboxDepth.reset(now);
     this.depthMax = this.depth();
     this.mailboxWait.reset();
@@ -104,8 +105,9 @@ export class MutexMetrics {
   waiters = 0;
   maxWaiters = 0;
 
-  waiterArrived(operation: string): void {
-    if (++this.waiters > this.maxWaiters) this.maxWaiters = this.waiters;
+  /** Counts an acquisition, and a waiter when the lock was taken at the time. */
+  acquired(operation: string, waits: boolean): void {
+    if (waits && ++this.waiters > this.maxWaiters) this.maxWaiters = this.waiters;
     this.acquisitions.set(operation, (this.acquisitions.get(operation) ?? 0) + 1);
   }
 
@@ -195,7 +197,7 @@ export class ServerMetrics {
       outboundQueueFullEvents: this.outboundQueueFullEvents,
       eventLoop: {
         delay: loopDelaySummary(this.loopDelay, LOOP_DELAY_RESOLUTION_MS),
-        utilization: Math.round(performance.eventLoopUtilization(this.eluStart).utilization * 1000) / 1000,
+        utilization: this.utilization(),
       },
       cpuPercent: windowMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / windowMs) * 1000) / 10 : 0,
       rssBytes: process.memoryUsage.rss(),
@@ -218,6 +220,11 @@ export class ServerMetrics {
         },
       }),
     };
+  }
+
+  /** Event-loop utilization over the window, 0..1. */
+  utilization(): number {
+    return Math.round(performance.eventLoopUtilization(this.eluStart).utilization * 1000) / 1000;
   }
 
   gauges(): ServerGauges {

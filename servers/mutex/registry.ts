@@ -37,11 +37,13 @@ export class MutexRegistry implements Registry {
       this.releaseLock = await this.connectionsLock.acquire();
       return;
     }
-    metrics.waiterArrived(operation);
+    // async-mutex hands a free lock over at once: only a call that finds it taken really waits.
+    const waits = this.connectionsLock.isLocked();
+    metrics.acquired(operation, waits);
     const timed = ++this.acquisitionCount % MUTEX_TIMING_SAMPLE_EVERY === 0;
     const askedAt = timed ? performance.now() : 0;
     const release = await this.connectionsLock.acquire();
-    metrics.waiters--;
+    if (waits) metrics.waiters--;
     this.releaseLock = release;
     if (timed) {
       this.lockedAt = performance.now();
