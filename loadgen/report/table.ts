@@ -26,7 +26,7 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
   }
   if (result.selfCheck.saturated) table.push(['!! LOADGEN-SATURATED !!', 'these figures measure the load generator, not the server'], ['why', result.selfCheck.reason ?? '']);
   table.push(...mainRows(result), ...fanoutRows(result), ...selfCheckRows(result));
-  if (result.server) table.push(['— server contention —', '(measured phase and drain)'], ...contentionRows(result.server));
+  if (result.server) table.push(['— server contention —', '(measured phase)'], ...contentionRows(result.server));
   return table.toString();
 }
 
