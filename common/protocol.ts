@@ -191,19 +191,30 @@ function writeNumber(buf: Buffer, end: number, n: number): void {
   } while (n > 0);
 }
 
-
-/** Reads a probe's sequence number from the received bytes; -1 when the frame is not a probe. */
-export function probeSeq(data: Buffer): number {
-  const dot = data.indexOf(DOT_BYTE, 1);
-  if (dot === -1) return -1;
+/**
+ * Reads the decimal number that starts at `start`; returns it and where it ended through `parsed`
+ * (one shared object, so the hot path allocates nothing). value is -1 when no digit is there.
+ */
+const parsed = { value: 0, end: 0 };
+function readNumber(data: Buffer, start: number): typeof parsed {
   let value = 0;
-  let i = dot + 1;
+  let i = start;
   for (; i < data.length; i++) {
     const digit = data[i]! - 0x30;
     if (digit < 0 || digit > 9) break;
     value = value * 10 + digit;
   }
-  return i === dot + 1 || data[i] !== AT ? -1 : value;
+  parsed.value = i === start ? -1 : value;
+  parsed.end = i;
+  return parsed;
+}
+
+/** Reads a probe's sequence number from the received bytes; -1 when the frame is not a probe. */
+export function probeSeq(data: Buffer): number {
+  const dot = data.indexOf(DOT_BYTE, 1);
+  if (dot === -1) return -1;
+  const { value, end } = readNumber(data, dot + 1);
+  return data[end] === AT ? value : -1;
 }
 
 /**
@@ -213,13 +224,5 @@ export function probeSeq(data: Buffer): number {
  */
 export function probeSentAtNs(data: Buffer): number {
   const at = data.indexOf(AT, 1);
-  if (at === -1) return -1;
-  let value = 0;
-  let i = at + 1;
-  for (; i < data.length; i++) {
-    const digit = data[i]! - 0x30;
-    if (digit < 0 || digit > 9) break;
-    value = value * 10 + digit;
-  }
-  return i === at + 1 ? -1 : value;
+  return at === -1 ? -1 : readNumber(data, at + 1).value;
 }

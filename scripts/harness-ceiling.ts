@@ -19,6 +19,7 @@ import { Command } from 'commander';
 import Table from 'cli-table3';
 import WebSocket from 'ws';
 import { parseIntegerOption, parseNumberOption } from '../common/usage.ts';
+import { median } from './median.ts';
 import { nowNs } from '../loadgen/clock.ts';
 import { describeEnvironment } from '../loadgen/result.ts';
 import { runLoad } from '../loadgen/runner.ts';
@@ -101,12 +102,6 @@ function runWorker(kind: ClientKind, url: string, o: Options): Promise<TrialFigu
       else resolve(JSON.parse(stdout) as TrialFigure);
     });
   });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Both clients run this long before they start counting, so JIT warm-up is not measured. */

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { parseIntegerOption, parseNumberOption } from '../common/usage.ts';
+import { median } from './median.ts';
 import { describeEnvironment } from '../loadgen/result.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import { spawnServer } from '../loadgen/server-process.ts';
@@ -35,12 +36,6 @@ const program = new Command()
   .option('--no-profile', 'skip the profiled run that attributes the instrumented server\u2019s CPU');
 
 type Arm = 'instrumented' | 'bare';
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Pins this process to CPU 1 and returns the server's CPU list, when taskset and 2 CPUs exist. */
 function pin(): string | undefined {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeWelcome } from '../common/protocol.ts';
 import type { LoadPlan } from '../loadgen/plan.ts';
+import { testPlan } from './helpers/load-plan.ts';
 import { runLoad } from '../loadgen/runner.ts';
 
 let wss: WebSocketServer | undefined;
@@ -27,20 +28,7 @@ async function fakeServer(onFrame: (ws: WebSocket, data: Buffer, n: number) => v
   return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 }
 
-const plan = (url: string): LoadPlan => ({
-  url,
-  clients: 10,
-  connectConcurrency: 10,
-  connectTimeoutMs: 5000,
-  warmupMs: 0,
-  durationMs: 500,
-  mode: { kind: 'open-loop', rate: 200 },
-  mix: { echo: 1, broadcast: 0, sendTo: 0 },
-  messageBytes: 0,
-  drainTimeoutMs: 300,
-  maxSendLagMs: 10,
-  seed: 1,
-});
+const plan = (url: string): LoadPlan => testPlan(url, { clients: 10, connectConcurrency: 10, connectTimeoutMs: 5000, durationMs: 500, mode: { kind: 'open-loop', rate: 200 }, messageBytes: 0, drainTimeoutMs: 300 });
 
 describe('delivery accounting', () => {
   it('counts each missing echo as lost even when others arrive twice', async () => {

@@ -7,26 +7,11 @@ import { MODEL_NAMES, type ModelName } from '../servers/common/registry.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
 import type { LoadPlan } from '../loadgen/plan.ts';
+import { testPlan } from './helpers/load-plan.ts';
 
 const CLIENTS = 200;
 
-function plan(url: string, overrides: Partial<LoadPlan>): LoadPlan {
-  return {
-    url,
-    clients: CLIENTS,
-    connectConcurrency: 50,
-    connectTimeoutMs: 20_000,
-    warmupMs: 0,
-    durationMs: 1500,
-    mode: { kind: 'open-loop', rate: 1000 },
-    mix: { echo: 1, broadcast: 0, sendTo: 0 },
-    messageBytes: 64,
-    drainTimeoutMs: 20_000,
-    maxSendLagMs: 10,
-    seed: 1,
-    ...overrides,
-  };
-}
+const plan = (url: string, overrides: Partial<LoadPlan>): LoadPlan => testPlan(url, { clients: CLIENTS, mode: { kind: 'open-loop', rate: 1000 }, ...overrides });
 
 describe.each(MODEL_NAMES.map((m) => [m]))('%s server under load', (model: ModelName) => {
   let server: ServerProcess;

@@ -6,27 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../common/histogram.ts';
 import type { LoadPlan } from '../loadgen/plan.ts';
+import { testPlan } from './helpers/load-plan.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
 import { ServerStatsClient } from '../loadgen/server-stats.ts';
 
-function plan(url: string, overrides: Partial<LoadPlan>): LoadPlan {
-  return {
-    url,
-    clients: 50,
-    connectConcurrency: 50,
-    connectTimeoutMs: 20_000,
-    warmupMs: 0,
-    durationMs: 3000,
-    mode: { kind: 'open-loop', rate: 500 },
-    mix: { echo: 1, broadcast: 0, sendTo: 0 },
-    messageBytes: 64,
-    drainTimeoutMs: 10_000,
-    maxSendLagMs: 10,
-    seed: 1,
-    ...overrides,
-  };
-}
+const plan = (url: string, overrides: Partial<LoadPlan>): LoadPlan => testPlan(url, { durationMs: 3000, drainTimeoutMs: 10_000, ...overrides });
 
 describe('a server that stalls 200 ms every second', () => {
   let server: ServerProcess;
