@@ -1,5 +1,5 @@
 /** Everything a run counts, in one object (never loose variables), with histograms from the one module. */
-import { createLatencyHistogram, type Histogram } from '../common/histogram.ts';
+import { createLatencyHistogram, mergeHistograms, type Histogram } from '../common/histogram.ts';
 import type { ProbeKind } from '../common/protocol.ts';
 
 export class RunCounters {
@@ -13,9 +13,7 @@ export class RunCounters {
   unexpected = 0;
   /** hrtime (ns) of the last probe received, for the receive rate. */
   lastReceiveNs = 0;
-  /** Every measured delivery. */
-  readonly latency: Histogram = createLatencyHistogram();
-  /** The same, by the probe's kind. */
+  /** Every measured delivery, by the probe's kind. */
   readonly latencyByKind: Record<ProbeKind, Histogram> = { echo: createLatencyHistogram(), broadcast: createLatencyHistogram(), 'send-to': createLatencyHistogram() };
   /** Per broadcast, from the sender's timestamp to its delivery at the last receiver. */
   readonly fanout: Histogram = createLatencyHistogram();
@@ -28,6 +26,11 @@ export class RunCounters {
   readonly handshake: Histogram = createLatencyHistogram();
   readonly errors = new Map<string, number>();
 
+  /** Every measured delivery: the per-kind histograms merged (read once per run, never per message). */
+  get latency(): Histogram {
+    return mergeHistograms(Object.values(this.latencyByKind));
+  }
+
   addError(cause: string): void {
     this.errors.set(cause, (this.errors.get(cause) ?? 0) + 1);
   }
@@ -36,12 +39,5 @@ export class RunCounters {
     let total = 0;
     for (const n of this.errors.values()) total += n;
     return total;
-  }
-
-  reset(): void {
-    this.sent = this.expected = this.received = this.unexpected = this.lastReceiveNs = 0;
-    this.broadcasts = this.broadcastsExpected = this.broadcastsDelivered = this.fanoutsCompleted = 0;
-    for (const h of [this.latency, this.fanout, this.handshake, ...Object.values(this.latencyByKind)]) h.reset();
-    this.errors.clear();
   }
 }

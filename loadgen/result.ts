@@ -141,6 +141,7 @@ function header(context: RunContext): ResultHeader {
 
 export function completedResult(context: RunContext, m: Measurement): CompletedResult {
   const c = m.counters;
+  const latency = c.latency;
   const perSec = (count: number, ns: number): number => (ns > 0 ? Math.round((count / ns) * 1e9 * 10) / 10 : 0);
   return {
     ...header(context),
@@ -168,8 +169,8 @@ export function completedResult(context: RunContext, m: Measurement): CompletedR
       sentPerSec: perSec(c.sent, m.trafficNs),
       receivedPerSec: perSec(c.received, Math.max(m.trafficNs, m.receiveSpanNs)),
     },
-    latency: summarize(c.latency),
-    latencyHistogram: encodeHistogram(c.latency),
+    latency: summarize(latency),
+    latencyHistogram: encodeHistogram(latency),
     latencyByKind: Object.fromEntries(
       Object.entries(c.latencyByKind)
         .filter(([, h]) => h.totalCount > 0)

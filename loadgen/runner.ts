@@ -134,7 +134,6 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
       counters.lastReceiveNs = now;
       const delivery = ledger.deliver(probe);
       if (delivery !== 'extra') {
-        recordNs(counters.latency, latencyNs);
         if (tag === PROBE_TAG.echo) recordNs(counters.latencyByKind.echo, latencyNs);
         else if (tag === PROBE_TAG['send-to']) recordNs(counters.latencyByKind['send-to'], latencyNs);
         else if (tag === PROBE_TAG.broadcast) {

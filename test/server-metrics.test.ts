@@ -4,7 +4,6 @@
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { ModelName } from '../servers/common/registry.ts';
 import { TimeWeightedGauge } from '../servers/metrics/time-weighted-gauge.ts';
 import type { ServerStats } from '../servers/metrics/server-metrics.ts';

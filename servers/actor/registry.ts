@@ -11,7 +11,8 @@ import { BoundedChannel, READY } from '../common/bounded-channel.ts';
 import { ACTOR_TIMING_SAMPLE_EVERY, type ActorMetrics } from '../metrics/server-metrics.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
-import { welcomeFrame, type Registry } from '../common/registry.ts';
+import { encodeWelcome } from '../../common/protocol.ts';
+import type { Registry } from '../common/registry.ts';
 
 export const DEFAULT_MAILBOX_CAPACITY = 1000;
 
@@ -123,7 +124,7 @@ export class ActorRegistry implements Registry {
     switch (mail.kind) {
       case 'register': {
         const id = this.nextId++;
-        const welcomed = mail.outbound.send(welcomeFrame(id));
+        const welcomed = mail.outbound.send(encodeWelcome(id));
         if (welcomed !== READY) return welcomed.then(() => this.admit(id, mail.outbound, mail.reply));
         this.admit(id, mail.outbound, mail.reply);
         return READY;

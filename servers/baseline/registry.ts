@@ -6,7 +6,8 @@
 import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
-import { welcomeFrame, type Registry } from '../common/registry.ts';
+import { encodeWelcome } from '../../common/protocol.ts';
+import type { Registry } from '../common/registry.ts';
 
 export class BaselineRegistry implements Registry {
   readonly model = 'baseline';
@@ -15,7 +16,7 @@ export class BaselineRegistry implements Registry {
 
   register(outbound: Outbound): Promise<number> {
     const id = this.nextId++;
-    void outbound.send(welcomeFrame(id));
+    void outbound.send(encodeWelcome(id));
     this.connections.set(id, outbound);
     return Promise.resolve(id);
   }

@@ -3,7 +3,6 @@
  * The actor routes each call through its mailbox, the mutex model through a lock, the baseline
  * through nothing at all; the contract tests hold all three to the same behaviour.
  */
-import { encodeWelcome } from '../../common/protocol.ts';
 import type { Frame, Outbound } from './outbound.ts';
 
 export const MODEL_NAMES = ['actor', 'mutex', 'baseline'] as const;
@@ -32,9 +31,4 @@ export interface Registry {
   size(): Promise<number>;
   /** Stops the model (the actor's loop); later calls reject or do nothing. */
   close(): void;
-}
-
-/** The welcome frame for a new id (queued before the client is reachable, so nothing overtakes it). */
-export function welcomeFrame(id: number): string {
-  return encodeWelcome(id);
 }

@@ -11,7 +11,8 @@ import { MUTEX_TIMING_SAMPLE_EVERY, type MutexMetrics } from '../metrics/server-
 import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
-import { welcomeFrame, type Registry } from '../common/registry.ts';
+import { encodeWelcome } from '../../common/protocol.ts';
+import type { Registry } from '../common/registry.ts';
 
 type LockedOperation = 'register' | 'unregister' | 'echo' | 'broadcast' | 'send-to' | 'size';
 
@@ -62,7 +63,7 @@ export class MutexRegistry implements Registry {
 
   async register(outbound: Outbound): Promise<number> {
     const id = await this.nextIdLock.runExclusive(() => this.nextId++);
-    const welcomed = outbound.send(welcomeFrame(id));
+    const welcomed = outbound.send(encodeWelcome(id));
     if (welcomed !== READY) await welcomed;
     await this.lock('register');
     try {
