@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import { serveConnection } from './common/connection.ts';
 import type { ModelName, Registry } from './common/registry.ts';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   readonly metrics?: boolean;
   /** Debug only: block the event loop for `ms` once every `everyMs`. */
   readonly debugStall?: { readonly ms: number; readonly everyMs: number };
+  /** Debug only: serve POST /debug/metrics-recording?on=true|false, which pauses or resumes recording. */
+  readonly debugMetricsToggle?: boolean;
 }
 
 export interface RunningServer {
@@ -53,7 +56,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stopStall = options.debugStall ? startDebugStall(options.debugStall.ms, options.debugStall.everyMs) : undefined;
 
   const httpServer = http.createServer((req, res) => {
-    handleAdmin(req, res, model.registry, metrics, prometheus).catch((error: unknown) => {
+    handleAdmin(req, res, model.registry, metrics, prometheus, options.debugMetricsToggle === true).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error instanceof Error ? error.message : String(error)}\n`);
     });
   });
@@ -117,6 +120,7 @@ async function handleAdmin(
   registry: Registry,
   metrics: ServerMetrics | undefined,
   prometheus: PrometheusExport | undefined,
+  debugMetricsToggle: boolean,
 ): Promise<void> {
   const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
   const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
@@ -147,7 +151,20 @@ async function handleAdmin(
         res.writeHead(204).end();
       }
       return;
-    default:
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${route}; routes: ${ROUTES}\n`);
+    case 'POST /debug/metrics-recording': {
+      if (!debugMetricsToggle) break;
+      if (!needMetrics()) return;
+      const on = new URL(req.url ?? '/', 'http://x').searchParams.get('on');
+      if (on !== 'true' && on !== 'false') {
+        json(400, { error: `on must be true or false, got ${on === null ? 'nothing' : `'${on}'`}` });
+        return;
+      }
+      metrics!.setRecording(on === 'true');
+      // The server's own CPU clock (µs) at the switch, so a caller can cost each window exactly.
+      const cpu = process.cpuUsage();
+      json(200, { recording: metrics!.recording, cpuMicros: cpu.user + cpu.system, atMs: performance.now() });
+      return;
+    }
   }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${route}; routes: ${ROUTES}\n`);
 }

@@ -31,8 +31,8 @@ describe('GET /metrics', () => {
 
   it('is valid Prometheus text with the contention metrics and quantile labels', async () => {
     const client = await connectTestClient(`ws://127.0.0.1:${server.port}`);
-    for (let i = 0; i < 8; i++) client.ws.send(`hello ${i}`); // lock timings are sampled 1 in 4
-    await client.waitForFrames(8);
+    for (let i = 0; i < 16; i++) client.ws.send(`hello ${i}`); // lock timings are sampled 1 in 8
+    await client.waitForFrames(16);
     const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const families = parsePrometheusTextFormat(await res.text());
@@ -43,7 +43,7 @@ describe('GET /metrics', () => {
     expect(lockWait?.metrics.map((m) => m.labels?.quantile)).toEqual(expect.arrayContaining(['0.5', '0.99', '1']));
     expect(lockWait?.metrics.every((m) => m.labels?.model === 'mutex')).toBe(true);
     expect(byName.has('wsbench_outbound_queue_full_events')).toBe(true);
-    expect(byName.get('wsbench_mutex_acquisitions')?.metrics.find((m) => m.labels?.operation === 'echo')?.value).toBe('8');
+    expect(byName.get('wsbench_mutex_acquisitions')?.metrics.find((m) => m.labels?.operation === 'echo')?.value).toBe('16');
     expect(byName.has('process_cpu_user_seconds_total')).toBe(true);
     client.ws.close();
     await client.closed;
@@ -101,6 +101,60 @@ describe.each([['mutex'], ['actor']] as [ModelName][])('%s server with a slow co
       expect(stalled.actor!.mailboxDepth.max).toBeGreaterThanOrEqual(ECHOERS * ECHOES);
       expect(stalled.actor!.mailboxDepth.max).toBeGreaterThan(5 * Math.max(1, healthy.actor!.mailboxDepth.max));
       expect(stalled.actor!.mailboxWait['send-to']!.summary.max).toBeGreaterThan(5 * healthy.actor!.mailboxWait['send-to']!.summary.max);
+    }
+  });
+});
+
+describe.each([['actor'], ['mutex']] as [ModelName][])('%s server with recording paused (debug toggle)', (model) => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ model, port: 0, debugMetricsToggle: true });
+  });
+  afterAll(() => server.close());
+
+  const toggle = (on: string): Promise<Response> => fetch(`http://127.0.0.1:${server.port}/debug/metrics-recording?on=${on}`, { method: 'POST' });
+  const counted = async (): Promise<number> => {
+    const stats = (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()) as ServerStats;
+    const counts = model === 'actor' ? stats.actor!.handled : stats.mutex!.acquisitions;
+    return counts['send-to'] ?? counts['echo'] ?? 0;
+  };
+
+  it('counts nothing while paused, counts again once resumed, and answers with the server CPU clock', async () => {
+    const client = await connectTestClient(`ws://127.0.0.1:${server.port}`);
+    await fetch(`http://127.0.0.1:${server.port}/stats/reset`, { method: 'POST' });
+    const paused = await toggle('false');
+    expect(paused.status).toBe(200);
+    const pausedBody = (await paused.json()) as { recording: boolean; cpuMicros: number };
+    expect(pausedBody.recording).toBe(false);
+    for (let i = 0; i < 10; i++) client.ws.send(`paused ${i}`);
+    await client.waitForFrames(10);
+    expect(await counted()).toBe(0);
+
+    const resumed = (await (await toggle('true')).json()) as { recording: boolean; cpuMicros: number };
+    expect(resumed.recording).toBe(true);
+    expect(resumed.cpuMicros).toBeGreaterThanOrEqual(pausedBody.cpuMicros);
+    for (let i = 0; i < 10; i++) client.ws.send(`recorded ${i}`);
+    await client.waitForFrames(20);
+    expect(await counted()).toBe(10);
+    client.ws.close();
+  });
+
+  it('rejects a value other than true or false, naming what it got', async () => {
+    const res = await toggle('maybe');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("on must be true or false, got 'maybe'");
+  });
+});
+
+describe('the debug toggle', () => {
+  it('does not exist unless the server was started with it', async () => {
+    const server = await startServer({ model: 'actor', port: 0 });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/debug/metrics-recording?on=false`, { method: 'POST' });
+      expect(res.status).toBe(404);
+      expect(server.metrics?.recording).toBe(true);
+    } finally {
+      await server.close();
     }
   });
 });

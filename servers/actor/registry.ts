@@ -78,12 +78,12 @@ export class ActorRegistry implements Registry {
 
   /** The post time of a message that will be timed, else 0 (most messages: no clock read). */
   private now(): number {
-    return this.metrics && ++this.postCount % ACTOR_TIMING_SAMPLE_EVERY === 0 ? performance.now() : 0;
+    return this.metrics?.recording && ++this.postCount % ACTOR_TIMING_SAMPLE_EVERY === 0 ? performance.now() : 0;
   }
 
   private post(mail: Mail): Promise<void> {
     const posted = this.mailbox.send(mail);
-    this.metrics?.observeDepth(this.mailboxDepth);
+    if (this.metrics?.recording) this.metrics.observeDepth(this.mailboxDepth);
     return posted;
   }
 
@@ -92,11 +92,11 @@ export class ActorRegistry implements Registry {
   }
 
   private async run(): Promise<void> {
-    const metrics = this.metrics;
     for (;;) {
       const mail = this.mailbox.take() ?? (await this.mailbox.receive());
       if (mail === undefined) return;
-      if (!metrics) {
+      const metrics = this.metrics;
+      if (!metrics?.recording) {
         const handled = this.handle(mail);
         if (handled !== READY) await handled;
         continue;

@@ -35,13 +35,13 @@ export function loopDelaySummary(d: IntervalHistogram, resolutionMs: number): La
 }
 
 /** Every how many messages the actor times one (a systematic sample; counts stay exact). */
-export const ACTOR_TIMING_SAMPLE_EVERY = 4;
-const DEPTH_SAMPLE_MS = 10;
+export const ACTOR_TIMING_SAMPLE_EVERY = 8;
+const DEPTH_SAMPLE_MS = 50;
 
 /**
- * Recorded by the actor registry. Timing every message costs the actor ~8% of its CPU per message
- * on this machine, so mailbox wait and handling time are timed for every 4th message; the depth's
- * maximum is exact (checked on every post) and its time-weighted mean is sampled every 10 ms.
+ * Recorded by the actor registry. Timing every message cost a few % of the server's CPU on this
+ * machine, so mailbox wait and handling time are timed for every 8th message; the depth's maximum
+ * is exact (checked on every post) and its time-weighted mean is sampled every 50 ms.
  */
 export class ActorMetrics {
   readonly mailboxDepth: TimeWeightedGauge;
@@ -51,13 +51,31 @@ export class ActorMetrics {
   readonly handling = new LabelledHistograms();
   /** Messages handled, by kind (every message). */
   readonly handled = new Map<string, number>();
-  private readonly sampler: NodeJS.Timeout;
+  /** False while recording is paused (see ServerMetrics.setRecording): the actor then records nothing. */
+  recording = true;
+  private sampler: NodeJS.Timeout | undefined;
   private depthMax = 0;
 
   constructor(readonly depth: () => number) {
     this.mailboxDepth = new TimeWeightedGauge(performance.now());
-    this.sampler = setInterval(() => this.mailboxDepth.set(depth(), performance.now()), DEPTH_SAMPLE_MS);
+    this.startSampler();
+  }
+
+  setRecording(on: boolean): void {
+    this.recording = on;
+    if (on) this.startSampler();
+    else this.stopSampler();
+  }
+
+  private startSampler(): void {
+    if (this.sampler) return;
+    this.sampler = setInterval(() => this.mailboxDepth.set(this.depth(), performance.now()), DEPTH_SAMPLE_MS);
     this.sampler.unref();
+  }
+
+  private stopSampler(): void {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
   }
 
   /** Called on every post with the depth after it: keeps the exact maximum without reading a clock. */
@@ -84,16 +102,16 @@ export class ActorMetrics {
   }
 
   close(): void {
-    clearInterval(this.sampler);
+    this.stopSampler();
   }
 }
 
 /** Every how many lock acquisitions the mutex registry times one (a systematic sample; counts stay exact). */
-export const MUTEX_TIMING_SAMPLE_EVERY = 4;
+export const MUTEX_TIMING_SAMPLE_EVERY = 8;
 
 /**
  * Recorded by the mutex registry: waiters (exact, on every acquisition), acquisitions by operation
- * (exact), and lock wait and hold times for every 4th acquisition, for the same reason as the actor.
+ * (exact), and lock wait and hold times for every 8th acquisition, for the same reason as the actor.
  */
 export class MutexMetrics {
   /** Time from asking for the lock to getting it, by operation (sampled). */
@@ -102,6 +120,8 @@ export class MutexMetrics {
   readonly lockHold = new LabelledHistograms();
   /** Acquisitions by operation (every one). */
   readonly acquisitions = new Map<string, number>();
+  /** False while recording is paused (see ServerMetrics.setRecording): the registry then records nothing. */
+  recording = true;
   waiters = 0;
   maxWaiters = 0;
 
@@ -182,8 +202,28 @@ export class ServerMetrics {
   actorDepth: () => number = () => 0;
 
   readonly queueFull = (): void => {
-    this.outboundQueueFullEvents++;
+    if (this.recording) this.outboundQueueFullEvents++;
   };
+
+  /** False while recording is paused. */
+  get recording(): boolean {
+    return this.recordingOn;
+  }
+  private recordingOn = true;
+
+  /**
+   * Pauses or resumes all recording on the message path (registry timings and counts, the depth
+   * sampler, the loop-delay monitor, queue-full counts). Debug only: it lets one server alternate
+   * instrumented and bare windows under the same load, to measure what the instrumentation costs.
+   * Figures from a window that had paused stretches are incomplete.
+   */
+  setRecording(on: boolean): void {
+    this.recordingOn = on;
+    this.actor?.setRecording(on);
+    if (this.mutex) this.mutex.recording = on;
+    if (on) this.loopDelay.enable();
+    else this.loopDelay.disable();
+  }
 
   snapshot(): ServerStats {
     const now = performance.now();

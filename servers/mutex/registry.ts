@@ -34,8 +34,9 @@ export class MutexRegistry implements Registry {
   /** Takes the map's lock, counting waiters (always) and timing the wait (sampled) when instrumented. */
   private async lock(operation: LockedOperation): Promise<void> {
     const metrics = this.metrics;
-    if (!metrics) {
+    if (!metrics?.recording) {
       this.releaseLock = await this.connectionsLock.acquire();
+      this.lockedAt = 0;
       return;
     }
     // async-mutex hands a free lock over at once: only a call that finds it taken really waits.
