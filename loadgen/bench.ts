@@ -8,6 +8,7 @@ import { runLoad, type RunObserver } from './runner.ts';
 import { spawnServer, type ServerProcess } from './server-process.ts';
 import { ServerStatsClient } from './server-stats.ts';
 import { makeRunId } from './report/json-file.ts';
+import { runHttpLoad, type HttpReport, type HttpRouteReport } from './http-load.ts';
 
 export async function runBench(plan: BenchPlan, argv: readonly string[], observer: RunObserver = {}): Promise<BenchResult> {
   const startedAt = new Date();
@@ -20,13 +21,31 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
       server = await spawnServer(plan.server);
       target = server.url;
     }
-    const measurement = await runLoad({ ...plan.load, url: target }, { observer, serverStats: new ServerStatsClient(target) });
+    const serverStats = new ServerStatsClient(target);
+    // HTTP side traffic starts with the measured phase and runs as long as it.
+    let http: Promise<HttpRouteReport[]> | undefined;
+    const withHttp: RunObserver = {
+      ...observer,
+      phase: (phase, detail) => {
+        if (phase === 'measure' && plan.http && !http) http = runHttpLoad(serverStats.origin, plan.http, plan.load.durationMs);
+        observer.phase?.(phase, detail);
+      },
+    };
+    const measurement = await runLoad({ ...plan.load, url: target }, { observer: withHttp, serverStats });
     const exit = server?.exitCode();
     if (exit !== undefined) throw Object.assign(new Error(`the ${model} server exited with code ${exit} during the run`), { code: 'ERR_SERVER_EXITED' });
-    return completedResult(context(target), measurement);
+    const routes = await http;
+    return completedResult(context(target), measurement, routes && httpReport(routes, measurement.clientsOpen, measurement.adminBroadcastsReceived));
   } catch (error) {
     return failedResult(context(target), error);
   } finally {
     await server?.stop();
   }
+}
+
+function httpReport(routes: HttpRouteReport[], clientsOpen: number, adminBroadcastsReceived: number): HttpReport {
+  const broadcasts = routes.filter((r) => r.path === '/broadcast');
+  if (broadcasts.length === 0) return { routes };
+  const accepted = broadcasts.reduce((sum, r) => sum + r.ok, 0);
+  return { routes, adminBroadcasts: { accepted, expectedDeliveries: accepted * clientsOpen, delivered: adminBroadcastsReceived } };
 }

@@ -32,6 +32,8 @@ const program = new Command()
   .option('--port <n>', 'port for the started server (default: a free one)')
   .option('--target <url>', 'drive an already running server, e.g. ws://127.0.0.1:8080 (instead of --model)')
   .option('--debug-stall-ms <ms>', 'debug: the started server blocks its event loop this long once a second')
+  .option('--slow-consumer-policy <policy>', 'the started server\'s policy for a full client queue: await (default), drop, disconnect')
+  .option('--slow-consumer-timeout <seconds>', 'with --slow-consumer-policy disconnect: how long a queue may stay full (default 1)')
   .option('--no-server-metrics', 'start the server with --no-metrics (to measure what instrumentation costs)')
   .option('--seed <n>', 'seed for the random choices (broadcast senders, send-to targets)', '1')
   .option('--out <dir>', 'folder for the JSON result', 'results')
@@ -51,7 +53,9 @@ async function main(): Promise<number> {
   program.parse();
   const raw = program.opts<RawBenchOptions & { listScenarios?: boolean }>();
   if (raw.listScenarios) {
-    for (const name of listScenarioNames()) process.stdout.write(`${name.padEnd(16)} ${loadScenario(name).description}\n`);
+    const names = listScenarioNames();
+    const width = Math.max(...names.map((n) => n.length)) + 2;
+    for (const name of names) process.stdout.write(`${name.padEnd(width)}${loadScenario(name).description}\n`);
     return 0;
   }
   const plan = resolveBenchPlan(raw);

@@ -16,6 +16,8 @@ export interface LoadClient {
   open: boolean;
   /** Set when we close it on purpose, so that its close is not counted as an error. */
   leaving: boolean;
+  /** Set when churn is about to close it: no longer picked as a sender or a target. */
+  retiring: boolean;
 }
 
 export interface ConnectHooks {
@@ -32,16 +34,24 @@ export interface ConnectOptions {
   readonly count: number;
   readonly concurrency: number;
   readonly timeoutMs: number;
+  /** Handshakes started per second at most (unpaced when absent). */
+  readonly perSecond?: number;
 }
 
 /** Resolves with the clients that connected; failures are reported through hooks.onError. */
 export async function connectClients(options: ConnectOptions, hooks: ConnectHooks): Promise<LoadClient[]> {
   const clients: LoadClient[] = [];
   let next = 0;
+  const start = nowNs();
   const worker = async (): Promise<void> => {
     while (next < options.count) {
       const index = next++;
-      const client = await connectOne(index, options, hooks);
+      if (options.perSecond !== undefined) {
+        const dueNs = start + (index / options.perSecond) * 1e9;
+        const waitMs = (dueNs - nowNs()) / 1e6;
+        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+      const client = await connectClient(index, options, hooks);
       if (client) clients.push(client);
     }
   };
@@ -49,12 +59,13 @@ export async function connectClients(options: ConnectOptions, hooks: ConnectHook
   return clients.sort((a, b) => a.index - b.index);
 }
 
-function connectOne(index: number, options: ConnectOptions, hooks: ConnectHooks): Promise<LoadClient | undefined> {
+/** Opens one client and waits for its welcome; undefined when it failed (reported through hooks.onError). */
+export function connectClient(index: number, options: Pick<ConnectOptions, 'url' | 'timeoutMs'>, hooks: ConnectHooks): Promise<LoadClient | undefined> {
   return new Promise((resolve) => {
     const started = nowNs();
     let openedAt = 0;
     const ws = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs });
-    const client: LoadClient = { index, ws, id: -1, open: false, leaving: false };
+    const client: LoadClient = { index, ws, id: -1, open: false, leaving: false, retiring: false };
     let settled = false;
     /** The last socket error; the 'close' that follows it is where each failure is counted, once. */
     let lastError: string | undefined;

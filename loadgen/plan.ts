@@ -6,6 +6,7 @@ import { MODEL_NAMES, isModelName, type ModelName } from '../servers/common/regi
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../servers/server.ts';
 import { parseIntegerOption, parseNumberOption, UsageError } from '../common/usage.ts';
 import { loadScenario, type Scenario, type TrafficMix } from './scenario.ts';
+import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from '../servers/common/slow-consumer-policy.ts';
 
 /** Options as commander hands them over: strings, unvalidated. */
 export interface RawBenchOptions {
@@ -28,9 +29,29 @@ export interface RawBenchOptions {
   json?: boolean;
   debugStallMs?: string;
   serverMetrics?: boolean;
+  slowConsumerPolicy?: string;
+  slowConsumerTimeout?: string;
 }
 
+/** `rate`: the open-loop base rate (the first traffic phase's), messages per second across all clients. */
 export type LoadMode = { readonly kind: 'open-loop'; readonly rate: number } | { readonly kind: 'closed-loop'; readonly inFlight: number };
+
+/** One stretch of measured open-loop traffic at one total rate. */
+export interface TrafficPhase {
+  readonly name: string;
+  readonly durationMs: number;
+  readonly rate: number;
+}
+
+/** What some clients do besides the mix (see the scenario format). */
+export interface ClientBehaviours {
+  /** Clients (right after the publisher) that stop reading when the measured phases begin, and resume when the drain begins. */
+  readonly stopReading?: number;
+  /** Client 0 streams frames of `bytes` every `everyMs`: broadcasts, or a send-to each stopped client. */
+  readonly publisher?: { readonly kind: 'broadcast' | 'send-to-stopped'; readonly everyMs: number; readonly bytes: number };
+  /** Clients that leave, and new ones that join in their place, per second of measured traffic. */
+  readonly churnPerSecond?: number;
+}
 
 /** What the load generator does, whoever serves it. */
 export interface LoadPlan {
@@ -44,6 +65,13 @@ export interface LoadPlan {
   readonly mode: LoadMode;
   readonly mix: TrafficMix;
   readonly messageBytes: number;
+  /** When set, each probe's payload size is uniform in [messageBytes, messageBytesMax]. */
+  readonly messageBytesMax?: number;
+  /** Open loop: the measured traffic, phase by phase (durationMs is their sum); absent: one phase at mode.rate. */
+  readonly phases?: readonly TrafficPhase[];
+  /** Handshakes started per second at most (besides connectConcurrency in flight). */
+  readonly connectPerSecond?: number;
+  readonly behaviours?: ClientBehaviours;
   readonly drainTimeoutMs: number;
   /** Sends later than this (p99, ms) mark the run `loadgen-saturated`. */
   readonly maxSendLagMs: number;
@@ -62,8 +90,14 @@ export type ServerPlan =
     }
   | { readonly kind: 'external'; readonly url: string };
 
+/** HTTP traffic on the admin routes during the measured phases (autocannon). */
+export interface HttpSideLoad {
+  readonly requests: readonly { readonly method: 'GET' | 'POST'; readonly path: '/clients/count' | '/broadcast'; readonly rate: number; readonly connections: number }[];
+}
+
 export interface BenchPlan {
   readonly scenario: Scenario;
+  readonly http?: HttpSideLoad;
   readonly server: ServerPlan;
   /** The load plan without its URL, which is known once the server listens. */
   readonly load: Omit<LoadPlan, 'url'>;
@@ -79,33 +113,43 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
   const server = resolveServer(raw);
   const scenario = loadScenario(raw.scenario);
   const clients = raw.clients === undefined ? scenario.clients : parseIntegerOption('--clients', raw.clients, 1);
-  const durationSeconds = raw.duration === undefined ? scenario.durationSeconds : parseNumberOption('--duration', raw.duration, 0);
-  const mode: LoadMode = raw.closedLoop
-    ? { kind: 'closed-loop', inFlight: parseIntegerOption('--in-flight', raw.inFlight, 1, 1000) }
-    : { kind: 'open-loop', rate: raw.rate === undefined ? scenario.rate : parseNumberOption('--rate', raw.rate, 0) };
-  if (mode.kind === 'closed-loop' && (scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0)) {
-    throw new UsageError('ERR_BAD_OPTION', `--closed-loop works with echo traffic only; scenario '${scenario.name}' sends broadcast or send-to messages`);
+  const behaviours = resolveBehaviours(scenario, clients);
+  const phases = resolvePhases(scenario, raw, clients, behaviours);
+  const durationMs = phases.reduce((sum, p) => sum + p.durationMs, 0);
+  const special = scenario.phases.length > 1 || Object.keys(behaviours).length > 0 || scenario.http !== undefined;
+  if (raw.closedLoop && (scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0 || special)) {
+    throw new UsageError('ERR_BAD_OPTION', `--closed-loop works with single-phase echo traffic only; scenario '${scenario.name}' has other kinds, phases, behaviours or HTTP traffic`);
   }
-  const messageBytes = raw.messageBytes === undefined ? scenario.messageBytes : parseIntegerOption('--message-bytes', raw.messageBytes, 0, 1 << 20);
-  if (server.kind === 'spawn' && messageBytes > MAX_MESSAGE_BYTES_FOR_SPAWNED) {
-    throw new UsageError('ERR_BAD_OPTION', `--message-bytes must be at most ${MAX_MESSAGE_BYTES_FOR_SPAWNED} for a started server, whose frame limit is ${DEFAULT_MAX_PAYLOAD} bytes; got ${messageBytes}`);
-  }
+  const mode: LoadMode = raw.closedLoop ? { kind: 'closed-loop', inFlight: parseIntegerOption('--in-flight', raw.inFlight, 1, 1000) } : { kind: 'open-loop', rate: phases[0]!.rate };
+  const sizes = raw.messageBytes === undefined ? scenario.messageBytes : parseIntegerOption('--message-bytes', raw.messageBytes, 0, 1 << 20);
+  const [messageBytes, messageBytesMax] = typeof sizes === 'number' ? [sizes, sizes] : [sizes.min, sizes.max];
+  const limit = `at most ${MAX_MESSAGE_BYTES_FOR_SPAWNED} for a started server, whose frame limit is ${DEFAULT_MAX_PAYLOAD} bytes`;
+  if (server.kind === 'spawn' && messageBytesMax > MAX_MESSAGE_BYTES_FOR_SPAWNED) throw new UsageError('ERR_BAD_OPTION', `--message-bytes must be ${limit}; got ${messageBytesMax}`);
+  const publisherBytes = behaviours.publisher?.bytes ?? 0;
+  if (server.kind === 'spawn' && publisherBytes > MAX_MESSAGE_BYTES_FOR_SPAWNED) throw new UsageError('ERR_BAD_OPTION', `behaviours.publisher.bytes of scenario '${scenario.name}' must be ${limit}; got ${publisherBytes}`);
   const needsTwoClients = scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0;
   if (needsTwoClients && clients < 2) {
     throw new UsageError('ERR_BAD_OPTION', `--clients must be >= 2 for scenario '${scenario.name}', which sends to other clients; got ${clients}`);
   }
+  const ramp = scenario.ramp;
+  const connectPerSecond = ramp.perSecond ?? (ramp.durationSeconds !== undefined ? clients / ramp.durationSeconds : undefined);
   return {
     scenario,
+    ...(scenario.http && { http: scenario.http }),
     server,
     load: {
       clients,
-      connectConcurrency: raw.connectConcurrency === undefined ? scenario.connectConcurrency : parseIntegerOption('--connect-concurrency', raw.connectConcurrency, 1, 10_000),
+      connectConcurrency: raw.connectConcurrency === undefined ? ramp.handshakesInFlight : parseIntegerOption('--connect-concurrency', raw.connectConcurrency, 1, 10_000),
+      ...(connectPerSecond !== undefined && { connectPerSecond }),
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       warmupMs: Math.round((raw.warmup === undefined ? scenario.warmupSeconds : parseNumberOption('--warmup', raw.warmup, 0, true)) * 1000),
-      durationMs: Math.round(durationSeconds * 1000),
+      durationMs,
       mode,
+      ...(mode.kind === 'open-loop' && { phases }),
       mix: scenario.mix,
       messageBytes,
+      ...(messageBytesMax !== messageBytes && { messageBytesMax }),
+      ...(Object.keys(behaviours).length > 0 && { behaviours }),
       drainTimeoutMs: Math.round(parseNumberOption('--drain-timeout', raw.drainTimeout, 0, true) * 1000),
       maxSendLagMs: parseNumberOption('--max-send-lag', raw.maxSendLag, 0),
       seed: parseIntegerOption('--seed', raw.seed, 0, 2 ** 32 - 1),
@@ -115,10 +159,48 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
   };
 }
 
+function resolveBehaviours(scenario: Scenario, clients: number): ClientBehaviours {
+  const b = scenario.behaviours;
+  const stopReading = b.stopReading?.clients;
+  const reserved = (stopReading ?? 0) + (b.publisher ? 1 : 0);
+  if (reserved > 0 && clients <= reserved) {
+    throw new UsageError('ERR_BAD_OPTION', `--clients must be > ${reserved} for scenario '${scenario.name}' (${reserved} clients have special roles); got ${clients}`);
+  }
+  return {
+    ...(stopReading !== undefined && { stopReading }),
+    ...(b.publisher && { publisher: b.publisher }),
+    ...(b.churn && { churnPerSecond: b.churn.perSecond }),
+  };
+}
+
+/**
+ * The scenario's phases with total rates: a per-client rate counts the clients that send the mix
+ * (not the publisher, not those that stop reading). --rate sets the first phase's rate and scales
+ * the others alike; --duration sets the measured total and scales each phase alike.
+ */
+function resolvePhases(scenario: Scenario, raw: RawBenchOptions, clients: number, behaviours: ClientBehaviours): TrafficPhase[] {
+  const senders = clients - (behaviours.stopReading ?? 0) - (behaviours.publisher ? 1 : 0);
+  let phases = scenario.phases.map((p) => ({ name: p.name, durationMs: p.durationSeconds * 1000, rate: p.rate ?? p.ratePerClient! * senders }));
+  if (raw.rate !== undefined) {
+    const rate = parseNumberOption('--rate', raw.rate, 0);
+    const base = phases[0]!.rate;
+    if (base === 0 && phases.length > 1) throw new UsageError('ERR_BAD_OPTION', `--rate cannot scale scenario '${scenario.name}', whose first phase has rate 0`);
+    phases = phases.map((p) => ({ ...p, rate: base === 0 ? rate : (p.rate * rate) / base }));
+  }
+  if (raw.duration !== undefined) {
+    const total = parseNumberOption('--duration', raw.duration, 0) * 1000;
+    const scenarioTotal = phases.reduce((sum, p) => sum + p.durationMs, 0);
+    phases = phases.map((p) => ({ ...p, durationMs: (p.durationMs * total) / scenarioTotal }));
+  }
+  return phases.map((p) => ({ ...p, durationMs: Math.round(p.durationMs) }));
+}
+
 function resolveServer(raw: RawBenchOptions): ServerPlan {
   if (raw.target !== undefined) {
     if (raw.model !== undefined) throw new UsageError('ERR_BAD_OPTION', '--model starts a server and --target drives a running one: give only one of them');
-    if (raw.debugStallMs !== undefined || raw.serverMetrics === false) throw new UsageError('ERR_BAD_OPTION', '--debug-stall-ms and --no-server-metrics apply to a started server (--model), not to --target');
+    if (raw.debugStallMs !== undefined || raw.serverMetrics === false || raw.slowConsumerPolicy !== undefined) {
+      throw new UsageError('ERR_BAD_OPTION', '--debug-stall-ms, --no-server-metrics and --slow-consumer-policy apply to a started server (--model), not to --target');
+    }
     let url: URL;
     try {
       url = new URL(raw.target);
@@ -136,5 +218,15 @@ function resolveServer(raw: RawBenchOptions): ServerPlan {
   const extraArgs: string[] = [];
   if (raw.debugStallMs !== undefined) extraArgs.push('--debug-stall-ms', String(parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000)));
   if (raw.serverMetrics === false) extraArgs.push('--no-metrics');
+  if (raw.slowConsumerPolicy !== undefined) {
+    if (!isSlowConsumerPolicyName(raw.slowConsumerPolicy)) {
+      throw new UsageError('ERR_BAD_OPTION', `--slow-consumer-policy must be one of ${SLOW_CONSUMER_POLICIES.join(', ')}, got '${raw.slowConsumerPolicy}'`);
+    }
+    extraArgs.push('--slow-consumer-policy', raw.slowConsumerPolicy);
+  }
+  if (raw.slowConsumerTimeout !== undefined) {
+    if (raw.slowConsumerPolicy !== 'disconnect') throw new UsageError('ERR_BAD_OPTION', '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only');
+    extraArgs.push('--slow-consumer-timeout-ms', String(Math.round(parseNumberOption('--slow-consumer-timeout', raw.slowConsumerTimeout, 0) * 1000)));
+  }
   return { kind: 'spawn', model: raw.model, host: DEFAULT_HOST, port, extraArgs };
 }

@@ -11,9 +11,16 @@ import type { ServerStats } from '../servers/metrics/server-metrics.ts';
 import type { Measurement } from './runner.ts';
 import type { SelfCheckReport } from './self-check.ts';
 import type { TimeSeriesSample } from './time-series.ts';
+import type { PhaseReport } from './phase-stats.ts';
+import type { StallReport } from './stall.ts';
+import type { ChurnReport } from './churn.ts';
+import type { HttpReport } from './http-load.ts';
 
-/** 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields. */
-export const RESULT_SCHEMA_VERSION = 2;
+/**
+ * 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields.
+ * 3: adds trafficPhases, stall, accounting, registry, roles, churn, http, slowConsumerPolicy.
+ */
+export const RESULT_SCHEMA_VERSION = 3;
 
 export interface Environment {
   readonly node: string;
@@ -36,7 +43,7 @@ interface ResultHeader {
   /** The model a spawned server ran, or 'external' for --target. */
   readonly model: ModelName | 'external';
   readonly target: string;
-  readonly scenario: { readonly name: string; readonly description: string };
+  readonly scenario: { readonly name: string; readonly description: string; readonly probes: string; readonly claim: string };
   readonly load: Omit<LoadPlan, 'url'>;
 }
 
@@ -93,6 +100,32 @@ export interface CompletedResult extends ResultHeader {
   readonly timeSeries: readonly TimeSeriesSample[];
   readonly errors: { readonly total: number; readonly byCause: Record<string, number> };
   readonly phasesMs: Measurement['phasesMs'];
+  /** The measured traffic phase by phase (one phase unless the scenario has several). */
+  readonly trafficPhases: readonly PhaseReport[];
+  /** Present when the server stopped answering for 2 s or more of the measured phase. */
+  readonly stall?: StallReport;
+  /**
+   * Where every expected delivery went: delivered, dropped by the server's slow-consumer policy,
+   * refused because the target had gone, or lost. `balanced` when nothing is unexplained; null
+   * figures when the server does not report its policy's counts.
+   */
+  readonly accounting: {
+    readonly expected: number;
+    readonly delivered: number;
+    readonly droppedByPolicy: number | null;
+    readonly refusedTargetGone: number;
+    readonly lost: number;
+    readonly unexplained: number | null;
+    readonly balanced: boolean | null;
+  };
+  /** The server's slow-consumer policy and what it did during the run. */
+  readonly slowConsumerPolicy?: { readonly name: string; readonly dropped: number; readonly disconnected: number };
+  /** The registry's size after the drain (vs our clients still open) and after every client left. */
+  readonly registry: Measurement['registry'] & { readonly emptyAfterClose: boolean | null };
+  readonly roles: Measurement['roles'];
+  readonly churn?: ChurnReport;
+  /** HTTP side traffic on the admin routes (autocannon), when the scenario has it. */
+  readonly http?: HttpReport;
 }
 
 export interface FailedResult extends ResultHeader {
@@ -134,12 +167,12 @@ function header(context: RunContext): ResultHeader {
     environment: describeEnvironment(),
     model: plan.server.kind === 'spawn' ? plan.server.model : 'external',
     target: context.target,
-    scenario: { name: plan.scenario.name, description: plan.scenario.description },
+    scenario: { name: plan.scenario.name, description: plan.scenario.description, probes: plan.scenario.probes, claim: plan.scenario.claim },
     load: plan.load,
   };
 }
 
-export function completedResult(context: RunContext, m: Measurement): CompletedResult {
+export function completedResult(context: RunContext, m: Measurement, http?: HttpReport): CompletedResult {
   const c = m.counters;
   const latency = c.latency;
   const perSec = (count: number, ns: number): number => (ns > 0 ? Math.round((count / ns) * 1e9 * 10) / 10 : 0);
@@ -191,6 +224,28 @@ export function completedResult(context: RunContext, m: Measurement): CompletedR
     timeSeries: m.timeSeries,
     errors: { total: c.errorTotal, byCause: Object.fromEntries([...c.errors].sort(([a], [b]) => a.localeCompare(b))) },
     phasesMs: m.phasesMs,
+    trafficPhases: m.phases,
+    ...(m.stall && { stall: m.stall }),
+    accounting: account(c.expected, m),
+    ...(m.policy && { slowConsumerPolicy: m.policy }),
+    registry: { ...m.registry, emptyAfterClose: m.registry.countAfterClose === undefined ? null : m.registry.countAfterClose === 0 },
+    roles: m.roles,
+    ...(m.churn && { churn: m.churn }),
+    ...(http && { http }),
+  };
+}
+
+function account(expected: number, m: Measurement): CompletedResult['accounting'] {
+  const dropped = m.policy ? m.policy.dropped : null;
+  const unexplained = dropped === null ? null : m.lost - dropped - m.refused;
+  return {
+    expected,
+    delivered: expected - m.lost,
+    droppedByPolicy: dropped,
+    refusedTargetGone: m.refused,
+    lost: m.lost,
+    unexplained,
+    balanced: unexplained === null ? (m.lost === 0 && m.refused === 0 ? true : null) : unexplained === 0,
   };
 }
 

@@ -8,6 +8,11 @@
  * latency tail instead of slowing the senders down (no coordinated omission, as wrk2 does it).
  * Closed loop: each client keeps `inFlight` echoes outstanding and sends the next on each reply;
  * it finds the maximum throughput, and its latency is measured from the actual send.
+ *
+ * A scenario may split the measured traffic into phases of different rates, give probes a size
+ * range, and give clients behaviours: a publisher streaming big frames, clients that stop reading
+ * (until the drain), churn. After the drain, the registry's size is checked against the clients
+ * still open, and again once they have all left.
  */
 import { recordNs } from '../common/histogram.ts';
 import { encodeProbeFrame, parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
@@ -22,6 +27,13 @@ import { SelfCheck, type SelfCheckReport } from './self-check.ts';
 import type { ServerStatsClient } from './server-stats.ts';
 import { TimeSeries, type TimeSeriesSample } from './time-series.ts';
 import { kindPicker, pickAtRandom, pickInTurn, pickOther, sendOnSchedule } from './traffic.ts';
+import { assignRoles } from './roles.ts';
+import { startChurn, type Churn, type ChurnReport } from './churn.ts';
+import { detectStall, type StallReport } from './stall.ts';
+import { PhaseStats, type PhaseReport } from './phase-stats.ts';
+import { connectClient } from './connect.ts';
+import type { TrafficPhase } from './plan.ts';
+import { ADMIN_BROADCAST_PREFIX } from './admin-broadcast.ts';
 
 export type Phase = 'connect' | 'warmup' | 'measure' | 'drain' | 'close';
 
@@ -61,6 +73,21 @@ export interface Measurement {
   readonly timeSeries: readonly TimeSeriesSample[];
   /** The server's metrics over the measured phase, when it has them. */
   readonly server: ServerStats | undefined;
+  /** The measured traffic phase by phase. */
+  readonly phases: readonly PhaseReport[];
+  /** Set when the server stopped answering for two seconds or more of the measured phase. */
+  readonly stall: StallReport | undefined;
+  /** What the server's slow-consumer policy did during the run (when the server reports it). */
+  readonly policy: { readonly name: string; readonly dropped: number; readonly disconnected: number } | undefined;
+  /** Send-to probes the server refused because the target had gone (`unknown-client`). */
+  readonly refused: number;
+  /** Registry size (GET /clients/count) after the drain, next to the clients we had open; and after all left. */
+  readonly registry: { readonly openBeforeClose: number; readonly countBeforeClose: number | undefined; readonly countAfterClose: number | undefined };
+  readonly churn: ChurnReport | undefined;
+  /** Frames of POST /broadcast (HTTP side traffic) received by the clients. */
+  readonly adminBroadcastsReceived: number;
+  /** How many clients had each role. */
+  readonly roles: { readonly publisher: number; readonly stoppedReaders: number; readonly senders: number };
 }
 
 const SLASH = 0x2f;
@@ -69,6 +96,9 @@ const TEXT_FRAME = { binary: false } as const;
 const DRAIN_POLL_MS = 20;
 const SAMPLE_EVERY_MS = 1000;
 const CLOSE_TIMEOUT_MS = 15_000;
+/** How long a client leaving by churn stays open after its last probe, so its replies can arrive. */
+const CHURN_GRACE_MS = 1000;
+const REGISTRY_SETTLE_MS = 5000;
 
 export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise<Measurement> {
   const { observer = {}, serverStats } = options;
@@ -77,6 +107,11 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
   const selfCheck = new SelfCheck(plan.maxSendLagMs);
   const random = seededRandom(plan.seed);
   const closedLoop = plan.mode.kind === 'closed-loop';
+  const behaviours = plan.behaviours ?? {};
+  const phases: readonly TrafficPhase[] = plan.phases ?? [{ name: 'steady', durationMs: plan.durationMs, rate: plan.mode.kind === 'open-loop' ? plan.mode.rate : 0 }];
+  const phaseStats = new PhaseStats(phases);
+  const sizeRange = (plan.messageBytesMax ?? plan.messageBytes) - plan.messageBytes;
+  const messageBytes = (): number => (sizeRange > 0 ? plan.messageBytes + Math.floor(random() * (sizeRange + 1)) : plan.messageBytes);
   // Probes sent during warm-up are accounted in a ledger of their own and never timed.
   const warmupLedger = new DeliveryLedger();
   const ledger = new DeliveryLedger();
@@ -86,24 +121,30 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
   let clientsLost = 0;
   let openCount = 0;
   let seq = 0;
+  let adminBroadcastsReceived = 0;
 
-  const sendProbe = (client: LoadClient, kind: ProbeKind, sentAtNs: number, clients: readonly LoadClient[]): void => {
+  /** Sends one probe; `target` is a send-to's target id (a random sender when absent). */
+  const sendProbe = (client: LoadClient, kind: ProbeKind, sentAtNs: number, bytes: number, target?: number): void => {
     let deliveries = 1;
-    let target = 0;
+    let to = 0;
     if (kind === 'broadcast') {
       deliveries = openCount - 1;
     } else if (kind === 'send-to') {
-      const other = pickOther(clients, client, random);
-      if (!other) return;
-      target = other.id;
+      if (target !== undefined) to = target;
+      else {
+        const other = pickOther(roles.senders, client, random);
+        if (!other) return;
+        to = other.id;
+      }
     }
-    client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, plan.messageBytes, target), TEXT_FRAME);
+    client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, bytes, to), TEXT_FRAME);
     series.sent++;
     if (!measuring) {
       warmupLedger.expect(seq++, deliveries);
       return;
     }
     ledger.expect(seq++, deliveries);
+    phaseStats.sent(deliveries);
     counters.expected += deliveries;
     counters.sent++;
     if (kind === 'broadcast') {
@@ -121,7 +162,8 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     }
     const sentAt = probeSentAtNs(data);
     if (sentAt < 0) {
-      counters.unexpected++;
+      if (data.toString('latin1', 0, ADMIN_BROADCAST_PREFIX.length) === ADMIN_BROADCAST_PREFIX) adminBroadcastsReceived++;
+      else counters.unexpected++;
       return;
     }
     const now = nowNs();
@@ -134,6 +176,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
       counters.lastReceiveNs = now;
       const delivery = ledger.deliver(probe);
       if (delivery !== 'extra') {
+        phaseStats.received(probe, latencyNs);
         if (tag === PROBE_TAG.echo) recordNs(counters.latencyByKind.echo, latencyNs);
         else if (tag === PROBE_TAG['send-to']) recordNs(counters.latencyByKind['send-to'], latencyNs);
         else if (tag === PROBE_TAG.broadcast) {
@@ -148,37 +191,42 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     } else {
       warmupLedger.deliver(probe);
     }
-    if (closedLoop && trafficOn && tag === PROBE_TAG.echo && client.open) sendProbe(client, 'echo', now, clients);
+    if (closedLoop && trafficOn && tag === PROBE_TAG.echo && client.open) sendProbe(client, 'echo', now, messageBytes());
   };
 
   // ---- connect -----------------------------------------------------------------------------
   observer.phase?.('connect', `${plan.clients} clients, ${plan.connectConcurrency} handshakes in flight`);
   const connectStart = nowNs();
-  const clients = await connectClients(
-    { url: plan.url, count: plan.clients, concurrency: plan.connectConcurrency, timeoutMs: plan.connectTimeoutMs },
-    {
-      onFrame,
-      onHandshake: (ns) => recordNs(counters.handshake, ns),
-      onError: (cause) => counters.addError(cause),
-      onLost: (_client, cause) => {
-        clientsLost++;
-        openCount--;
-        counters.addError(cause);
-      },
+  const hooks = {
+    onFrame,
+    onHandshake: (ns: number) => recordNs(counters.handshake, ns),
+    onError: (cause: string) => counters.addError(cause),
+    onLost: (_client: LoadClient, cause: string) => {
+      clientsLost++;
+      openCount--;
+      counters.addError(cause);
     },
+  };
+  const clients = await connectClients(
+    { url: plan.url, count: plan.clients, concurrency: plan.connectConcurrency, timeoutMs: plan.connectTimeoutMs, ...(plan.connectPerSecond !== undefined && { perSecond: plan.connectPerSecond }) },
+    hooks,
   );
   openCount = clients.filter((c) => c.open).length; // some may have been closed by the server already
   const connectNs = nowNs() - connectStart;
+  const roles = assignRoles(clients, behaviours);
+  const joinedByChurn: LoadClient[] = [];
 
   // ---- warm-up, then measure (the sampler and the self-check stop whatever happens) ---------
   // A first request now, so that fetch's lazy start-up (tens of ms) never lands in the traffic.
-  await serverStats?.gauges();
+  const gaugesBefore = await serverStats?.gauges();
   const clientsOpen = openCount;
   const pickKind = kindPicker(plan.mix, random);
   const trafficStart = nowNs();
+  const secondsSinceStart = (ns: number): number => (ns - trafficStart) / 1e9;
   let measureStart = trafficStart + plan.warmupMs * 1e6;
   const trafficEnd = measureStart + plan.durationMs * 1e6;
   let phase: TimeSeriesSample['phase'] = 'warmup';
+  let churn: Churn | undefined;
   const startMeasuring = (atNs: number): void => {
     if (measuring) return;
     measuring = true;
@@ -187,12 +235,29 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     measureStart = atNs;
     selfCheck.start(nowNs());
     void serverStats?.reset();
+    for (const c of roles.stopped) c.ws.pause();
+    if (behaviours.churnPerSecond !== undefined) {
+      churn = startChurn({
+        perSecond: behaviours.churnPerSecond,
+        roles,
+        random,
+        graceMs: CHURN_GRACE_MS,
+        firstIndex: plan.clients,
+        connect: (index) => connectClient(index, { url: plan.url, timeoutMs: plan.connectTimeoutMs }, hooks),
+        onLeft: () => void openCount--,
+        onJoined: (client) => {
+          openCount++;
+          joinedByChurn.push(client);
+        },
+      });
+    }
     observer.phase?.('measure', `${openCount} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
   };
+  const outstanding = (): number => ledger.outstanding + warmupLedger.outstanding;
   // Each sample carries the server gauges of the latest answer (polled alongside, never awaited).
   let lastGauges: TimeSeriesSample['server'];
   const sampler = setInterval(() => {
-    const sample = series.take((nowNs() - trafficStart) / 1e9, phase, openCount, counters.errorTotal);
+    const sample = series.take(secondsSinceStart(nowNs()), phase, openCount, counters.errorTotal, outstanding(), phase === 'measure' ? phaseStats.currentName : undefined);
     if (lastGauges) sample.server = lastGauges;
     void serverStats?.gauges().then((gauges) => (lastGauges = gauges));
     observer.tick?.(sample);
@@ -201,54 +266,90 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
   let drainNs = 0;
   let selfCheckReport: SelfCheckReport | undefined;
   let server: ServerStats | undefined;
+  let churnReport: ChurnReport | undefined;
+  let turn = 0;
+  /** One message of the mix, due at scheduledNs. */
+  const sendMix = (scheduledNs: number, lateNs: number): void => {
+    if (measuring) selfCheck.recordSendLag(lateNs);
+    const kind = pickKind();
+    // Echoes go round-robin, so each client sends an even share; other kinds come from random clients.
+    const client = kind === 'echo' ? pickInTurn(roles.senders, turn++) : pickAtRandom(roles.senders, random);
+    if (client) sendProbe(client, kind, scheduledNs, messageBytes());
+  };
+  const publisher = behaviours.publisher;
+  const publish = (scheduledNs: number): void => {
+    const from = roles.publisher;
+    if (!publisher || !from?.open) return;
+    if (publisher.kind === 'broadcast') sendProbe(from, 'broadcast', scheduledNs, publisher.bytes);
+    else for (const target of roles.stopped) sendProbe(from, 'send-to', scheduledNs, publisher.bytes, target.id);
+  };
   try {
     if (plan.warmupMs > 0) observer.phase?.('warmup', `${openCount} open, ${plan.warmupMs / 1000} s`);
-    else startMeasuring(trafficStart);
     trafficOn = openCount > 0;
-    if (trafficOn) {
-      if (plan.mode.kind === 'closed-loop') {
-        for (const client of clients) {
-          for (let i = 0; i < plan.mode.inFlight && client.open; i++) sendProbe(client, 'echo', nowNs(), clients);
-        }
-        await sleepUntil(measureStart);
-        startMeasuring(nowNs());
-        await sleepUntil(trafficEnd);
-      } else {
-        await sendOnSchedule(plan.mode.rate, trafficStart, trafficEnd, nowNs, (k, scheduledNs, lateNs) => {
-          if (!measuring && scheduledNs >= measureStart) startMeasuring(measureStart);
-          if (measuring) selfCheck.recordSendLag(lateNs);
-          const kind = pickKind();
-          // Echoes go round-robin, so each client sends an even share; other kinds come from random clients.
-          const client = kind === 'echo' ? pickInTurn(clients, k) : pickAtRandom(clients, random);
-          if (client) sendProbe(client, kind, scheduledNs, clients);
-        });
+    if (trafficOn && plan.mode.kind === 'closed-loop') {
+      if (plan.warmupMs === 0) startMeasuring(trafficStart);
+      for (const client of roles.senders) {
+        for (let i = 0; i < plan.mode.inFlight && client.open; i++) sendProbe(client, 'echo', nowNs(), messageBytes());
       }
+      await sleepUntil(measureStart);
+      startMeasuring(nowNs());
+      phaseStats.begin(seq, secondsSinceStart(nowNs()));
+      await sleepUntil(trafficEnd);
+    } else if (trafficOn) {
+      // Warm-up at the first phase's rate, then each phase on its own schedule.
+      if (plan.warmupMs > 0) await onSchedule(phases[0]!.rate, trafficStart, measureStart, (_k, due, late) => sendMix(due, late));
+      startMeasuring(measureStart);
+      const publishing = publisher ? onSchedule(1000 / publisher.everyMs, measureStart, trafficEnd, (_k, due) => publish(due)) : undefined;
+      let phaseStart = measureStart;
+      for (const p of phases) {
+        const phaseEnd = Math.min(phaseStart + p.durationMs * 1e6, trafficEnd);
+        phaseStats.begin(seq, secondsSinceStart(phaseStart));
+        await onSchedule(p.rate, phaseStart, phaseEnd, (_k, due, late) => sendMix(due, late));
+        phaseStart = phaseEnd;
+      }
+      await publishing;
     }
-    startMeasuring(measureStart); // no traffic at all, or a rate too low to send after warm-up
+    startMeasuring(measureStart); // no traffic at all
     trafficOn = false;
     trafficNs = nowNs() - measureStart;
     selfCheckReport = selfCheck.finish(nowNs(), !closedLoop);
+    churnReport = await churn?.stop();
     // The server's figures cover the measured phase only (a long drain would dilute CPU and depth means).
     server = await serverStats?.snapshot();
 
-    // ---- drain: wait for what is still on its way ------------------------------------------
+    // ---- drain: wait for what is still on its way (clients that stopped reading read again) ----
     phase = 'drain';
-    const outstanding = (): number => ledger.outstanding + warmupLedger.outstanding;
+    for (const c of roles.stopped) if (c.ws.isPaused) c.ws.resume();
     observer.phase?.('drain', `${outstanding()} deliveries outstanding`);
     const drainStart = nowNs();
     const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
-    while (outstanding() > 0 && nowNs() < drainDeadline && openCount > 0) await sleep(DRAIN_POLL_MS);
+    // What will never arrive and is known: frames a slow-consumer policy dropped, sends refused for a gone target.
+    let explained = 0;
+    let lastPoll = 0;
+    while (outstanding() > explained && nowNs() < drainDeadline && openCount > 0) {
+      await sleep(DRAIN_POLL_MS);
+      if (gaugesBefore && nowNs() - lastPoll > 250e6) {
+        lastPoll = nowNs();
+        const g = await serverStats?.gauges();
+        explained = (g ? g.policyDropped - gaugesBefore.policyDropped : 0) + (counters.errors.get('server:unknown-client') ?? 0);
+      }
+    }
     drainNs = nowNs() - drainStart;
   } finally {
     clearInterval(sampler);
     selfCheck.stop();
+    await churn?.stop();
   }
+  const gaugesAfter = await serverStats?.gauges();
 
-  // ---- close -------------------------------------------------------------------------------
+  // ---- close, checking the registry before and after ---------------------------------------
+  const countBeforeClose = await settledCount(serverStats, openCount);
   observer.phase?.('close', `${openCount} clients`);
+  const openBeforeClose = openCount;
   const closeStart = nowNs();
-  const closesForced = await closeClients(clients, CLOSE_TIMEOUT_MS);
+  const closesForced = await closeClients([...clients, ...joinedByChurn, ...(churn?.retired ?? [])], CLOSE_TIMEOUT_MS);
   const closeNs = nowNs() - closeStart;
+  const countAfterClose = await settledCount(serverStats, 0);
   const extra = ledger.extra + warmupLedger.extra;
   if (extra > 0) counters.errors.set('extra-delivery', extra);
 
@@ -267,7 +368,36 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     selfCheck: selfCheckReport!,
     timeSeries: series.samples,
     server,
+    phases: phaseStats.report(series.samples),
+    stall: detectStall(series.samples),
+    policy:
+      gaugesBefore && gaugesAfter && server
+        ? { name: server.slowConsumerPolicy.name, dropped: gaugesAfter.policyDropped - gaugesBefore.policyDropped, disconnected: gaugesAfter.policyDisconnected - gaugesBefore.policyDisconnected }
+        : undefined,
+    refused: counters.errors.get('server:unknown-client') ?? 0,
+    registry: { openBeforeClose, countBeforeClose, countAfterClose },
+    churn: churnReport,
+    adminBroadcastsReceived,
+    roles: { publisher: roles.publisher ? 1 : 0, stoppedReaders: roles.stopped.length, senders: roles.senders.length },
   };
+}
+
+/** Open-loop sends on a schedule; a phase at rate 0 just waits out its time. */
+function onSchedule(rate: number, start: number, end: number, send: (k: number, scheduledNs: number, lateNs: number) => void): Promise<void> {
+  if (rate <= 0) return sleepUntil(end);
+  return sendOnSchedule(rate, start, end, nowNs, send);
+}
+
+/** The registry's size once it has settled at `expected` (unregistering is asynchronous), or what it was when time ran out. */
+async function settledCount(serverStats: ServerStatsClient | undefined, expected: number): Promise<number | undefined> {
+  if (!serverStats) return undefined;
+  const deadline = nowNs() + REGISTRY_SETTLE_MS * 1e6;
+  let count = await serverStats.clientCount();
+  while (count !== undefined && count !== expected && nowNs() < deadline) {
+    await sleep(50);
+    count = await serverStats.clientCount();
+  }
+  return count;
 }
 
 function sleep(msDelay: number): Promise<void> {

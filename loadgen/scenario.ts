@@ -1,6 +1,8 @@
 /**
  * Scenarios are data: one JSON file per scenario in `scenarios/`, validated here. A file states
- * what traffic to replay; CLI options override its numbers for one run.
+ * what traffic to replay and what it is for; CLI options override its numbers for one run.
+ * Unknown keys, wrong types and impossible values are rejected with the file, the field and what
+ * is allowed, in one line.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,33 +14,120 @@ import { UsageError } from '../common/usage.ts';
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
 const weight = z.number().min(0).max(1_000_000);
+const slug = z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes');
+const probeBytes = z.number().int().min(0).max(MAX_PROBE_BYTES);
+
+/** One stretch of the measured traffic at one open-loop rate (total, or per client). */
+const phaseSchema = z
+  .object({
+    name: slug,
+    durationSeconds: z.number().positive().max(86_400),
+    /** Messages per second across all clients. */
+    rate: z.number().min(0).max(10_000_000).optional(),
+    /** Messages per second per sending client (multiplied by the clients that send). */
+    ratePerClient: z.number().min(0).max(100_000).optional(),
+  })
+  .strict()
+  .refine((p) => (p.rate === undefined) !== (p.ratePerClient === undefined), 'give exactly one of rate (total msgs/s) or ratePerClient');
 
 export const scenarioSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
-    description: z.string().min(1),
+    name: slug,
+    /** One line: what the scenario does (shown by --list-scenarios). */
+    description: z.string().min(1).max(200),
+    /** What it provokes in the servers. */
+    probes: z.string().min(1),
+    /** The claim of the design note it tests. */
+    claim: z.string().min(1),
     /** Connections to open (overridable with --clients). */
     clients: z.number().int().min(1).max(1_000_000),
-    /** Handshakes in flight at once while connecting. */
-    connectConcurrency: z.number().int().min(1).max(10_000).default(200),
-    /** Traffic before the measured phase (sent, not counted): past the post-connect and JIT warm-up. */
+    /** How the connections open: handshakes in flight at once, and optionally a pace. */
+    ramp: z
+      .object({
+        handshakesInFlight: z.number().int().min(1).max(10_000).default(200),
+        /** Handshakes started per second at most. */
+        perSecond: z.number().positive().max(1_000_000).optional(),
+        /** Spread the handshakes over this many seconds (perSecond = clients / durationSeconds). */
+        durationSeconds: z.number().positive().max(3600).optional(),
+      })
+      .strict()
+      .refine((r) => r.perSecond === undefined || r.durationSeconds === undefined, 'give perSecond or durationSeconds, not both')
+      .default({ handshakesInFlight: 200 }),
+    /** Traffic before the measured phases (sent at the first phase's rate, not counted). */
     warmupSeconds: z.number().min(0).max(3600).default(0),
-    /** Length of the measured phase. */
-    durationSeconds: z.number().positive().max(86_400),
-    /** Messages per second across all clients (open loop: sent on schedule, whatever the replies). */
-    rate: z.number().positive().max(10_000_000),
+    /** The measured traffic, back to back (at least one). */
+    phases: z.array(phaseSchema).min(1).max(100),
     /** Relative weights of the message kinds; at least one must be > 0. */
     mix: z
       .object({ echo: weight.default(0), broadcast: weight.default(0), sendTo: weight.default(0) })
       .strict()
       .refine((mix) => mix.echo + mix.broadcast + mix.sendTo > 0, 'at least one weight must be > 0'),
-    /** Size of each probe payload in bytes (a probe is never smaller than its ~30-byte header). */
-    messageBytes: z.number().int().min(0).max(MAX_PROBE_BYTES).default(64),
+    /** Probe payload size in bytes: a fixed size, or uniform between min and max. */
+    messageBytes: z
+      .union([probeBytes, z.object({ min: probeBytes, max: probeBytes }).strict().refine((b) => b.min <= b.max, 'min must be <= max')])
+      .default(64),
+    /** What some clients do besides the mix. */
+    behaviours: z
+      .object({
+        /** This many clients stop reading when the measured phases begin (and send nothing). */
+        stopReading: z.object({ clients: z.number().int().min(1) }).strict().optional(),
+        /**
+         * One more client streams big frames on its own schedule: a broadcast to everyone, or a
+         * send-to each client that stopped reading (the way to fill their queues at 10,000 clients).
+         */
+        publisher: z
+          .object({
+            kind: z.enum(['broadcast', 'send-to-stopped']),
+            everyMs: z.number().min(1).max(3_600_000),
+            bytes: probeBytes,
+          })
+          .strict()
+          .optional(),
+        /** Clients leave and new ones join, this many per second, during the measured phases. */
+        churn: z.object({ perSecond: z.number().positive().max(10_000) }).strict().optional(),
+      })
+      .strict()
+      .default({}),
+    /** HTTP traffic on the server's admin routes (autocannon) during the measured phases. */
+    http: z
+      .object({
+        /** Each request runs its own autocannon load: requests per second over its connections. */
+        requests: z
+          .array(
+            z
+              .object({
+                method: z.enum(['GET', 'POST']),
+                path: z.enum(['/clients/count', '/broadcast']),
+                rate: z.number().positive().max(1_000_000),
+                connections: z.number().int().min(1).max(1000).default(1),
+              })
+              .strict()
+              .refine((r) => (r.path === '/broadcast') === (r.method === 'POST'), 'use GET /clients/count or POST /broadcast'),
+          )
+          .min(1)
+          .max(10),
+      })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    const stopped = s.behaviours.stopReading?.clients ?? 0;
+    if (stopped >= s.clients) ctx.addIssue({ code: 'custom', path: ['behaviours', 'stopReading', 'clients'], message: `must be fewer than clients (${s.clients})` });
+    if (s.behaviours.publisher?.kind === 'send-to-stopped' && stopped === 0) {
+      ctx.addIssue({ code: 'custom', path: ['behaviours', 'publisher', 'kind'], message: "'send-to-stopped' needs behaviours.stopReading" });
+    }
+    if (s.behaviours.churn && s.mix.broadcast > 0) {
+      ctx.addIssue({ code: 'custom', path: ['behaviours', 'churn'], message: 'cannot be combined with broadcast traffic (a broadcast racing a leaving client has no exact delivery count)' });
+    }
+    s.phases.forEach((p, i) => {
+      if (s.phases.findIndex((q) => q.name === p.name) !== i) ctx.addIssue({ code: 'custom', path: ['phases', i, 'name'], message: `'${p.name}' is used twice; phase names must be unique` });
+    });
+  });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type TrafficMix = Scenario['mix'];
+export type ScenarioPhase = Scenario['phases'][number];
 
 /** Validates a parsed scenario; the error names the file, the field and what is allowed. */
 export function parseScenario(data: unknown, source: string): Scenario {

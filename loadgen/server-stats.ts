@@ -30,6 +30,16 @@ export class ServerStatsClient {
     return (await this.request('GET', '/stats/gauges')) as ServerGauges | undefined;
   }
 
+  /** The registry's size, read through the model's own coordination (GET /clients/count). */
+  async clientCount(): Promise<number | undefined> {
+    return ((await this.request('GET', '/clients/count')) as { count?: number } | undefined)?.count;
+  }
+
+  /** The admin routes' origin (http://host:port), for other HTTP traffic. */
+  get origin(): string {
+    return this.base;
+  }
+
   private async request(method: string, path: string): Promise<unknown> {
     try {
       const res = await fetch(this.base + path, { method, signal: AbortSignal.timeout(TIMEOUT_MS) });

@@ -16,6 +16,10 @@ export interface TimeSeriesSample {
   readonly received: number;
   /** Errors in this second. */
   readonly errors: number;
+  /** Deliveries still expected at the end of this second. */
+  readonly outstanding: number;
+  /** The scenario's traffic phase this second ended in (measured seconds only). */
+  readonly trafficPhase?: string;
   /** Latency of this second's deliveries, µs (0 when none). */
   readonly p50: number;
   readonly p99: number;
@@ -36,7 +40,7 @@ export class TimeSeries {
   }
 
   /** Closes the current second and starts the next. */
-  take(t: number, phase: TimeSeriesSample['phase'], openClients: number, errorsSoFar: number): TimeSeriesSample {
+  take(t: number, phase: TimeSeriesSample['phase'], openClients: number, errorsSoFar: number, outstanding: number, trafficPhase?: string): TimeSeriesSample {
     const h = this.interval;
     const empty = h.totalCount === 0;
     const sample: TimeSeriesSample = {
@@ -46,6 +50,8 @@ export class TimeSeries {
       sent: this.sent,
       received: this.received,
       errors: errorsSoFar - this.lastErrors,
+      outstanding,
+      ...(trafficPhase !== undefined && { trafficPhase }),
       p50: empty ? 0 : h.getValueAtPercentile(50),
       p99: empty ? 0 : Math.min(h.getValueAtPercentile(99), h.maxValue),
       max: empty ? 0 : h.maxValue,

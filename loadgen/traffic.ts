@@ -23,11 +23,14 @@ export function sendOnSchedule(rate: number, start: number, end: number, now: ()
   });
 }
 
-/** Round-robin over the clients, skipping those that have gone. */
+/** Whether a client can be picked as a sender or a target: open, and not about to leave. */
+const available = (client: LoadClient): boolean => client.open && !client.retiring;
+
+/** Round-robin over the clients, skipping those that have gone or are leaving. */
 export function pickInTurn(clients: readonly LoadClient[], k: number): LoadClient | undefined {
   for (let i = 0; i < clients.length; i++) {
     const client = clients[(k + i) % clients.length]!;
-    if (client.open) return client;
+    if (available(client)) return client;
   }
   return undefined;
 }
@@ -40,9 +43,9 @@ export function pickAtRandom(clients: readonly LoadClient[], random: () => numbe
 export function pickOther(clients: readonly LoadClient[], sender: LoadClient, random: () => number): LoadClient | undefined {
   for (let tries = 0; tries < 16; tries++) {
     const candidate = clients[Math.floor(random() * clients.length)]!;
-    if (candidate !== sender && candidate.open) return candidate;
+    if (candidate !== sender && available(candidate)) return candidate;
   }
-  return clients.find((c) => c !== sender && c.open);
+  return clients.find((c) => c !== sender && available(c));
 }
 
 /** Picks each message's kind in proportion to the mix's weights. */

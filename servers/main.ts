@@ -7,7 +7,9 @@ import { Command, Option } from 'commander';
 import { alreadyRaised, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { parseIntegerOption, USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
 import { isModelName, MODEL_NAMES } from './common/registry.ts';
+import { DEFAULT_TIMING_SAMPLE_EVERY } from './metrics/server-metrics.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer } from './server.ts';
+import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 
 const program = new Command()
   .name('npm run server --')
@@ -16,6 +18,9 @@ const program = new Command()
   .option('--host <address>', 'interface to bind', DEFAULT_HOST)
   .option('--port <n>', 'port to listen on (0 picks a free one)', String(DEFAULT_PORT))
   .option('--max-payload <bytes>', 'largest accepted frame; larger ones close the connection with 1009', String(DEFAULT_MAX_PAYLOAD))
+  .option('--slow-consumer-policy <policy>', `what a send does at a full client queue: ${SLOW_CONSUMER_POLICIES.join(', ')}`, 'await')
+  .option('--slow-consumer-timeout-ms <ms>', 'with --slow-consumer-policy disconnect: how long a queue may stay full before its client is closed (1008)', String(DEFAULT_SLOW_CONSUMER_TIMEOUT_MS))
+  .option('--timing-sample-every <n>', 'time one message (or lock acquisition) in n; counts are always exact', String(DEFAULT_TIMING_SAMPLE_EVERY))
   .option('--no-metrics', 'do not record contention or process metrics (only to measure what they cost)')
   .option('--debug-stall-ms <ms>', 'debug only: block the event loop this long, once per --debug-stall-every-ms')
   .option('--debug-stall-every-ms <ms>', 'debug only: period of the stall', '1000')
@@ -25,23 +30,25 @@ const program = new Command()
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean }>();
+  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string }>();
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   // Every connection is an open file: serve as many as the hard limit allows, not the soft 1024 many machines start with.
   const limits = readFileLimits();
   if (limits.soft < limits.hard && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   const server = await startServer({
+    slowConsumerPolicy: resolvePolicy(raw.slowConsumerPolicy, raw.slowConsumerTimeoutMs),
     model: raw.model,
     host: raw.host,
     port: parseIntegerOption('--port', raw.port, 0, 65535),
     maxPayload: parseIntegerOption('--max-payload', raw.maxPayload, 1, 256 * 1024 * 1024),
     metrics: raw.metrics,
+    timingSampleEvery: parseIntegerOption('--timing-sample-every', raw.timingSampleEvery, 1, 1_000_000),
     debugMetricsToggle: raw.debugMetricsToggle === true,
     ...(raw.debugStallMs !== undefined && {
       debugStall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },
     }),
   });
-  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined }) + '\n');
+  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined, slowConsumerPolicy: server.policy.kind }) + '\n');
 
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
@@ -49,6 +56,12 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+function resolvePolicy(name: string, timeoutMs: string): SlowConsumerPolicy {
+  if (!isSlowConsumerPolicyName(name)) throw new UsageError('ERR_BAD_OPTION', `--slow-consumer-policy must be one of ${SLOW_CONSUMER_POLICIES.join(', ')}, got '${name}'`);
+  if (name !== 'disconnect') return { kind: name };
+  return { kind: 'disconnect', timeoutMs: parseIntegerOption('--slow-consumer-timeout-ms', timeoutMs, 1, 3_600_000) };
 }
 
 main().catch((error: unknown) => {

@@ -10,6 +10,8 @@ import { WebSocketServer } from 'ws';
 import { serveConnection } from './common/connection.ts';
 import type { ModelName, Registry } from './common/registry.ts';
 import { createModel } from './models.ts';
+import { isUtf8 } from 'node:buffer';
+import { AWAIT_POLICY, type PolicyCounters, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 import { startDebugStall } from './debug-stall.ts';
 import { createPrometheusExport, type PrometheusExport } from './metrics/prometheus.ts';
 import { ServerMetrics } from './metrics/server-metrics.ts';
@@ -30,6 +32,10 @@ export interface ServerOptions {
   readonly metrics?: boolean;
   /** Debug only: block the event loop for `ms` once every `everyMs`. */
   readonly debugStall?: { readonly ms: number; readonly everyMs: number };
+  /** What a send does when a client's outbound queue is full (default: await, the original's behaviour). */
+  readonly slowConsumerPolicy?: SlowConsumerPolicy;
+  /** Time one message (or lock acquisition) in this many (default 8); counts are always exact. */
+  readonly timingSampleEvery?: number;
   /** Debug only: serve POST /debug/metrics-recording?on=true|false, which pauses or resumes recording. */
   readonly debugMetricsToggle?: boolean;
 }
@@ -40,6 +46,8 @@ export interface RunningServer {
   readonly port: number;
   readonly registry: Registry;
   readonly metrics: ServerMetrics | undefined;
+  readonly policy: SlowConsumerPolicy;
+  readonly policyCounters: PolicyCounters;
   /** Frames whose handling threw: always 0 unless a model has a bug. */
   readonly handlerErrors: () => number;
   close(): Promise<void>;
@@ -50,19 +58,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let handlerErrors = 0;
   const hooks = { onHandlerError: () => void handlerErrors++ };
   let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
-  const metrics = options.metrics === false ? undefined : new ServerMetrics(options.model, () => wss?.clients.size ?? 0);
-  const model = createModel(options.model, metrics);
+  const metrics = options.metrics === false ? undefined : new ServerMetrics(options.model, () => wss?.clients.size ?? 0, options.timingSampleEvery);
+  const policy = options.slowConsumerPolicy ?? AWAIT_POLICY;
+  const model = createModel(options.model, metrics, policy);
+  if (metrics) metrics.policy = { policy, counters: model.policyCounters };
+  const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const prometheus = metrics && createPrometheusExport(metrics);
   const stopStall = options.debugStall ? startDebugStall(options.debugStall.ms, options.debugStall.everyMs) : undefined;
 
   const httpServer = http.createServer((req, res) => {
-    handleAdmin(req, res, model.registry, metrics, prometheus, options.debugMetricsToggle === true).catch((error: unknown) => {
+    handleAdmin(req, res, { registry: model.registry, metrics, prometheus, policyCounters: model.policyCounters, maxPayload, debugMetricsToggle: options.debugMetricsToggle === true }).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error instanceof Error ? error.message : String(error)}\n`);
     });
   });
   const wsServer = new WebSocketServer({
     server: httpServer,
-    maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    maxPayload,
     perMessageDeflate: false,
     clientTracking: true,
   });
@@ -95,6 +106,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: (httpServer.address() as AddressInfo).port,
     registry: model.registry,
     metrics,
+    policy,
+    policyCounters: model.policyCounters,
     handlerErrors: () => handlerErrors,
     async close() {
       stopStall?.();
@@ -107,21 +120,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-const ROUTES = 'GET /healthz, GET /clients/count, GET /metrics, GET /stats, GET /stats/gauges, POST /stats/reset';
+const ROUTES = 'GET /healthz, GET /clients/count, POST /broadcast, GET /metrics, GET /stats, GET /stats/gauges, POST /stats/reset';
+
+interface AdminContext {
+  readonly registry: Registry;
+  readonly metrics: ServerMetrics | undefined;
+  readonly prometheus: PrometheusExport | undefined;
+  readonly policyCounters: PolicyCounters;
+  readonly maxPayload: number;
+  readonly debugMetricsToggle: boolean;
+}
 
 /**
- * Admin routes: liveness, the registry size (read through the model's own coordination), and the
- * server's own metrics: Prometheus text, a JSON snapshot, cheap gauges for a time series, and a
- * reset that starts a new measurement window (the load generator calls it at phase boundaries).
+ * Admin routes: liveness; "other parts of the application" touching the registry through the
+ * model's own coordination (the registry size, a broadcast to every client); and the server's own
+ * metrics: Prometheus text, a JSON snapshot, cheap gauges for a time series, and a reset that
+ * starts a new measurement window (the load generator calls it at phase boundaries).
  */
-async function handleAdmin(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  registry: Registry,
-  metrics: ServerMetrics | undefined,
-  prometheus: PrometheusExport | undefined,
-  debugMetricsToggle: boolean,
-): Promise<void> {
+async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, context: AdminContext): Promise<void> {
+  const { registry, metrics, prometheus, debugMetricsToggle } = context;
   const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
   const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
   const needMetrics = (): boolean => {
@@ -136,6 +153,14 @@ async function handleAdmin(
     case 'GET /clients/count':
       json(200, { model: registry.model, count: await registry.size() });
       return;
+    case 'POST /broadcast': {
+      const body = await readBody(req, context.maxPayload);
+      if (body === undefined) return void json(413, { error: `the body must be at most ${context.maxPayload} bytes` });
+      if (body.length === 0 || !isUtf8(body)) return void json(400, { error: 'the body must be 1 or more bytes of UTF-8 text: it is sent as a text frame to every client' });
+      await registry.broadcast(0, body); // 0: no client is the sender, so every client gets it
+      res.writeHead(204).end();
+      return;
+    }
     case 'GET /metrics':
       if (needMetrics()) res.writeHead(200, { 'content-type': prometheus!.contentType }).end(await prometheus!.scrape());
       return;
@@ -167,4 +192,16 @@ async function handleAdmin(
     }
   }
   res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${route}; routes: ${ROUTES}\n`);
+}
+
+/** The request body, or undefined when it is larger than `limit` bytes. */
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

@@ -61,7 +61,8 @@ describe('bench options', () => {
   });
 
   it('reject closed loop for broadcast traffic, and broadcast with a single client', () => {
-    expect(usageError(() => plan({ model: 'actor', scenario: 'broadcast', closedLoop: true })).message).toMatch(/--closed-loop works with echo traffic only/);
+    expect(usageError(() => plan({ model: 'actor', scenario: 'broadcast', closedLoop: true })).message).toMatch(/--closed-loop works with single-phase echo traffic only/);
+    expect(usageError(() => plan({ model: 'actor', scenario: 'burst', closedLoop: true })).message).toMatch(/--closed-loop works with single-phase echo traffic only/);
     expect(usageError(() => plan({ model: 'actor', scenario: 'broadcast', clients: '1' })).message).toMatch(/--clients must be >= 2/);
   });
 
@@ -94,26 +95,80 @@ describe('open-file limit', () => {
   });
 });
 
-describe('scenario files', () => {
-  const valid = { name: 'x', description: 'd', clients: 10, durationSeconds: 1, rate: 5, mix: { echo: 1 } };
+describe('scenario plans', () => {
+  it('turn per-client rates into totals over the clients that send the mix', () => {
+    expect(plan({ model: 'actor', scenario: 'mixed', clients: '1000' }).load.phases).toEqual([{ name: 'steady', durationMs: 10_000, rate: 40 }]);
+    // 200 clients, 1 publisher and 5 stopped readers: 194 senders at 20/s each
+    expect(plan({ model: 'actor', scenario: 'slow-consumers-broadcast' }).load.phases![0]!.rate).toBe(194 * 20);
+  });
 
-  it('in the library all validate and describe themselves', () => {
+  it('scale every phase with --rate (the first phase) and --duration (the total)', () => {
+    const p = plan({ model: 'actor', scenario: 'burst', rate: '500', duration: '30' });
+    expect(p.load.phases).toEqual([
+      { name: 'base', durationMs: 10_000, rate: 500 },
+      { name: 'spike', durationMs: 6_000, rate: 5000 },
+      { name: 'recovery', durationMs: 14_000, rate: 500 },
+    ]);
+    expect(p.load.durationMs).toBe(30_000);
+    expect(p.load.mode).toEqual({ kind: 'open-loop', rate: 500 });
+  });
+
+  it('carry behaviours, size ranges, HTTP traffic and the slow-consumer policy into the plan', () => {
+    const slow = plan({ model: 'mutex', scenario: 'slow-consumers', slowConsumerPolicy: 'disconnect', slowConsumerTimeout: '0.5' });
+    expect(slow.load.behaviours).toEqual({ stopReading: 5, publisher: { kind: 'send-to-stopped', everyMs: 50, bytes: 65000 } });
+    expect(slow.server).toMatchObject({ extraArgs: ['--slow-consumer-policy', 'disconnect', '--slow-consumer-timeout-ms', '500'] });
+    expect(plan({ model: 'actor', scenario: 'mixed' }).load).toMatchObject({ messageBytes: 32, messageBytesMax: 512 });
+    expect(plan({ model: 'actor', scenario: 'churn' }).load.behaviours).toEqual({ churnPerSecond: 50 });
+    expect(plan({ model: 'actor', scenario: 'admin-http' }).http?.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /clients/count', 'POST /broadcast']);
+  });
+
+  it('reject a bad policy, a timeout without disconnect, and too few clients for the roles', () => {
+    expect(usageError(() => plan({ model: 'actor', slowConsumerPolicy: 'ignore' })).message).toBe("--slow-consumer-policy must be one of await, drop, disconnect, got 'ignore'");
+    expect(usageError(() => plan({ model: 'actor', slowConsumerPolicy: 'drop', slowConsumerTimeout: '1' })).message).toMatch(/applies to --slow-consumer-policy disconnect only/);
+    expect(usageError(() => plan({ model: 'actor', scenario: 'slow-consumers', clients: '6' })).message).toMatch(/--clients must be > 6 for scenario 'slow-consumers'/);
+    expect(usageError(() => plan({ target: 'ws://127.0.0.1:1', slowConsumerPolicy: 'drop' })).message).toMatch(/apply to a started server/);
+  });
+});
+
+describe('scenario files', () => {
+  const valid = { name: 'x', description: 'd', probes: 'p', claim: 'c', clients: 10, phases: [{ name: 'steady', durationSeconds: 1, rate: 5 }], mix: { echo: 1 } };
+
+  it('in the library all validate and describe themselves, with what they probe and the claim they test', () => {
     const names = listScenarioNames();
-    expect(names).toEqual(expect.arrayContaining(['echo', 'broadcast']));
-    for (const name of names) expect(loadScenario(name).description.length).toBeGreaterThan(10);
+    expect(names).toEqual(expect.arrayContaining(['echo', 'broadcast', 'mixed', 'targeted', 'churn', 'slow-consumers', 'admin-http', 'burst']));
+    for (const name of names) {
+      const s = loadScenario(name);
+      expect(s.name).toBe(name);
+      for (const text of [s.description, s.probes, s.claim]) expect(text.length).toBeGreaterThan(10);
+    }
   });
 
   it('fill in defaults', () => {
-    expect(parseScenario(valid, 'x.json')).toMatchObject({ connectConcurrency: 200, messageBytes: 64, mix: { echo: 1, broadcast: 0, sendTo: 0 } });
+    expect(parseScenario(valid, 'x.json')).toMatchObject({ ramp: { handshakesInFlight: 200 }, warmupSeconds: 0, messageBytes: 64, mix: { echo: 1, broadcast: 0, sendTo: 0 }, behaviours: {} });
   });
 
+  const phase = valid.phases[0]!;
   it.each([
     ['an unknown key', { ...valid, colour: 'red' }, /^x\.json: \(top level\): Unrecognized key: "colour"/],
     ['a wrong type', { ...valid, clients: 'ten' }, /^x\.json: clients: .*expected number/],
-    ['an impossible value', { ...valid, rate: -1 }, /^x\.json: rate: .*>0/],
+    ['a missing field', { ...valid, description: undefined }, /^x\.json: description: /],
+    ['a missing claim', { ...valid, claim: undefined }, /^x\.json: claim: /],
+    ['no phases', { ...valid, phases: [] }, /^x\.json: phases: .*>=1/],
+    ['a phase with both rates', { ...valid, phases: [{ ...phase, ratePerClient: 1 }] }, /^x\.json: phases\.0: give exactly one of rate \(total msgs\/s\) or ratePerClient/],
+    ['a phase without a rate', { ...valid, phases: [{ name: 'a', durationSeconds: 1 }] }, /^x\.json: phases\.0: give exactly one of rate/],
+    ['a negative rate', { ...valid, phases: [{ ...phase, rate: -1 }] }, /^x\.json: phases\.0\.rate: .*>=0/],
+    ['a zero duration', { ...valid, phases: [{ ...phase, durationSeconds: 0 }] }, /^x\.json: phases\.0\.durationSeconds: .*>0/],
+    ['a phase name used twice', { ...valid, phases: [phase, phase] }, /^x\.json: phases\.1\.name: 'steady' is used twice/],
     ['an empty mix', { ...valid, mix: { echo: 0 } }, /^x\.json: mix: at least one weight must be > 0/],
     ['an unknown message kind', { ...valid, mix: { shout: 1 } }, /^x\.json: mix: Unrecognized key: "shout"/],
-    ['a missing field', { ...valid, description: undefined }, /^x\.json: description: /],
+    ['a size range upside down', { ...valid, messageBytes: { min: 100, max: 10 } }, /^x\.json: messageBytes: min must be <= max/],
+    ['a ramp with both a pace and a duration', { ...valid, ramp: { perSecond: 10, durationSeconds: 1 } }, /^x\.json: ramp: give perSecond or durationSeconds, not both/],
+    ['more stopped readers than clients', { ...valid, behaviours: { stopReading: { clients: 10 } } }, /^x\.json: behaviours\.stopReading\.clients: must be fewer than clients \(10\)/],
+    ['a publisher to stopped readers without any', { ...valid, behaviours: { publisher: { kind: 'send-to-stopped', everyMs: 50, bytes: 10 } } }, /^x\.json: behaviours\.publisher\.kind: 'send-to-stopped' needs behaviours\.stopReading/],
+    ['an unknown publisher kind', { ...valid, behaviours: { publisher: { kind: 'shout', everyMs: 50, bytes: 10 } } }, /^x\.json: behaviours\.publisher\.kind: .*"broadcast"\|"send-to-stopped"/],
+    ['churn with broadcasts', { ...valid, mix: { broadcast: 1 }, behaviours: { churn: { perSecond: 1 } } }, /^x\.json: behaviours\.churn: cannot be combined with broadcast traffic/],
+    ['an HTTP route that does not exist', { ...valid, http: { requests: [{ method: 'GET', path: '/admin', rate: 1 }] } }, /^x\.json: http\.requests\.0\.path: /],
+    ['GET /broadcast', { ...valid, http: { requests: [{ method: 'GET', path: '/broadcast', rate: 1 }] } }, /^x\.json: http\.requests\.0: use GET \/clients\/count or POST \/broadcast/],
   ])('reject %s, naming the file and the field', (_what, data, message) => {
     const e = usageError(() => parseScenario(data, 'x.json'));
     expect(e.code).toBe('ERR_BAD_SCENARIO');

@@ -111,4 +111,20 @@ describe.each(MODEL_NAMES.map((m) => [m]))('%s server', (model: ModelName) => {
     expect(await waitForCount(server, 0)).toBe(0);
     expect(server.handlerErrors()).toBe(0);
   });
+
+  it('POST /broadcast sends the body to every client through the registry; bad bodies get 400 or 413', async () => {
+    const clients = await Promise.all(Array.from({ length: 3 }, () => connectTestClient(url)));
+    const post = (body: string | Blob): Promise<Response> => fetch(`http://127.0.0.1:${server.port}/broadcast`, { method: 'POST', body });
+    expect((await post('from the admin side')).status).toBe(204);
+    for (const c of clients) expect(await c.waitForFrames(1)).toEqual(['from the admin side']);
+    const empty = await post('');
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: string }).error).toMatch(/UTF-8 text/);
+    expect((await post(new Blob([new Uint8Array([0xff, 0xfe])]))).status).toBe(400);
+    expect((await post('x'.repeat(MAX_PAYLOAD + 1))).status).toBe(413);
+    await pause(50);
+    for (const c of clients) expect(c.frames).toEqual(['from the admin side']); // nothing else arrived
+    for (const c of clients) c.ws.close();
+    await Promise.all(clients.map((c) => c.closed));
+  });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { renderTable } from '../loadgen/report/table.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v2.json', import.meta.url), 'utf8')) as CompletedResult;
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
 
 describe('table report', () => {
   it('shows connections, handshake, throughput, latency percentiles, errors and lost', () => {
@@ -23,6 +23,38 @@ describe('table report', () => {
   it('lists error causes with their counts', () => {
     const withErrors: CompletedResult = { ...fixture, errors: { total: 3, byCause: { 'connect:ECONNREFUSED': 2, 'closed-by-server:1009': 1 } } };
     expect(renderTable(withErrors)).toMatch(/3 \(connect:ECONNREFUSED 2, closed-by-server:1009 1\)/);
+  });
+
+  it('puts a server stall first, in words a reader cannot miss', () => {
+    const stalled: CompletedResult = { ...fixture, stall: { beganAtSecond: 7, stalledSeconds: 12 } };
+    const lines = renderTable(stalled).split('\n');
+    expect(lines[2]).toMatch(/!! SERVER STALLED !!.*from second 7 of the measured phase, 12 s without replies/);
+  });
+
+  it('balances deliveries against what the slow-consumer policy dropped, and flags what is unexplained', () => {
+    const accounting = { expected: 1000, delivered: 900, droppedByPolicy: 95, refusedTargetGone: 5, lost: 100, unexplained: 0, balanced: true };
+    const policy = { name: 'drop', dropped: 95, disconnected: 0 };
+    expect(renderTable({ ...fixture, accounting, slowConsumerPolicy: policy })).toMatch(/900 \+ 95 \+ 5 of 1,000 expected: balanced/);
+    expect(renderTable({ ...fixture, accounting: { ...accounting, droppedByPolicy: 90, unexplained: 5, balanced: false }, slowConsumerPolicy: policy })).toMatch(/5 UNEXPLAINED/);
+    expect(renderTable({ ...fixture, slowConsumerPolicy: policy })).toMatch(/drop: 95 frames dropped, 0 clients disconnected/);
+  });
+
+  it('shows each traffic phase, and the recovery after the peak', () => {
+    const latency = fixture.latency;
+    const trafficPhases = [
+      { name: 'base', rate: 1000, durationMs: 5000, sent: 5000, expected: 5000, received: 5000, latency },
+      { name: 'spike', rate: 10000, durationMs: 3000, sent: 30000, expected: 30000, received: 30000, latency },
+      { name: 'recovery', rate: 1000, durationMs: 7000, sent: 7000, expected: 7000, received: 7000, latency, recoveredAfterSeconds: 2 },
+    ];
+    const text = renderTable({ ...fixture, trafficPhases });
+    expect(text).toMatch(/phase spike \(10,000\/s, 3 s\)/);
+    expect(text).toMatch(/phase recovery \(1,000\/s, 7 s\).*7,000 of 7,000, recovered after 2 s/);
+    expect(renderTable({ ...fixture, trafficPhases: [trafficPhases[0]!, trafficPhases[1]!, { ...trafficPhases[2]!, recoveredAfterSeconds: null }] })).toMatch(/NOT RECOVERED/);
+  });
+
+  it('shows the registry before and after the clients leave', () => {
+    expect(renderTable(fixture)).toMatch(/registry before \/ after close\s+│\s+50 \(= clients open\) \/ 0/);
+    expect(renderTable({ ...fixture, registry: { openBeforeClose: 50, countBeforeClose: 52, countAfterClose: 2, emptyAfterClose: false } })).toMatch(/52 \(clients open: 50\) \/ 2/);
   });
 
   it('shows a failed run as failed, with its error', () => {

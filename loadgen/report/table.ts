@@ -25,7 +25,10 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
     return table.toString();
   }
   if (result.selfCheck.saturated) table.push(['!! LOADGEN-SATURATED !!', 'these figures measure the load generator, not the server'], ['why', result.selfCheck.reason ?? '']);
-  table.push(...mainRows(result), ...fanoutRows(result), ...selfCheckRows(result));
+  if (result.stall) {
+    table.push(['!! SERVER STALLED !!', `from second ${result.stall.beganAtSecond} of the measured phase, ${result.stall.stalledSeconds} s without replies`]);
+  }
+  table.push(...mainRows(result), ...accountingRows(result), ...phaseRows(result), ...fanoutRows(result), ...behaviourRows(result), ...httpRows(result), ...selfCheckRows(result));
   if (result.server) table.push(['— server contention —', '(measured phase)'], ...contentionRows(result.server));
   return table.toString();
 }
@@ -56,6 +59,52 @@ function mainRows(result: CompletedResult): Row[] {
     ['errors', e.total === 0 ? '0' : `${int(e.total)} (${causes})`],
     ['lost', m.lostInWarmup > 0 ? `${int(m.lost)} (+${int(m.lostInWarmup)} in warm-up)` : int(m.lost)],
   );
+  return rows;
+}
+
+function accountingRows(result: CompletedResult): Row[] {
+  const a = result.accounting;
+  const rows: Row[] = [];
+  if (a.droppedByPolicy !== null && (a.droppedByPolicy > 0 || a.refusedTargetGone > 0 || a.lost > 0)) {
+    const verdict = a.balanced ? 'balanced' : `${int(a.unexplained ?? 0)} UNEXPLAINED`;
+    rows.push(['delivered + dropped + refused', `${int(a.delivered)} + ${int(a.droppedByPolicy)} + ${int(a.refusedTargetGone)} of ${int(a.expected)} expected: ${verdict}`]);
+  }
+  const p = result.slowConsumerPolicy;
+  if (p && (p.name !== 'await' || p.dropped > 0)) rows.push(['slow-consumer policy', `${p.name}: ${int(p.dropped)} frames dropped, ${int(p.disconnected)} clients disconnected`]);
+  const r = result.registry;
+  if (r.countBeforeClose !== undefined) {
+    const before = r.countBeforeClose === r.openBeforeClose ? `${int(r.countBeforeClose)} (= clients open)` : `${int(r.countBeforeClose)} (clients open: ${int(r.openBeforeClose)})`;
+    rows.push(['registry before / after close', `${before} / ${r.countAfterClose === undefined ? '?' : int(r.countAfterClose)}`]);
+  }
+  return rows;
+}
+
+function phaseRows(result: CompletedResult): Row[] {
+  if (result.trafficPhases.length < 2) return [];
+  return result.trafficPhases.map((p) => {
+    const recovery = p.recoveredAfterSeconds === undefined ? '' : p.recoveredAfterSeconds === null ? ', NOT RECOVERED' : `, recovered after ${p.recoveredAfterSeconds} s`;
+    return [`phase ${p.name} (${int(p.rate)}/s, ${p.durationMs / 1000} s)`, `p50 / p99 ${msFromUs(p.latency.p50)} / ${msFromUs(p.latency.p99)}, ${int(p.received)} of ${int(p.expected)}${recovery}`];
+  });
+}
+
+function behaviourRows(result: CompletedResult): Row[] {
+  const rows: Row[] = [];
+  const roles = result.roles;
+  if (roles.publisher > 0 || roles.stoppedReaders > 0) rows.push(['roles', `${roles.publisher} publisher, ${roles.stoppedReaders} stopped readers, ${int(roles.senders)} senders`]);
+  const c = result.churn;
+  if (c) rows.push(['churn: left / joined / failed joins', `${int(c.left)} / ${int(c.joined)} / ${int(c.joinsFailed)}`]);
+  return rows;
+}
+
+function httpRows(result: CompletedResult): Row[] {
+  const h = result.http;
+  if (!h) return [];
+  const rows: Row[] = h.routes.map((r) => [
+    `HTTP ${r.method} ${r.path}`,
+    `${int(r.perSec)}/s (${int(r.ok)} ok, ${int(r.non2xx)} non-2xx, ${int(r.errors)} errors), p50 / p99 / max ${r.latencyMs.p50} / ${r.latencyMs.p99} / ${r.latencyMs.max} ms`,
+  ]);
+  const b = h.adminBroadcasts;
+  if (b) rows.push(['HTTP broadcast deliveries', `${int(b.delivered)} of ${int(b.expectedDeliveries)} expected (${int(b.accepted)} accepted)`]);
   return rows;
 }
 

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BoundedChannel, READY } from '../common/bounded-channel.ts';
-import { ACTOR_TIMING_SAMPLE_EVERY, type ActorMetrics } from '../metrics/server-metrics.ts';
+import type { ActorMetrics } from '../metrics/server-metrics.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
 import { encodeWelcome } from '../../common/protocol.ts';
@@ -34,7 +34,7 @@ export class ActorRegistry implements Registry {
   private readonly connections = new Map<number, Outbound>();
   private nextId = 1;
 
-  /** Counts posts, to time one message in ACTOR_TIMING_SAMPLE_EVERY. */
+  /** Counts posts, to time one message in metrics.sampleEvery. */
   private postCount = 0;
 
   constructor(
@@ -78,7 +78,7 @@ export class ActorRegistry implements Registry {
 
   /** The post time of a message that will be timed, else 0 (most messages: no clock read). */
   private now(): number {
-    return this.metrics?.recording && ++this.postCount % ACTOR_TIMING_SAMPLE_EVERY === 0 ? performance.now() : 0;
+    return this.metrics?.recording && ++this.postCount % this.metrics.sampleEvery === 0 ? performance.now() : 0;
   }
 
   private post(mail: Mail): Promise<void> {

@@ -2,11 +2,15 @@
  * A connection's outbound side. Everyone who sends to a client goes through its Outbound.
  * - OutboundQueue (actor, mutex): the original's bounded channel (capacity 100) drained by a
  *   writer into the socket; when the socket's buffer passes its high-water mark the writer waits
- *   for it to flush, the queue fills, and senders wait: backpressure reaches them.
+ *   for it to flush, the queue fills, and senders wait: backpressure reaches them. Unless the
+ *   slow-consumer policy says otherwise: `drop` drops the frame, `disconnect` drops it and closes
+ *   a client whose queue has stayed full for longer than its timeout (1008).
  * - DirectOutbound (baseline): straight into ws, no queue, no waiting; ws buffers without bound.
  */
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { BoundedChannel, READY } from './bounded-channel.ts';
+import { AWAIT_POLICY, type PolicyCounters, type SlowConsumerPolicy } from './slow-consumer-policy.ts';
 
 export { READY };
 
@@ -29,20 +33,39 @@ export const DEFAULT_OUTBOUND_CAPACITY = 100;
 /** Bytes the socket may hold unflushed before the writer waits (Node's default for net sockets). */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 16 * 1024;
 
+/** The optional parts of an OutboundQueue: metric hooks and the slow-consumer policy. */
+export interface OutboundQueueOptions {
+  readonly capacity?: number;
+  readonly highWaterMark?: number;
+  /** Called when a send finds the queue full (counted as an outbound-queue-full event). */
+  readonly onFull?: () => void;
+  readonly policy?: SlowConsumerPolicy;
+  /** Where drops and disconnects by the policy are counted. */
+  readonly policyCounters?: PolicyCounters;
+}
+
 export class OutboundQueue implements Outbound {
   private readonly channel: BoundedChannel<Frame>;
+  private readonly highWaterMark: number;
+  private readonly policy: SlowConsumerPolicy;
+  private readonly counters: PolicyCounters | undefined;
+  private readonly onFull: (() => void) | undefined;
   private waitingForFlush = false;
+  /** When the queue was first found full with nothing taken since (disconnect policy), else 0. */
+  private fullSince = 0;
+  private closedByPolicy = false;
 
   constructor(
     private readonly ws: WebSocket,
-    capacity = DEFAULT_OUTBOUND_CAPACITY,
-    private readonly highWaterMark = DEFAULT_WRITE_HIGH_WATER_MARK,
-    /** Called when a send finds the queue full (counted as an outbound-queue-full event). */
-    onFull?: () => void,
+    options: OutboundQueueOptions = {},
   ) {
-    this.channel = new BoundedChannel<Frame>(capacity);
+    this.channel = new BoundedChannel<Frame>(options.capacity ?? DEFAULT_OUTBOUND_CAPACITY);
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
+    this.policy = options.policy ?? AWAIT_POLICY;
+    this.counters = options.policyCounters;
+    this.onFull = options.onFull;
     this.channel.onItem = this.write;
-    this.channel.onFull = onFull;
+    if (this.policy.kind === 'await') this.channel.onFull = options.onFull;
   }
 
   /** Frames waiting in the queue (for metrics and tests). */
@@ -56,11 +79,38 @@ export class OutboundQueue implements Outbound {
   }
 
   send(frame: Frame): Promise<void> {
-    return this.channel.send(frame);
+    if (this.policy.kind === 'await') return this.channel.send(frame);
+    if (this.channel.trySend(frame)) return READY;
+    if (this.closedByPolicy) {
+      this.dropped(1);
+      return READY;
+    }
+    if (this.channel.isClosed) return READY; // the client left: nothing to deliver to
+    this.onFull?.();
+    this.dropped(1);
+    if (this.policy.kind === 'disconnect') {
+      const now = performance.now();
+      if (this.fullSince === 0) this.fullSince = now;
+      else if (now - this.fullSince > this.policy.timeoutMs) this.disconnect();
+    }
+    return READY;
   }
 
   close(): void {
     this.channel.close();
+  }
+
+  private dropped(frames: number): void {
+    if (this.counters) this.counters.dropped += frames;
+  }
+
+  /** Closes a client that stopped taking frames: what it never got is counted as dropped. */
+  private disconnect(): void {
+    this.closedByPolicy = true;
+    this.dropped(this.channel.size);
+    this.channel.close();
+    if (this.counters) this.counters.disconnected++;
+    this.ws.close(1008, 'slow consumer: outbound queue full');
   }
 
   /** The writer: drains the queue into the socket until the socket's buffer is full. */
@@ -68,6 +118,7 @@ export class OutboundQueue implements Outbound {
     while (!this.waitingForFlush) {
       const frame = this.channel.take();
       if (frame === undefined) return;
+      this.fullSince = 0;
       if (this.ws.bufferedAmount + frame.length >= this.highWaterMark) {
         this.waitingForFlush = true;
         this.ws.send(frame, TEXT_FRAME, this.flushed);

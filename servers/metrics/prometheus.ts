@@ -66,6 +66,14 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
 
   gauge('wsbench_connections', 'Open WebSocket connections', [], (g) => g.set(metrics.gauges().connections));
   gauge('wsbench_outbound_queue_full_events', 'Sends that found a client outbound queue full and waited (window)', [], (g) => g.set(metrics.outboundQueueFullEvents));
+  gauge('wsbench_slow_consumer_dropped_frames', 'Frames the slow-consumer policy dropped since the server started', ['policy'], (g) => {
+    const p = metrics.policyReport();
+    g.set({ policy: p.name }, p.dropped);
+  });
+  gauge('wsbench_slow_consumer_disconnects', 'Clients the slow-consumer policy closed with 1008 since the server started', ['policy'], (g) => {
+    const p = metrics.policyReport();
+    g.set({ policy: p.name }, p.disconnected);
+  });
   gauge('wsbench_event_loop_utilization', 'Event-loop utilization over the window (0..1)', [], (g) => g.set(metrics.utilization()));
   if (metrics.actor) {
     const actor = metrics.actor;

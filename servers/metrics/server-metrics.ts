@@ -10,8 +10,17 @@ import type { LatencySummary } from '../../common/histogram.ts';
 import type { ModelName } from '../common/registry.ts';
 import { LabelledHistograms, type HistogramReport } from './kind-histograms.ts';
 import { TimeWeightedGauge } from './time-weighted-gauge.ts';
+import type { PolicyCounters, SlowConsumerPolicy } from '../common/slow-consumer-policy.ts';
 
-export const STATS_SCHEMA_VERSION = 1;
+/** The slow-consumer policy in force and what it did over the server's life (never reset). */
+export interface PolicyReport {
+  readonly name: SlowConsumerPolicy['kind'];
+  readonly timeoutMs?: number;
+  readonly dropped: number;
+  readonly disconnected: number;
+}
+
+export const STATS_SCHEMA_VERSION = 2;
 const LOOP_DELAY_RESOLUTION_MS = 10;
 
 /**
@@ -34,8 +43,11 @@ export function loopDelaySummary(d: IntervalHistogram, resolutionMs: number): La
   };
 }
 
-/** Every how many messages the actor times one (a systematic sample; counts stay exact). */
-export const ACTOR_TIMING_SAMPLE_EVERY = 8;
+/**
+ * By default the registries time one message (or lock acquisition) in 8: a systematic sample that
+ * keeps the cost of timing small; counts stay exact. `--timing-sample-every 1` times every one.
+ */
+export const DEFAULT_TIMING_SAMPLE_EVERY = 8;
 const DEPTH_SAMPLE_MS = 50;
 
 /**
@@ -56,7 +68,11 @@ export class ActorMetrics {
   private sampler: NodeJS.Timeout | undefined;
   private depthMax = 0;
 
-  constructor(readonly depth: () => number) {
+  constructor(
+    readonly depth: () => number,
+    /** Mailbox wait and handling are timed for one message in this many. */
+    readonly sampleEvery = DEFAULT_TIMING_SAMPLE_EVERY,
+  ) {
     this.mailboxDepth = new TimeWeightedGauge(performance.now());
     this.startSampler();
   }
@@ -106,8 +122,6 @@ export class ActorMetrics {
   }
 }
 
-/** Every how many lock acquisitions the mutex registry times one (a systematic sample; counts stay exact). */
-export const MUTEX_TIMING_SAMPLE_EVERY = 8;
 
 /**
  * Recorded by the mutex registry: waiters (exact, on every acquisition), acquisitions by operation
@@ -124,6 +138,9 @@ export class MutexMetrics {
   recording = true;
   waiters = 0;
   maxWaiters = 0;
+
+  /** `sampleEvery`: lock wait and hold are timed for one acquisition in this many. */
+  constructor(readonly sampleEvery = DEFAULT_TIMING_SAMPLE_EVERY) {}
 
   /** Counts an acquisition, and a waiter when the lock was taken at the time. */
   acquired(operation: string, waits: boolean): void {
@@ -151,6 +168,7 @@ export interface ServerStats {
   /** Process CPU time over the window, in % of one core. */
   readonly cpuPercent: number;
   readonly rssBytes: number;
+  readonly slowConsumerPolicy: PolicyReport;
   readonly actor?: {
     readonly mailboxDepth: { readonly mean: number; readonly max: number; readonly current: number };
     /** Messages handled in the window, by kind (every message). */
@@ -177,6 +195,9 @@ export interface ServerGauges {
   readonly mailboxDepth?: number;
   readonly lockWaiters?: number;
   readonly outboundQueueFullEvents: number;
+  /** Totals since the server started (not reset with the window). */
+  readonly policyDropped: number;
+  readonly policyDisconnected: number;
 }
 
 export class ServerMetrics {
@@ -191,11 +212,25 @@ export class ServerMetrics {
   constructor(
     readonly model: ModelName,
     private readonly connections: () => number,
+    timingSampleEvery = DEFAULT_TIMING_SAMPLE_EVERY,
   ) {
-    this.actor = model === 'actor' ? new ActorMetrics(() => this.actorDepth()) : undefined;
-    this.mutex = model === 'mutex' ? new MutexMetrics() : undefined;
+    this.actor = model === 'actor' ? new ActorMetrics(() => this.actorDepth(), timingSampleEvery) : undefined;
+    this.mutex = model === 'mutex' ? new MutexMetrics(timingSampleEvery) : undefined;
     this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
     this.loopDelay.enable();
+  }
+
+  /** The server tells the metrics which slow-consumer policy is in force and where it counts. */
+  policy: { readonly policy: SlowConsumerPolicy; readonly counters: PolicyCounters } | undefined;
+
+  policyReport(): PolicyReport {
+    const policy = this.policy?.policy ?? { kind: 'await' };
+    return {
+      name: policy.kind,
+      ...(policy.kind === 'disconnect' && { timeoutMs: policy.timeoutMs }),
+      dropped: this.policy?.counters.dropped ?? 0,
+      disconnected: this.policy?.counters.disconnected ?? 0,
+    };
   }
 
   /** The actor registry tells the metrics how to read its mailbox depth. */
@@ -241,11 +276,12 @@ export class ServerMetrics {
       },
       cpuPercent: windowMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / windowMs) * 1000) / 10 : 0,
       rssBytes: process.memoryUsage.rss(),
+      slowConsumerPolicy: this.policyReport(),
       ...(this.actor && {
         actor: {
           mailboxDepth: this.actor.depthReport(now),
           handled: Object.fromEntries(this.actor.handled),
-          timingSampleEvery: ACTOR_TIMING_SAMPLE_EVERY,
+          timingSampleEvery: this.actor.sampleEvery,
           mailboxWait: this.actor.mailboxWait.report(),
           handling: this.actor.handling.report(),
         },
@@ -254,7 +290,7 @@ export class ServerMetrics {
         mutex: {
           waiters: { current: this.mutex.waiters, max: this.mutex.maxWaiters },
           acquisitions: Object.fromEntries(this.mutex.acquisitions),
-          timingSampleEvery: MUTEX_TIMING_SAMPLE_EVERY,
+          timingSampleEvery: this.mutex.sampleEvery,
           lockWait: this.mutex.lockWait.report(),
           lockHold: this.mutex.lockHold.report(),
         },
@@ -271,6 +307,8 @@ export class ServerMetrics {
     return {
       connections: this.connections(),
       outboundQueueFullEvents: this.outboundQueueFullEvents,
+      policyDropped: this.policy?.counters.dropped ?? 0,
+      policyDisconnected: this.policy?.counters.disconnected ?? 0,
       ...(this.actor && { mailboxDepth: this.actorDepth() }),
       ...(this.mutex && { lockWaiters: this.mutex.waiters }),
     };

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Mutex, type MutexInterface } from 'async-mutex';
-import { MUTEX_TIMING_SAMPLE_EVERY, type MutexMetrics } from '../metrics/server-metrics.ts';
+import type { MutexMetrics } from '../metrics/server-metrics.ts';
 import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
@@ -28,7 +28,7 @@ export class MutexRegistry implements Registry {
 
   constructor(private readonly metrics?: MutexMetrics) {}
 
-  /** Counts acquisitions, to time one in MUTEX_TIMING_SAMPLE_EVERY. */
+  /** Counts acquisitions, to time one in metrics.sampleEvery. */
   private acquisitionCount = 0;
 
   /** Takes the map's lock, counting waiters (always) and timing the wait (sampled) when instrumented. */
@@ -42,7 +42,7 @@ export class MutexRegistry implements Registry {
     // async-mutex hands a free lock over at once: only a call that finds it taken really waits.
     const waits = this.connectionsLock.isLocked();
     metrics.acquired(operation, waits);
-    const timed = ++this.acquisitionCount % MUTEX_TIMING_SAMPLE_EVERY === 0;
+    const timed = ++this.acquisitionCount % metrics.sampleEvery === 0;
     const askedAt = timed ? performance.now() : 0;
     const release = await this.connectionsLock.acquire();
     if (waits) metrics.waiters--;

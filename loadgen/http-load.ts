@@ -1,0 +1,62 @@
+/**
+ * HTTP side traffic on a server's admin routes, driven by autocannon while the WebSocket traffic
+ * runs: "other parts of the application" reading the registry (GET /clients/count) or writing to
+ * every client (POST /broadcast) through the model's own coordination. One autocannon load per
+ * route, at its own fixed rate, for the measured duration.
+ */
+import autocannon from 'autocannon';
+import type { HttpSideLoad } from './plan.ts';
+import { ADMIN_BROADCAST_BODY } from './admin-broadcast.ts';
+
+export interface HttpRouteReport {
+  readonly method: string;
+  readonly path: string;
+  /** Requests per second asked for, and the connections they went over. */
+  readonly targetRate: number;
+  readonly connections: number;
+  readonly requests: number;
+  readonly ok: number;
+  readonly non2xx: number;
+  /** Connection errors, timeouts included. */
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly perSec: number;
+  /** Response latency, ms (autocannon's own HDR histogram). */
+  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number; readonly mean: number };
+}
+
+export interface HttpReport {
+  readonly routes: readonly HttpRouteReport[];
+  /** POST /broadcast: requests accepted, the deliveries they called for (× clients open) and those received. */
+  readonly adminBroadcasts?: { readonly accepted: number; readonly expectedDeliveries: number; readonly delivered: number };
+}
+
+/** Starts every route's load at once; resolves when all have run for `durationMs`. */
+export async function runHttpLoad(origin: string, load: HttpSideLoad, durationMs: number): Promise<HttpRouteReport[]> {
+  return Promise.all(
+    load.requests.map(async (r): Promise<HttpRouteReport> => {
+      const result = await autocannon({
+        url: `${origin}${r.path}`,
+        method: r.method,
+        ...(r.method === 'POST' && { body: ADMIN_BROADCAST_BODY }),
+        connections: r.connections,
+        overallRate: r.rate,
+        duration: durationMs / 1000,
+        timeout: 10,
+      });
+      return {
+        method: r.method,
+        path: r.path,
+        targetRate: r.rate,
+        connections: r.connections,
+        requests: result.requests.total,
+        ok: result['2xx'],
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        perSec: result.duration > 0 ? Math.round((result.requests.total / result.duration) * 10) / 10 : 0,
+        latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+      };
+    }),
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * Per traffic phase (a scenario's stretches of one rate each): what was sent, expected and
+ * received, and the latency of the probes scheduled in it. After a phase at the run's peak rate
+ * (a burst), the next phase reports how long latency took to recover: seconds from its start to
+ * the first second whose p99 is back within RECOVERY_FACTOR of the first phase's p99.
+ */
+import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../common/histogram.ts';
+import type { TrafficPhase } from './plan.ts';
+import type { TimeSeriesSample } from './time-series.ts';
+
+export const RECOVERY_FACTOR = 2;
+
+export interface PhaseReport {
+  readonly name: string;
+  /** Target rate, messages per second. */
+  readonly rate: number;
+  readonly durationMs: number;
+  readonly sent: number;
+  readonly expected: number;
+  readonly received: number;
+  /** Latency of the deliveries of probes scheduled in this phase, µs. */
+  readonly latency: LatencySummary;
+  /**
+   * Only for the phase right after the peak-rate phase: seconds from its start until a second's
+   * p99 was back within RECOVERY_FACTOR × the first phase's p99; null when it never was.
+   */
+  readonly recoveredAfterSeconds?: number | null;
+}
+
+interface PhaseTally {
+  sent: number;
+  expected: number;
+  received: number;
+  readonly latency: Histogram;
+}
+
+export class PhaseStats {
+  private readonly tallies: PhaseTally[];
+  /** First probe seq of each phase begun so far. */
+  private readonly firstSeq: number[] = [];
+  /** Seconds since the traffic began at which each phase began. */
+  private readonly startedAtSecond: number[] = [];
+
+  constructor(private readonly phases: readonly TrafficPhase[]) {
+    this.tallies = phases.map(() => ({ sent: 0, expected: 0, received: 0, latency: createLatencyHistogram() }));
+  }
+
+  /** Index of the phase being sent now (-1 before the first). */
+  get current(): number {
+    return this.firstSeq.length - 1;
+  }
+
+  get currentName(): string | undefined {
+    return this.phases[this.current]?.name;
+  }
+
+  begin(seq: number, atSecond: number): void {
+    this.firstSeq.push(seq);
+    this.startedAtSecond.push(atSecond);
+  }
+
+  sent(deliveries: number): void {
+    const t = this.tallies[this.current];
+    if (!t) return;
+    t.sent++;
+    t.expected += deliveries;
+  }
+
+  /** A measured delivery of probe `seq`. */
+  received(seq: number, latencyNs: number): void {
+    let i = this.firstSeq.length - 1;
+    while (i > 0 && seq < this.firstSeq[i]!) i--;
+    const t = this.tallies[i];
+    if (!t) return;
+    t.received++;
+    recordNs(t.latency, latencyNs);
+  }
+
+  report(samples: readonly TimeSeriesSample[]): PhaseReport[] {
+    const peak = this.phases.length > 2 ? this.peakIndex() : -1;
+    const baselineP99 = this.tallies[0]!.latency.totalCount > 0 ? summarize(this.tallies[0]!.latency).p99 : 0;
+    return this.phases.map((phase, i) => {
+      const t = this.tallies[i]!;
+      const report: PhaseReport = { name: phase.name, rate: phase.rate, durationMs: phase.durationMs, sent: t.sent, expected: t.expected, received: t.received, latency: summarize(t.latency) };
+      if (i !== peak + 1 || peak < 0) return report;
+      return { ...report, recoveredAfterSeconds: this.recovery(i, baselineP99, samples) };
+    });
+  }
+
+  /** The phase at the highest rate, when it is neither the first nor the last and higher than the first. */
+  private peakIndex(): number {
+    let peak = 0;
+    this.phases.forEach((p, i) => {
+      if (p.rate > this.phases[peak]!.rate) peak = i;
+    });
+    return peak > 0 && peak < this.phases.length - 1 ? peak : -1;
+  }
+
+  private recovery(index: number, baselineP99: number, samples: readonly TimeSeriesSample[]): number | null {
+    const start = this.startedAtSecond[index];
+    if (start === undefined || baselineP99 === 0) return null;
+    const bound = RECOVERY_FACTOR * baselineP99;
+    const recovered = samples.find((s) => s.phase === 'measure' && s.trafficPhase === this.phases[index]!.name && s.received > 0 && s.p99 <= bound);
+    return recovered ? Math.max(0, Math.round((recovered.t - start) * 10) / 10) : null;
+  }
+}
