@@ -4,7 +4,7 @@
  */
 import type { BenchPlan } from './plan.ts';
 import { completedResult, failedResult, type BenchResult, type RunContext } from './result.ts';
-import { runLoad, type RunObserver } from './runner.ts';
+import { runLoad, type Measurement, type RunObserver } from './runner.ts';
 import { spawnServer, type ServerProcess } from './server-process.ts';
 import { ServerStatsClient } from './server-stats.ts';
 import { makeRunId } from './report/json-file.ts';
@@ -31,11 +31,11 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
         observer.phase?.(phase, detail);
       },
     };
-    const measurement = await runLoad({ ...plan.load, url: target }, { observer: withHttp, serverStats });
+    const measurement = await runLoad({ ...plan.load, url: target }, { observer: withHttp, serverStats, sideTraffic: () => http });
     const exit = server?.exitCode();
     if (exit !== undefined) throw Object.assign(new Error(`the ${model} server exited with code ${exit} during the run`), { code: 'ERR_SERVER_EXITED' });
     const routes = await http;
-    return completedResult(context(target), measurement, routes && httpReport(routes, measurement.clientsOpen, measurement.adminBroadcastsReceived));
+    return completedResult(context(target), measurement, routes && httpReport(routes, measurement));
   } catch (error) {
     return failedResult(context(target), error);
   } finally {
@@ -43,9 +43,10 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
   }
 }
 
-function httpReport(routes: HttpRouteReport[], clientsOpen: number, adminBroadcastsReceived: number): HttpReport {
+function httpReport(routes: HttpRouteReport[], m: Measurement): HttpReport {
   const broadcasts = routes.filter((r) => r.path === '/broadcast');
   if (broadcasts.length === 0) return { routes };
   const accepted = broadcasts.reduce((sum, r) => sum + r.ok, 0);
-  return { routes, adminBroadcasts: { accepted, expectedDeliveries: accepted * clientsOpen, delivered: adminBroadcastsReceived } };
+  const served = m.adminBroadcastsServed ?? null;
+  return { routes, adminBroadcasts: { accepted, served, expectedDeliveries: served === null ? null : served * m.clientsOpen, delivered: m.adminBroadcastsReceived } };
 }

@@ -8,7 +8,11 @@ import { MODEL_NAMES } from '../servers/common/registry.ts';
 import { runBench } from './bench.ts';
 import { DEFAULT_MAX_SEND_LAG_MS } from './self-check.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
-import { resolveBenchPlan, type RawBenchOptions } from './plan.ts';
+import { resolveBenchPlan, type BenchPlan, type RawBenchOptions } from './plan.ts';
+import { parseNumberOption } from '../common/usage.ts';
+import { parseLatencyBound, parseSweep } from './sweep.ts';
+import { runSaturationSearch, runSweep, writeCurveFile } from './sweep-runner.ts';
+import { renderCurve, saturationVerdict } from './report/curve.ts';
 import { writeResultFile } from './report/json-file.ts';
 import { progressObserver } from './report/progress.ts';
 import { renderTable } from './report/table.ts';
@@ -34,10 +38,15 @@ const program = new Command()
   .option('--debug-stall-ms <ms>', 'debug: the started server blocks its event loop this long once a second')
   .option('--slow-consumer-policy <policy>', 'the started server\'s policy for a full client queue: await (default), drop, disconnect')
   .option('--slow-consumer-timeout <seconds>', 'with --slow-consumer-policy disconnect: how long a queue may stay full (default 1)')
+  .option('--no-stop-reading', 'control run: clients with the stop-reading role keep reading (same traffic, no slow consumers)')
   .option('--no-server-metrics', 'start the server with --no-metrics (to measure what instrumentation costs)')
   .option('--seed <n>', 'seed for the random choices (broadcast senders, send-to targets)', '1')
   .option('--out <dir>', 'folder for the JSON result', 'results')
   .option('--json', 'print the JSON result instead of the table')
+  .option('--sweep <param=values>', 'run at each point: clients=1000,2500,5000 or rate=1000,2000 (a fresh server per point)')
+  .option('--find-saturation', 'raise the rate (×1.5, then bisect) until p99 exceeds --slo-p99, errors or losses appear; report the highest sustainable rate')
+  .option('--slo-p99 <duration>', 'the p99 bound for --find-saturation, e.g. 50ms or 0.2s', '50ms')
+  .option('--max-rate <msgs/s>', 'the highest rate --find-saturation tries', '200000')
   .option('--list-scenarios', 'list the scenarios in scenarios/ and exit')
   .addHelpText(
     'after',
@@ -46,12 +55,15 @@ Examples:
   npm run bench -- --model actor --clients 10000
   npm run bench -- --model mutex --scenario broadcast --clients 2000 --rate 10
   npm run bench -- --model baseline --closed-loop --clients 100 --duration 5
+  npm run bench -- --model actor --scenario slow-consumers --slow-consumer-policy drop
+  npm run bench -- --model mutex --sweep clients=1000,2500,5000,10000
+  npm run bench -- --model actor --find-saturation --slo-p99 50ms --clients 1000 --duration 5
   npm run server -- --model actor --port 8080 &  npm run bench -- --target ws://127.0.0.1:8080`,
   );
 
 async function main(): Promise<number> {
   program.parse();
-  const raw = program.opts<RawBenchOptions & { listScenarios?: boolean }>();
+  const raw = program.opts<RawBenchOptions & { listScenarios?: boolean; sweep?: string; findSaturation?: boolean; sloP99: string; maxRate: string }>();
   if (raw.listScenarios) {
     const names = listScenarioNames();
     const width = Math.max(...names.map((n) => n.length)) + 2;
@@ -60,14 +72,42 @@ async function main(): Promise<number> {
   }
   const plan = resolveBenchPlan(raw);
   const limits = readFileLimits();
-  if (checkFileLimit(plan.load.clients, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
+  const sweep = raw.sweep === undefined ? undefined : parseSweep(raw.sweep);
+  const mostClients = sweep?.parameter === 'clients' ? Math.max(plan.load.clients, ...sweep.values) : plan.load.clients;
+  if (checkFileLimit(mostClients, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (raw.sweep !== undefined || raw.findSaturation) return runCurve(raw, plan, log);
   const result = await runBench(plan, process.argv.slice(2), progressObserver(process.stderr));
   const file = writeResultFile(result, plan.outDir);
   process.stdout.write(plan.printJson ? JSON.stringify(result, null, 2) + '\n' : renderTable(result, { color: process.stdout.isTTY }) + '\n');
   log(`result written to ${file}`);
   return result.status === 'completed' ? 0 : 1;
+}
+
+/** --sweep or --find-saturation: a run per point, then the curve. */
+async function runCurve(raw: RawBenchOptions & { sweep?: string; findSaturation?: boolean; sloP99: string; maxRate: string }, plan: BenchPlan, log: (line: string) => void): Promise<number> {
+  if (raw.sweep !== undefined && raw.findSaturation) throw new UsageError('ERR_BAD_OPTION', 'give --sweep or --find-saturation, not both');
+  const options = { raw, argv: process.argv.slice(2), observer: progressObserver(process.stderr), log };
+  const model = plan.server.kind === 'spawn' ? plan.server.model : 'external';
+  const color = process.stdout.isTTY;
+  if (raw.sweep !== undefined) {
+    const spec = parseSweep(raw.sweep);
+    if (spec.parameter === 'rate' && plan.load.mode.kind === 'closed-loop') throw new UsageError('ERR_BAD_OPTION', '--sweep rate=… needs open loop; drop --closed-loop');
+    const points = await runSweep(spec, options);
+    process.stdout.write(`${model} · ${plan.scenario.name}, sweep over ${spec.parameter}\n${renderCurve(points, { color })}\n`);
+    log(`curve written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-sweep-${spec.parameter}`, { kind: 'sweep', model, scenario: plan.scenario.name, parameter: spec.parameter }, points)}`);
+    return points.every((p) => p.result.status === 'completed') ? 0 : 1;
+  }
+  if (plan.load.mode.kind !== 'open-loop') throw new UsageError('ERR_BAD_OPTION', '--find-saturation raises an open-loop rate; drop --closed-loop');
+  const sloP99Ms = parseLatencyBound('--slo-p99', raw.sloP99);
+  const maxRate = parseNumberOption('--max-rate', raw.maxRate, 0);
+  const run = await runSaturationSearch(options, plan.load.mode.rate, sloP99Ms, maxRate);
+  const verdict = saturationVerdict(model, plan.scenario.name, run);
+  process.stdout.write(`${renderCurve(run.points, { color })}\n${verdict}\n`);
+  const body = { kind: 'saturation', model, scenario: plan.scenario.name, clients: plan.load.clients, sloP99Ms, sustainableRate: run.outcome.sustainableRate ?? null, limitedBy: run.outcome.limitedBy, verdict };
+  log(`curve written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-saturation`, body, run.points)}`);
+  return 0;
 }
 
 main().then(

@@ -27,8 +27,13 @@ export interface HttpRouteReport {
 
 export interface HttpReport {
   readonly routes: readonly HttpRouteReport[];
-  /** POST /broadcast: requests accepted, the deliveries they called for (× clients open) and those received. */
-  readonly adminBroadcasts?: { readonly accepted: number; readonly expectedDeliveries: number; readonly delivered: number };
+  /**
+   * POST /broadcast: requests answered 2xx within autocannon's run (`accepted`), broadcasts the
+   * server carried out (`served`, which also counts a request whose answer came after the run
+   * ended; null when the server does not report it), the deliveries those call for (served ×
+   * clients open) and the deliveries received.
+   */
+  readonly adminBroadcasts?: { readonly accepted: number; readonly served: number | null; readonly expectedDeliveries: number | null; readonly delivered: number };
 }
 
 /** Starts every route's load at once; resolves when all have run for `durationMs`. */

@@ -66,8 +66,15 @@ export class PhaseStats {
     t.expected += deliveries;
   }
 
-  /** A measured delivery of probe `seq`. */
+  /**
+   * A measured delivery of probe `seq`. With a single phase its latency is the run's, which the
+   * caller records anyway: no second HDR record on the hot path then.
+   */
   received(seq: number, latencyNs: number): void {
+    if (this.phases.length === 1) {
+      this.tallies[0]!.received++;
+      return;
+    }
     let i = this.firstSeq.length - 1;
     while (i > 0 && seq < this.firstSeq[i]!) i--;
     const t = this.tallies[i];
@@ -76,7 +83,13 @@ export class PhaseStats {
     recordNs(t.latency, latencyNs);
   }
 
-  report(samples: readonly TimeSeriesSample[]): PhaseReport[] {
+  /** `overall`: the run's latency, which a single phase's is. */
+  report(samples: readonly TimeSeriesSample[], overall: Histogram): PhaseReport[] {
+    if (this.phases.length === 1) {
+      const t = this.tallies[0]!;
+      const p = this.phases[0]!;
+      return [{ name: p.name, rate: p.rate, durationMs: p.durationMs, sent: t.sent, expected: t.expected, received: t.received, latency: summarize(overall) }];
+    }
     const peak = this.phases.length > 2 ? this.peakIndex() : -1;
     const baselineP99 = this.tallies[0]!.latency.totalCount > 0 ? summarize(this.tallies[0]!.latency).p99 : 0;
     return this.phases.map((phase, i) => {

@@ -31,6 +31,8 @@ export interface RawBenchOptions {
   serverMetrics?: boolean;
   slowConsumerPolicy?: string;
   slowConsumerTimeout?: string;
+  /** false with --no-stop-reading: a control run whose would-be slow readers keep reading. */
+  stopReading?: boolean;
 }
 
 /** `rate`: the open-loop base rate (the first traffic phase's), messages per second across all clients. */
@@ -47,6 +49,8 @@ export interface TrafficPhase {
 export interface ClientBehaviours {
   /** Clients (right after the publisher) that stop reading when the measured phases begin, and resume when the drain begins. */
   readonly stopReading?: number;
+  /** A control run: the clients with the stop-reading role keep reading (the same traffic without slow consumers). */
+  readonly keepReading?: boolean;
   /** Client 0 streams frames of `bytes` every `everyMs`: broadcasts, or a send-to each stopped client. */
   readonly publisher?: { readonly kind: 'broadcast' | 'send-to-stopped'; readonly everyMs: number; readonly bytes: number };
   /** Clients that leave, and new ones that join in their place, per second of measured traffic. */
@@ -113,7 +117,7 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
   const server = resolveServer(raw);
   const scenario = loadScenario(raw.scenario);
   const clients = raw.clients === undefined ? scenario.clients : parseIntegerOption('--clients', raw.clients, 1);
-  const behaviours = resolveBehaviours(scenario, clients);
+  const behaviours = resolveBehaviours(scenario, clients, raw.stopReading === false);
   const phases = resolvePhases(scenario, raw, clients, behaviours);
   const durationMs = phases.reduce((sum, p) => sum + p.durationMs, 0);
   const special = scenario.phases.length > 1 || Object.keys(behaviours).length > 0 || scenario.http !== undefined;
@@ -159,8 +163,9 @@ export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
   };
 }
 
-function resolveBehaviours(scenario: Scenario, clients: number): ClientBehaviours {
+function resolveBehaviours(scenario: Scenario, clients: number, keepReading: boolean): ClientBehaviours {
   const b = scenario.behaviours;
+  if (keepReading && !b.stopReading) throw new UsageError('ERR_BAD_OPTION', `--no-stop-reading makes a control run of a scenario with slow readers; scenario '${scenario.name}' has none`);
   const stopReading = b.stopReading?.clients;
   const reserved = (stopReading ?? 0) + (b.publisher ? 1 : 0);
   if (reserved > 0 && clients <= reserved) {
@@ -168,6 +173,7 @@ function resolveBehaviours(scenario: Scenario, clients: number): ClientBehaviour
   }
   return {
     ...(stopReading !== undefined && { stopReading }),
+    ...(keepReading && { keepReading }),
     ...(b.publisher && { publisher: b.publisher }),
     ...(b.churn && { churnPerSecond: b.churn.perSecond }),
   };

@@ -47,6 +47,8 @@ export interface RunOptions {
   readonly observer?: RunObserver;
   /** The server's own metrics: reset when the measured phase starts, read when it ends. */
   readonly serverStats?: ServerStatsClient;
+  /** Other traffic started with the measured phase (HTTP): awaited when the probes stop, before the drain. */
+  readonly sideTraffic?: () => Promise<unknown> | undefined;
 }
 
 export interface Measurement {
@@ -86,6 +88,8 @@ export interface Measurement {
   readonly churn: ChurnReport | undefined;
   /** Frames of POST /broadcast (HTTP side traffic) received by the clients. */
   readonly adminBroadcastsReceived: number;
+  /** POST /broadcast requests the server carried out during the run (when it reports them). */
+  readonly adminBroadcastsServed: number | undefined;
   /** How many clients had each role. */
   readonly roles: { readonly publisher: number; readonly stoppedReaders: number; readonly senders: number };
 }
@@ -235,7 +239,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     measureStart = atNs;
     selfCheck.start(nowNs());
     void serverStats?.reset();
-    for (const c of roles.stopped) c.ws.pause();
+    if (!behaviours.keepReading) for (const c of roles.stopped) c.ws.pause();
     if (behaviours.churnPerSecond !== undefined) {
       churn = startChurn({
         perSecond: behaviours.churnPerSecond,
@@ -314,6 +318,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     trafficNs = nowNs() - measureStart;
     selfCheckReport = selfCheck.finish(nowNs(), !closedLoop);
     churnReport = await churn?.stop();
+    await options.sideTraffic?.();
     // The server's figures cover the measured phase only (a long drain would dilute CPU and depth means).
     server = await serverStats?.snapshot();
 
@@ -368,7 +373,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     selfCheck: selfCheckReport!,
     timeSeries: series.samples,
     server,
-    phases: phaseStats.report(series.samples),
+    phases: phaseStats.report(series.samples, counters.latency),
     stall: detectStall(series.samples),
     policy:
       gaugesBefore && gaugesAfter && server
@@ -378,6 +383,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     registry: { openBeforeClose, countBeforeClose, countAfterClose },
     churn: churnReport,
     adminBroadcastsReceived,
+    adminBroadcastsServed: gaugesBefore && gaugesAfter ? gaugesAfter.adminBroadcasts - gaugesBefore.adminBroadcasts : undefined,
     roles: { publisher: roles.publisher ? 1 : 0, stoppedReaders: roles.stopped.length, senders: roles.senders.length },
   };
 }

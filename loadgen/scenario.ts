@@ -98,7 +98,8 @@ export const scenarioSchema = z
               .object({
                 method: z.enum(['GET', 'POST']),
                 path: z.enum(['/clients/count', '/broadcast']),
-                rate: z.number().positive().max(1_000_000),
+                /** Requests per second (autocannon's overallRate: 1 or more). */
+                rate: z.number().min(1).max(1_000_000),
                 connections: z.number().int().min(1).max(1000).default(1),
               })
               .strict()

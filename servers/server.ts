@@ -158,6 +158,7 @@ async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, 
       if (body === undefined) return void json(413, { error: `the body must be at most ${context.maxPayload} bytes` });
       if (body.length === 0 || !isUtf8(body)) return void json(400, { error: 'the body must be 1 or more bytes of UTF-8 text: it is sent as a text frame to every client' });
       await registry.broadcast(0, body); // 0: no client is the sender, so every client gets it
+      if (metrics) metrics.adminBroadcasts++;
       res.writeHead(204).end();
       return;
     }

@@ -90,7 +90,8 @@ function phaseRows(result: CompletedResult): Row[] {
 function behaviourRows(result: CompletedResult): Row[] {
   const rows: Row[] = [];
   const roles = result.roles;
-  if (roles.publisher > 0 || roles.stoppedReaders > 0) rows.push(['roles', `${roles.publisher} publisher, ${roles.stoppedReaders} stopped readers, ${int(roles.senders)} senders`]);
+  const readers = result.load.behaviours?.keepReading ? 'slow-reader role (control run: they keep reading)' : 'stopped readers';
+  if (roles.publisher > 0 || roles.stoppedReaders > 0) rows.push(['roles', `${roles.publisher} publisher, ${roles.stoppedReaders} ${readers}, ${int(roles.senders)} senders`]);
   const c = result.churn;
   if (c) rows.push(['churn: left / joined / failed joins', `${int(c.left)} / ${int(c.joined)} / ${int(c.joinsFailed)}`]);
   return rows;
@@ -104,7 +105,7 @@ function httpRows(result: CompletedResult): Row[] {
     `${int(r.perSec)}/s (${int(r.ok)} ok, ${int(r.non2xx)} non-2xx, ${int(r.errors)} errors), p50 / p99 / max ${r.latencyMs.p50} / ${r.latencyMs.p99} / ${r.latencyMs.max} ms`,
   ]);
   const b = h.adminBroadcasts;
-  if (b) rows.push(['HTTP broadcast deliveries', `${int(b.delivered)} of ${int(b.expectedDeliveries)} expected (${int(b.accepted)} accepted)`]);
+  if (b) rows.push(['HTTP broadcast deliveries', `${int(b.delivered)} of ${b.expectedDeliveries === null ? '?' : int(b.expectedDeliveries)} expected (${b.served ?? '?'} served, ${int(b.accepted)} answered in time)`]);
   return rows;
 }
 

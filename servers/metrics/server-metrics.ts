@@ -198,12 +198,16 @@ export interface ServerGauges {
   /** Totals since the server started (not reset with the window). */
   readonly policyDropped: number;
   readonly policyDisconnected: number;
+  /** POST /broadcast requests the registry carried out since the server started. */
+  readonly adminBroadcasts: number;
 }
 
 export class ServerMetrics {
   readonly actor: ActorMetrics | undefined;
   readonly mutex: MutexMetrics | undefined;
   outboundQueueFullEvents = 0;
+  /** POST /broadcast requests carried out, since the server started (never reset). */
+  adminBroadcasts = 0;
   private readonly loopDelay: IntervalHistogram;
   private windowStart = performance.now();
   private eluStart: EventLoopUtilization = performance.eventLoopUtilization();
@@ -309,6 +313,7 @@ export class ServerMetrics {
       outboundQueueFullEvents: this.outboundQueueFullEvents,
       policyDropped: this.policy?.counters.dropped ?? 0,
       policyDisconnected: this.policy?.counters.disconnected ?? 0,
+      adminBroadcasts: this.adminBroadcasts,
       ...(this.actor && { mailboxDepth: this.actorDepth() }),
       ...(this.mutex && { lockWaiters: this.mutex.waiters }),
     };
