@@ -93,11 +93,13 @@ export async function findSaturation(search: SaturationSearch, probe: (rate: num
     }
     good = rate;
   }
+  // A server failure bounds the answer from above: a load generator giving out while bisecting
+  // below it only ends the refinement early, it does not change who set the limit.
   for (let step = 0; step < search.refineSteps && good !== undefined; step++) {
     const mid: number = (good + bad) / 2;
     const outcome = await tryRate(mid);
     if (outcome.ok) good = mid;
-    else if (outcome.loadgenLimited) return { sustainableRate: Math.round(good), limitedBy: 'loadgen', points };
+    else if (outcome.loadgenLimited) break;
     else bad = mid;
   }
   return { sustainableRate: good === undefined ? undefined : Math.round(good), limitedBy: 'server', points };

@@ -74,6 +74,14 @@ describe('the saturation search', () => {
     expect(outcome).toMatchObject({ sustainableRate: 2000, limitedBy: 'loadgen' });
   });
 
+  it('keeps the server as the limit when the load generator gives out while bisecting below a server failure', async () => {
+    const outcome = await findSaturation({ startRate: 1000, growth: 2, refineSteps: 3, maxRate: 1e6 }, async (rate) =>
+      rate <= 2000 ? { ok: true } : rate === 3000 ? { ok: false, reason: 'saturated', loadgenLimited: true } : { ok: false, reason: 'p99', loadgenLimited: false },
+    );
+    expect(outcome).toMatchObject({ sustainableRate: 2000, limitedBy: 'server' });
+    expect(outcome.points.map((p) => p.rate)).toEqual([1000, 2000, 4000, 3000]);
+  });
+
   it('reports no rate when even the first fails, and stops at the maximum rate', async () => {
     expect(await findSaturation({ startRate: 1000, growth: 2, refineSteps: 3, maxRate: 1e6 }, serverUpTo(10))).toMatchObject({ sustainableRate: undefined, limitedBy: 'server' });
     expect(await findSaturation({ startRate: 1000, growth: 2, refineSteps: 3, maxRate: 5000 }, serverUpTo(1e9))).toMatchObject({ sustainableRate: 4000, limitedBy: 'max-rate' });

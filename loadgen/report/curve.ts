@@ -30,5 +30,7 @@ export function saturationVerdict(model: string, scenario: string, run: Saturati
   if (sustainableRate === undefined) return `${model} · ${scenario}: not even the first rate held (${bound}); start lower with --rate`;
   if (limitedBy === 'loadgen') return `${model} · ${scenario}: sustains at least ${int(sustainableRate)} msg/s with ${bound}; beyond that the load generator could not keep up, so the server's limit is higher than this harness can show`;
   if (limitedBy === 'max-rate') return `${model} · ${scenario}: sustains at least ${int(sustainableRate)} msg/s with ${bound} (stopped at --max-rate)`;
-  return `${model} · ${scenario}: highest sustainable rate ${int(sustainableRate)} msg/s with ${bound}, no loss, no errors`;
+  const failed = run.outcome.points.filter((p) => !p.outcome.ok && !p.outcome.loadgenLimited).sort((a, b) => a.rate - b.rate)[0];
+  const above = failed && !failed.outcome.ok ? ` (the lowest failing rate, ${int(failed.rate)} msg/s: ${failed.outcome.reason})` : '';
+  return `${model} · ${scenario}: highest sustainable rate ${int(sustainableRate)} msg/s with ${bound}, no loss, no errors${above}`;
 }
