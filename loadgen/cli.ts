@@ -11,6 +11,7 @@ import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } fro
 import { resolveBenchPlan, type BenchPlan, type RawBenchOptions } from './plan.ts';
 import { parseNumberOption } from '../common/usage.ts';
 import { parseLatencyBound, parseSweep } from './sweep.ts';
+import { pinLoadGenerator } from './pinning.ts';
 import { runSaturationSearch, runSweep, writeCurveFile } from './sweep-runner.ts';
 import { renderCurve, saturationVerdict } from './report/curve.ts';
 import { writeResultFile } from './report/json-file.ts';
@@ -38,6 +39,7 @@ const program = new Command()
   .option('--debug-stall-ms <ms>', 'debug: the started server blocks its event loop this long once a second')
   .option('--slow-consumer-policy <policy>', 'the started server\'s policy for a full client queue: await (default), drop, disconnect')
   .option('--slow-consumer-timeout <seconds>', 'with --slow-consumer-policy disconnect: how long a queue may stay full (default 1)')
+  .option('--pin', 'pin the started server to CPU 0 and the load generator to CPU 1 (needs taskset and 2 CPUs)')
   .option('--no-stop-reading', 'control run: clients with the stop-reading role keep reading (same traffic, no slow consumers)')
   .option('--no-server-metrics', 'start the server with --no-metrics (to measure what instrumentation costs)')
   .option('--seed <n>', 'seed for the random choices (broadcast senders, send-to targets)', '1')
@@ -77,6 +79,7 @@ async function main(): Promise<number> {
   if (checkFileLimit(mostClients, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (raw.pin && !pinLoadGenerator()) throw new UsageError('ERR_BAD_OPTION', '--pin: could not pin the load generator to its CPU');
   if (raw.sweep !== undefined || raw.findSaturation) return runCurve(raw, plan, log);
   const result = await runBench(plan, process.argv.slice(2), progressObserver(process.stderr));
   const file = writeResultFile(result, plan.outDir);

@@ -46,6 +46,9 @@ export async function runHttpLoad(origin: string, load: HttpSideLoad, durationMs
         ...(r.method === 'POST' && { body: ADMIN_BROADCAST_BODY }),
         connections: r.connections,
         overallRate: r.rate,
+        // In a worker thread of its own, so that HTTP load never takes turns on the event loop
+        // that keeps the WebSocket schedule (overallRate applies per worker: one worker).
+        workers: 1,
         duration: durationMs / 1000,
         timeout: 10,
       });

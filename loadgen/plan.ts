@@ -7,6 +7,7 @@ import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../servers/server.ts';
 import { parseIntegerOption, parseNumberOption, UsageError } from '../common/usage.ts';
 import { loadScenario, type Scenario, type TrafficMix } from './scenario.ts';
 import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from '../servers/common/slow-consumer-policy.ts';
+import { canPin, SERVER_CPU } from './pinning.ts';
 
 /** Options as commander hands them over: strings, unvalidated. */
 export interface RawBenchOptions {
@@ -33,6 +34,8 @@ export interface RawBenchOptions {
   slowConsumerTimeout?: string;
   /** false with --no-stop-reading: a control run whose would-be slow readers keep reading. */
   stopReading?: boolean;
+  /** Server on CPU 0, load generator on CPU 1. */
+  pin?: boolean;
 }
 
 /** `rate`: the open-loop base rate (the first traffic phase's), messages per second across all clients. */
@@ -91,6 +94,8 @@ export type ServerPlan =
       readonly port: number;
       /** Server flags beyond model, host and port (debug stall, --no-metrics). */
       readonly extraArgs: readonly string[];
+      /** CPUs the server is pinned to (--pin), with the load generator on another. */
+      readonly cpus?: string;
     }
   | { readonly kind: 'external'; readonly url: string };
 
@@ -204,8 +209,8 @@ function resolvePhases(scenario: Scenario, raw: RawBenchOptions, clients: number
 function resolveServer(raw: RawBenchOptions): ServerPlan {
   if (raw.target !== undefined) {
     if (raw.model !== undefined) throw new UsageError('ERR_BAD_OPTION', '--model starts a server and --target drives a running one: give only one of them');
-    if (raw.debugStallMs !== undefined || raw.serverMetrics === false || raw.slowConsumerPolicy !== undefined) {
-      throw new UsageError('ERR_BAD_OPTION', '--debug-stall-ms, --no-server-metrics and --slow-consumer-policy apply to a started server (--model), not to --target');
+    if (raw.debugStallMs !== undefined || raw.serverMetrics === false || raw.slowConsumerPolicy !== undefined || raw.pin) {
+      throw new UsageError('ERR_BAD_OPTION', '--debug-stall-ms, --no-server-metrics, --slow-consumer-policy and --pin apply to a started server (--model), not to --target');
     }
     let url: URL;
     try {
@@ -234,5 +239,6 @@ function resolveServer(raw: RawBenchOptions): ServerPlan {
     if (raw.slowConsumerPolicy !== 'disconnect') throw new UsageError('ERR_BAD_OPTION', '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only');
     extraArgs.push('--slow-consumer-timeout-ms', String(Math.round(parseNumberOption('--slow-consumer-timeout', raw.slowConsumerTimeout, 0) * 1000)));
   }
-  return { kind: 'spawn', model: raw.model, host: DEFAULT_HOST, port, extraArgs };
+  if (raw.pin && !canPin()) throw new UsageError('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs, and this machine has not both');
+  return { kind: 'spawn', model: raw.model, host: DEFAULT_HOST, port, extraArgs, ...(raw.pin && { cpus: SERVER_CPU }) };
 }

@@ -10,8 +10,8 @@
  *
  *   npm run ceiling -- --clients 100 --duration 3 --trials 8
  */
-import { execFile, spawnSync } from 'node:child_process';
-import os from 'node:os';
+import { execFile } from 'node:child_process';
+import { canPin, LOADGEN_CPU, SERVER_CPU } from '../loadgen/pinning.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,7 @@ function cpuPercent(usage: NodeJS.CpuUsage, elapsedNs: number): number {
 function runWorker(kind: ClientKind, url: string, o: Options): Promise<TrialFigure> {
   const self = fileURLToPath(import.meta.url);
   const node = [process.execPath, '--import', 'tsx', self, '--worker', kind, '--url', url, '--clients', String(o.clients), '--duration', String(o.durationMs / 1000), '--message-bytes', String(o.messageBytes)];
-  const command = o.pin ? ['taskset', '-c', CLIENT_CPU, ...node] : node;
+  const command = o.pin ? ['taskset', '-c', LOADGEN_CPU, ...node] : node;
   return new Promise((resolve, reject) => {
     execFile(command[0]!, command.slice(1), { timeout: o.durationMs + 60_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${kind} worker failed: ${stderr.trim() || error.message}`));
@@ -106,13 +106,7 @@ function runWorker(kind: ClientKind, url: string, o: Options): Promise<TrialFigu
 
 /** Both clients run this long before they start counting, so JIT warm-up is not measured. */
 const WARMUP_MS = 500;
-const SERVER_CPU = '0';
-const CLIENT_CPU = '1';
 
-/** Pinning needs taskset and a second CPU. */
-function canPin(): boolean {
-  return os.cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-}
 
 interface Options {
   readonly pin: boolean;
@@ -139,7 +133,7 @@ async function main(): Promise<void> {
   }
 
   const server = await spawnServer({ model: 'baseline', host: '127.0.0.1', port: 0, ...(o.pin ? { cpus: SERVER_CPU } : {}) });
-  process.stderr.write(o.pin ? `server pinned to CPU ${SERVER_CPU}, clients to CPU ${CLIENT_CPU}\n` : 'not pinned\n');
+  process.stderr.write(o.pin ? `server pinned to CPU ${SERVER_CPU}, clients to CPU ${LOADGEN_CPU}\n` : 'not pinned\n');
   const figures: Record<ClientKind, TrialFigure[]> = { minimal: [], loadgen: [] };
   try {
     for (let trial = 1; trial <= o.trials; trial++) {

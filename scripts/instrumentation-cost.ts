@@ -11,7 +11,6 @@
  *
  *   npm run instrumentation-cost -- --windows 20 --window 2 --rate 15000
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +25,7 @@ import type { LoadPlan } from '../loadgen/plan.ts';
 import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
 import type { ModelName } from '../servers/common/registry.ts';
 import { attributeProfile, type Attribution } from './profile-attribution.ts';
+import { pinLoadGenerator, SERVER_CPU } from '../loadgen/pinning.ts';
 
 const program = new Command()
   .name('npm run instrumentation-cost --')
@@ -38,11 +38,8 @@ const program = new Command()
   .option('--out <dir>', 'folder for the JSON result', 'results')
   .option('--no-profile', 'skip the profiled run that attributes the instrumented server\u2019s CPU');
 
-/** Pins this process to CPU 1 and returns the server's CPU list, when taskset and 2 CPUs exist. */
-function pin(): string | undefined {
-  if (os.cpus().length < 2 || spawnSync('taskset', ['-cp', '1', String(process.pid)]).status !== 0) return undefined;
-  return '0';
-}
+/** Pins this process to the load generator's CPU and returns the server's, when the machine allows. */
+const pin = (): string | undefined => (pinLoadGenerator() ? SERVER_CPU : undefined);
 
 const loadPlan = (url: string, clients: number, rate: number, durationMs: number): LoadPlan => ({
   url,

@@ -4,6 +4,7 @@ import { UsageError } from '../common/usage.ts';
 import { checkFileLimit, maxClientsFor, RESERVED_FILES } from '../common/file-limit.ts';
 import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
 import { listScenarioNames, loadScenario, parseScenario } from '../loadgen/scenario.ts';
+import { canPin } from '../loadgen/pinning.ts';
 
 const defaults: RawBenchOptions = { scenario: 'echo', inFlight: '1', drainTimeout: '10', maxSendLag: '10', seed: '1', out: 'results' };
 const plan = (overrides: Partial<RawBenchOptions>) => resolveBenchPlan({ ...defaults, ...overrides });
@@ -99,7 +100,7 @@ describe('scenario plans', () => {
   it('turn per-client rates into totals over the clients that send the mix', () => {
     expect(plan({ model: 'actor', scenario: 'mixed', clients: '1000' }).load.phases).toEqual([{ name: 'steady', durationMs: 10_000, rate: 40 }]);
     // 200 clients, 1 publisher and 5 stopped readers: 194 senders at 20/s each
-    expect(plan({ model: 'actor', scenario: 'slow-consumers-broadcast' }).load.phases![0]!.rate).toBe(194 * 20);
+    expect(plan({ model: 'actor', scenario: 'scenarios/extra/slow-consumers-broadcast.json' }).load.phases![0]!.rate).toBe(194 * 20);
   });
 
   it('scale every phase with --rate (the first phase) and --duration (the total)', () => {
@@ -173,5 +174,13 @@ describe('scenario files', () => {
     const e = usageError(() => parseScenario(data, 'x.json'));
     expect(e.code).toBe('ERR_BAD_SCENARIO');
     expect(e.message).toMatch(message);
+  });
+});
+
+describe('--pin', () => {
+  it('pins a started server to CPU 0 where the machine allows, and is refused with --target', () => {
+    expect(usageError(() => plan({ target: 'ws://127.0.0.1:1', pin: true })).message).toMatch(/--pin apply to a started server/);
+    if (canPin()) expect(plan({ model: 'actor', pin: true }).server).toMatchObject({ kind: 'spawn', cpus: '0' });
+    else expect(usageError(() => plan({ model: 'actor', pin: true })).message).toMatch(/--pin needs taskset and at least 2 CPUs/);
   });
 });
