@@ -23,6 +23,10 @@ describe('npm run bench', () => {
     [['--model', 'actor', '--clients', '0'], /^error: --clients must be an integer >= 1, got '0'$/],
     [['--model', 'actor', '--clients', '2000000000'], /^error: --clients 2000000000 needs \d+ open files but this process may hold at most \d+ \(hard limit\); use --clients \d+ or less/],
     [['--model', 'actor', '--scenario', 'missing'], /^error: --scenario must be one of /],
+    [['--model', 'actor', '--sweep', 'seconds=1,2'], /^error: --sweep must look like clients=N,N,… or rate=N,N,…, got 'seconds=1,2'$/],
+    [['--model', 'actor', '--sweep', 'rate=1', '--find-saturation'], /^error: give --sweep or --find-saturation, not both$/],
+    [['--model', 'actor', '--find-saturation', '--slo-p99', 'soon'], /^error: --slo-p99 must be a duration > 0 such as 50ms or 0.5s, got 'soon'$/],
+    [['--model', 'actor', '--slow-consumer-policy', 'ignore'], /^error: --slow-consumer-policy must be one of await, drop, disconnect, got 'ignore'$/],
   ])('exits 2 with a one-line error for %j', async (args, message) => {
     const { code, stderr, stdout } = await bench(args);
     expect(code).toBe(2);
@@ -58,5 +62,24 @@ describe('npm run bench', () => {
     expect(result.messages).toMatchObject({ sent: 100, expected: 100, received: 100, lost: 0 });
     expect(result.latency.count).toBe(100);
     expect(result.latencyHistogram.length).toBeGreaterThan(10);
+  });
+
+  it('runs a sweep: a run per point, a curve table, and a curve file next to the results', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bench-sweep-'));
+    const { code, stdout, stderr } = await bench(['--model', 'baseline', '--sweep', 'clients=5,10', '--duration', '0.5', '--warmup', '0', '--rate', '100', '--out', out]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/curve written to /);
+    expect(stdout).toMatch(/baseline · echo, sweep over clients/);
+    const rows = stdout.split('\n').filter((line) => /^│ (5|10)\s/.test(line));
+    expect(rows).toHaveLength(2);
+    const files = readdirSync(out).sort();
+    expect(files.filter((f) => f.endsWith('-baseline-echo.json'))).toHaveLength(2);
+    const curveFile = files.find((f) => f.endsWith('-sweep-clients.json'))!;
+    const curve = JSON.parse(readFileSync(path.join(out, curveFile), 'utf8')) as { kind: string; points: { clients: number; status: string; lost: number }[] };
+    expect(curve.kind).toBe('sweep');
+    expect(curve.points.map((p) => [p.clients, p.status, p.lost])).toEqual([
+      [5, 'completed', 0],
+      [10, 'completed', 0],
+    ]);
   });
 });
