@@ -105,6 +105,7 @@ async function runCurve(raw: RawBenchOptions & { sweep?: string; findSaturation?
   if (plan.load.mode.kind !== 'open-loop') throw new UsageError('ERR_BAD_OPTION', '--find-saturation raises an open-loop rate; drop --closed-loop');
   const sloP99Ms = parseLatencyBound('--slo-p99', raw.sloP99);
   const maxRate = parseNumberOption('--max-rate', raw.maxRate, 0);
+  if (plan.load.mode.rate > maxRate) throw new UsageError('ERR_BAD_OPTION', `--max-rate (${maxRate}) must be at least the starting rate (${plan.load.mode.rate} msg/s)`);
   const run = await runSaturationSearch(options, plan.load.mode.rate, sloP99Ms, maxRate);
   const verdict = saturationVerdict(model, plan.scenario.name, run);
   process.stdout.write(`${renderCurve(run.points, { color })}\n${verdict}\n`);

@@ -237,7 +237,9 @@ function resolveServer(raw: RawBenchOptions): ServerPlan {
   }
   if (raw.slowConsumerTimeout !== undefined) {
     if (raw.slowConsumerPolicy !== 'disconnect') throw new UsageError('ERR_BAD_OPTION', '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only');
-    extraArgs.push('--slow-consumer-timeout-ms', String(Math.round(parseNumberOption('--slow-consumer-timeout', raw.slowConsumerTimeout, 0) * 1000)));
+    const seconds = parseNumberOption('--slow-consumer-timeout', raw.slowConsumerTimeout, 0);
+    if (seconds < 0.001) throw new UsageError('ERR_BAD_OPTION', `--slow-consumer-timeout must be at least 0.001 (seconds), got ${raw.slowConsumerTimeout}`);
+    extraArgs.push('--slow-consumer-timeout-ms', String(Math.round(seconds * 1000)));
   }
   if (raw.pin && !canPin()) throw new UsageError('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs, and this machine has not both');
   return { kind: 'spawn', model: raw.model, host: DEFAULT_HOST, port, extraArgs, ...(raw.pin && { cpus: SERVER_CPU }) };

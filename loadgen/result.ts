@@ -105,9 +105,10 @@ export interface CompletedResult extends ResultHeader {
   /** Present when the server stopped answering for 2 s or more of the measured phase. */
   readonly stall?: StallReport;
   /**
-   * Where every expected delivery went: delivered, dropped by the server's slow-consumer policy,
-   * refused because the target had gone, or lost. `balanced` when nothing is unexplained; null
-   * figures when the server does not report its policy's counts.
+   * Where every expected delivery of the run (warm-up and measured probes) went: delivered,
+   * dropped by the server's slow-consumer policy, refused because the target had gone, or lost.
+   * `balanced` when nothing is unexplained; null figures when the server does not report its
+   * policy's counts.
    */
   readonly accounting: {
     readonly expected: number;
@@ -226,7 +227,7 @@ export function completedResult(context: RunContext, m: Measurement, http?: Http
     phasesMs: m.phasesMs,
     trafficPhases: m.phases,
     ...(m.stall && { stall: m.stall }),
-    accounting: account(c.expected, m),
+    accounting: account(c.expected + m.warmupExpected, m),
     ...(m.policy && { slowConsumerPolicy: m.policy }),
     registry: { ...m.registry, emptyAfterClose: m.registry.countAfterClose === undefined ? null : m.registry.countAfterClose === 0 },
     roles: m.roles,
@@ -235,17 +236,19 @@ export function completedResult(context: RunContext, m: Measurement, http?: Http
   };
 }
 
+/** Over the whole run (warm-up and measured probes): the server's drop and refusal counts cover both. */
 function account(expected: number, m: Measurement): CompletedResult['accounting'] {
+  const lost = m.lost + m.lostInWarmup;
   const dropped = m.policy ? m.policy.dropped : null;
-  const unexplained = dropped === null ? null : m.lost - dropped - m.refused;
+  const unexplained = dropped === null ? null : lost - dropped - m.refused;
   return {
     expected,
-    delivered: expected - m.lost,
+    delivered: expected - lost,
     droppedByPolicy: dropped,
     refusedTargetGone: m.refused,
-    lost: m.lost,
+    lost,
     unexplained,
-    balanced: unexplained === null ? (m.lost === 0 && m.refused === 0 ? true : null) : unexplained === 0,
+    balanced: unexplained === null ? (lost === 0 && m.refused === 0 ? true : null) : unexplained === 0,
   };
 }
 

@@ -57,6 +57,8 @@ export interface Measurement {
   readonly lost: number;
   /** The same for probes sent during warm-up (not counted elsewhere, never excused). */
   readonly lostInWarmup: number;
+  /** Deliveries the warm-up probes called for. */
+  readonly warmupExpected: number;
   /** Deliveries beyond what their probe called for (duplicates, or a broadcast that reached its sender). */
   readonly extra: number;
   /** Clients open when the traffic phase began. */
@@ -126,6 +128,8 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
   let openCount = 0;
   let seq = 0;
   let adminBroadcastsReceived = 0;
+  /** Deliveries the warm-up probes called for (the accounting covers warm-up and measured probes alike). */
+  let warmupExpected = 0;
 
   /** Sends one probe; `target` is a send-to's target id (a random sender when absent). */
   const sendProbe = (client: LoadClient, kind: ProbeKind, sentAtNs: number, bytes: number, target?: number): void => {
@@ -145,6 +149,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     series.sent++;
     if (!measuring) {
       warmupLedger.expect(seq++, deliveries);
+      warmupExpected += deliveries;
       return;
     }
     ledger.expect(seq++, deliveries);
@@ -303,11 +308,12 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
       // Warm-up at the first phase's rate, then each phase on its own schedule.
       if (plan.warmupMs > 0) await onSchedule(phases[0]!.rate, trafficStart, measureStart, (_k, due, late) => sendMix(due, late));
       startMeasuring(measureStart);
+      phaseStats.begin(seq, secondsSinceStart(measureStart)); // before the publisher's first probes
       const publishing = publisher ? onSchedule(1000 / publisher.everyMs, measureStart, trafficEnd, (_k, due) => publish(due)) : undefined;
       let phaseStart = measureStart;
-      for (const p of phases) {
+      for (const [i, p] of phases.entries()) {
         const phaseEnd = Math.min(phaseStart + p.durationMs * 1e6, trafficEnd);
-        phaseStats.begin(seq, secondsSinceStart(phaseStart));
+        if (i > 0) phaseStats.begin(seq, secondsSinceStart(phaseStart));
         await onSchedule(p.rate, phaseStart, phaseEnd, (_k, due, late) => sendMix(due, late));
         phaseStart = phaseEnd;
       }
@@ -329,14 +335,15 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     const drainStart = nowNs();
     const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
     // What will never arrive and is known: frames a slow-consumer policy dropped, sends refused for a gone target.
-    let explained = 0;
     let lastPoll = 0;
-    while (outstanding() > explained && nowNs() < drainDeadline && openCount > 0) {
+    let dropped = 0;
+    const refused = (): number => counters.errors.get('server:unknown-client') ?? 0;
+    while (outstanding() > dropped + refused() && nowNs() < drainDeadline && openCount > 0) {
       await sleep(DRAIN_POLL_MS);
       if (gaugesBefore && nowNs() - lastPoll > 250e6) {
         lastPoll = nowNs();
         const g = await serverStats?.gauges();
-        explained = (g ? g.policyDropped - gaugesBefore.policyDropped : 0) + (counters.errors.get('server:unknown-client') ?? 0);
+        if (g) dropped = g.policyDropped - gaugesBefore.policyDropped;
       }
     }
     drainNs = nowNs() - drainStart;
@@ -348,11 +355,11 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
   const gaugesAfter = await serverStats?.gauges();
 
   // ---- close, checking the registry before and after ---------------------------------------
-  const countBeforeClose = await settledCount(serverStats, openCount);
-  observer.phase?.('close', `${openCount} clients`);
   const openBeforeClose = openCount;
+  const countBeforeClose = await settledCount(serverStats, openBeforeClose);
+  observer.phase?.('close', `${openCount} clients`);
   const closeStart = nowNs();
-  const closesForced = await closeClients([...clients, ...joinedByChurn, ...(churn?.retired ?? [])], CLOSE_TIMEOUT_MS);
+  const closesForced = await closeClients([...new Set([...clients, ...joinedByChurn, ...(churn?.retired ?? [])])], CLOSE_TIMEOUT_MS);
   const closeNs = nowNs() - closeStart;
   const countAfterClose = await settledCount(serverStats, 0);
   const extra = ledger.extra + warmupLedger.extra;
@@ -362,6 +369,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     counters,
     lost: ledger.outstanding,
     lostInWarmup: warmupLedger.outstanding,
+    warmupExpected,
     extra,
     clientsOpen,
     clientsFailed: plan.clients - clients.length,

@@ -64,7 +64,9 @@ export const scenarioSchema = z
       .refine((mix) => mix.echo + mix.broadcast + mix.sendTo > 0, 'at least one weight must be > 0'),
     /** Probe payload size in bytes: a fixed size, or uniform between min and max. */
     messageBytes: z
-      .union([probeBytes, z.object({ min: probeBytes, max: probeBytes }).strict().refine((b) => b.min <= b.max, 'min must be <= max')])
+      .union([probeBytes, z.object({ min: probeBytes, max: probeBytes }).strict().refine((b) => b.min <= b.max, 'min must be <= max')], {
+        error: `a whole number of bytes from 0 to ${MAX_PROBE_BYTES}, or {"min": n, "max": n}`,
+      })
       .default(64),
     /** What some clients do besides the mix. */
     behaviours: z
@@ -118,8 +120,12 @@ export const scenarioSchema = z
     if (s.behaviours.publisher?.kind === 'send-to-stopped' && stopped === 0) {
       ctx.addIssue({ code: 'custom', path: ['behaviours', 'publisher', 'kind'], message: "'send-to-stopped' needs behaviours.stopReading" });
     }
-    if (s.behaviours.churn && s.mix.broadcast > 0) {
-      ctx.addIssue({ code: 'custom', path: ['behaviours', 'churn'], message: 'cannot be combined with broadcast traffic (a broadcast racing a leaving client has no exact delivery count)' });
+    const httpBroadcast = s.http?.requests.some((r) => r.path === '/broadcast') === true;
+    if (s.behaviours.churn && (s.mix.broadcast > 0 || s.behaviours.publisher?.kind === 'broadcast' || httpBroadcast)) {
+      ctx.addIssue({ code: 'custom', path: ['behaviours', 'churn'], message: 'cannot be combined with broadcast traffic (mix, publisher or POST /broadcast): a broadcast racing a leaving client has no exact delivery count' });
+    }
+    if (stopped > 0 && httpBroadcast) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'requests'], message: 'POST /broadcast cannot be combined with behaviours.stopReading: the policy would drop frames that are not probes, and the balance could not tell them apart' });
     }
     s.phases.forEach((p, i) => {
       if (s.phases.findIndex((q) => q.name === p.name) !== i) ctx.addIssue({ code: 'custom', path: ['phases', i, 'name'], message: `'${p.name}' is used twice; phase names must be unique` });

@@ -43,13 +43,23 @@ export function parseLatencyBound(option: string, text: string): number {
 
 export type PointOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly loadgenLimited: boolean };
 
-/** Whether a run sustained its rate within the p99 bound, and why not. */
+/** Error causes a slow-consumer policy produces by design: not failures of the point. */
+const POLICY_CAUSES = new Set(['closed-by-server:1008', 'server:unknown-client']);
+
+/**
+ * Whether a run sustained its rate within the p99 bound, and why not. The server's own failures
+ * (a stall, deliveries nobody can account for, errors) are judged before the load generator's
+ * saturation, which a stalled server can cause too (its late replies arrive in a flood).
+ */
 export function judgePoint(result: BenchResult, sloP99Ms: number): PointOutcome {
   if (result.status === 'failed') return { ok: false, reason: `failed: ${result.error.message}`, loadgenLimited: false };
-  if (result.verdict === 'loadgen-saturated') return { ok: false, reason: `load generator saturated (${result.selfCheck.reason ?? ''})`, loadgenLimited: true };
   if (result.stall) return { ok: false, reason: `server stalled from second ${result.stall.beganAtSecond}`, loadgenLimited: false };
-  if (result.messages.lost > 0) return { ok: false, reason: `${result.messages.lost} lost`, loadgenLimited: false };
-  if (result.errors.total > 0) return { ok: false, reason: `${result.errors.total} errors`, loadgenLimited: false };
+  const a = result.accounting;
+  const unaccounted = a.unexplained ?? a.lost;
+  if (unaccounted > 0) return { ok: false, reason: `${unaccounted} lost`, loadgenLimited: false };
+  const errors = Object.entries(result.errors.byCause).reduce((sum, [cause, n]) => sum + (POLICY_CAUSES.has(cause) ? 0 : n), 0);
+  if (errors > 0) return { ok: false, reason: `${errors} errors`, loadgenLimited: false };
+  if (result.verdict === 'loadgen-saturated') return { ok: false, reason: `load generator saturated (${result.selfCheck.reason ?? ''})`, loadgenLimited: true };
   const p99Ms = result.latency.p99 / 1000;
   if (p99Ms > sloP99Ms) return { ok: false, reason: `p99 ${p99Ms.toFixed(1)} ms > ${sloP99Ms} ms`, loadgenLimited: false };
   return { ok: true };

@@ -168,6 +168,11 @@ describe('scenario files', () => {
     ['a publisher to stopped readers without any', { ...valid, behaviours: { publisher: { kind: 'send-to-stopped', everyMs: 50, bytes: 10 } } }, /^x\.json: behaviours\.publisher\.kind: 'send-to-stopped' needs behaviours\.stopReading/],
     ['an unknown publisher kind', { ...valid, behaviours: { publisher: { kind: 'shout', everyMs: 50, bytes: 10 } } }, /^x\.json: behaviours\.publisher\.kind: .*"broadcast"\|"send-to-stopped"/],
     ['churn with broadcasts', { ...valid, mix: { broadcast: 1 }, behaviours: { churn: { perSecond: 1 } } }, /^x\.json: behaviours\.churn: cannot be combined with broadcast traffic/],
+    ['churn with a broadcasting publisher', { ...valid, behaviours: { churn: { perSecond: 1 }, publisher: { kind: 'broadcast', everyMs: 50, bytes: 10 } } }, /^x\.json: behaviours\.churn: cannot be combined with broadcast traffic/],
+    ['churn with POST /broadcast', { ...valid, behaviours: { churn: { perSecond: 1 } }, http: { requests: [{ method: 'POST', path: '/broadcast', rate: 1 }] } }, /^x\.json: behaviours\.churn: cannot be combined/],
+    ['POST /broadcast with stopped readers', { ...valid, behaviours: { stopReading: { clients: 1 } }, http: { requests: [{ method: 'POST', path: '/broadcast', rate: 1 }] } }, /^x\.json: http\.requests: POST \/broadcast cannot be combined with behaviours\.stopReading/],
+    ['an HTTP rate below 1/s', { ...valid, http: { requests: [{ method: 'GET', path: '/clients/count', rate: 0.5 }] } }, /^x\.json: http\.requests\.0\.rate: .*>=1/],
+    ['a message size of the wrong type', { ...valid, messageBytes: 'big' }, /^x\.json: messageBytes: a whole number of bytes from 0 to \d+, or \{"min": n, "max": n\}/],
     ['an HTTP route that does not exist', { ...valid, http: { requests: [{ method: 'GET', path: '/admin', rate: 1 }] } }, /^x\.json: http\.requests\.0\.path: /],
     ['GET /broadcast', { ...valid, http: { requests: [{ method: 'GET', path: '/broadcast', rate: 1 }] } }, /^x\.json: http\.requests\.0: use GET \/clients\/count or POST \/broadcast/],
   ])('reject %s, naming the file and the field', (_what, data, message) => {

@@ -44,10 +44,16 @@ describe('judging a point', () => {
     expect(judgePoint(fixture, p99Ms / 2)).toMatchObject({ ok: false, loadgenLimited: false, reason: expect.stringMatching(/^p99 .* ms > /) });
   });
   it('fails on losses, errors and stalls, and blames the load generator when it was saturated', () => {
-    expect(judgePoint({ ...fixture, messages: { ...fixture.messages, lost: 3 } }, 1e9)).toMatchObject({ ok: false, reason: '3 lost' });
+    const accounting = { ...fixture.accounting, lost: 3, delivered: fixture.accounting.expected - 3 };
+    expect(judgePoint({ ...fixture, accounting: { ...accounting, droppedByPolicy: 0, unexplained: 3, balanced: false } }, 1e9)).toMatchObject({ ok: false, reason: '3 lost' });
+    // Drops and refusals a slow-consumer policy accounts for are not failures of the point.
+    const policyErrors = { total: 2, byCause: { 'closed-by-server:1008': 1, 'server:unknown-client': 1 } };
+    expect(judgePoint({ ...fixture, accounting: { ...accounting, droppedByPolicy: 2, refusedTargetGone: 1, unexplained: 0, balanced: true }, errors: policyErrors }, 1e9)).toEqual({ ok: true });
     expect(judgePoint({ ...fixture, errors: { total: 2, byCause: { x: 2 } } }, 1e9)).toMatchObject({ ok: false, reason: '2 errors' });
     expect(judgePoint({ ...fixture, stall: { beganAtSecond: 3, stalledSeconds: 2 } }, 1e9)).toMatchObject({ ok: false, reason: 'server stalled from second 3' });
     expect(judgePoint({ ...fixture, verdict: 'loadgen-saturated' }, 1e9)).toMatchObject({ ok: false, loadgenLimited: true });
+    // A stalled server floods the load generator with late replies: the stall is the finding.
+    expect(judgePoint({ ...fixture, verdict: 'loadgen-saturated', stall: { beganAtSecond: 1, stalledSeconds: 3 } }, 1e9)).toMatchObject({ ok: false, loadgenLimited: false });
   });
 });
 
