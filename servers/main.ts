@@ -24,13 +24,14 @@ const program = new Command()
   .option('--no-metrics', 'do not record contention or process metrics (only to measure what they cost)')
   .option('--debug-stall-ms <ms>', 'debug only: block the event loop this long, once per --debug-stall-every-ms')
   .option('--debug-stall-every-ms <ms>', 'debug only: period of the stall', '1000')
+  .option('--debug-delay-per-message-us <us>', 'debug only: spin this long before handling each client frame (a deliberately slowed server)')
   .option('--debug-metrics-toggle', 'debug only: serve POST /debug/metrics-recording?on=true|false (to cost the instrumentation)')
   .addHelpText('after', '\nExamples:\n  npm run server -- --model actor --port 8080\n  npx wscat -c ws://127.0.0.1:8080   then type: hello | broadcast | /to 2 hi')
   .showHelpAfterError(false);
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string }>();
+  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   // Every connection is an open file: serve as many as the hard limit allows, not the soft 1024 many machines start with.
   const limits = readFileLimits();
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     metrics: raw.metrics,
     timingSampleEvery: parseIntegerOption('--timing-sample-every', raw.timingSampleEvery, 1, 1_000_000),
     debugMetricsToggle: raw.debugMetricsToggle === true,
+    ...(raw.debugDelayPerMessageUs !== undefined && { debugDelayPerMessageUs: parseIntegerOption('--debug-delay-per-message-us', raw.debugDelayPerMessageUs, 1, 1_000_000) }),
     ...(raw.debugStallMs !== undefined && {
       debugStall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },
     }),

@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly debugStall?: { readonly ms: number; readonly everyMs: number };
   /** What a send does when a client's outbound queue is full (default: await, the original's behaviour). */
   readonly slowConsumerPolicy?: SlowConsumerPolicy;
+  /** Debug only: spin this many µs before handling each client frame (a deliberately slowed arm). */
+  readonly debugDelayPerMessageUs?: number;
   /** Time one message (or lock acquisition) in this many (default 8); counts are always exact. */
   readonly timingSampleEvery?: number;
   /** Debug only: serve POST /debug/metrics-recording?on=true|false, which pauses or resumes recording. */
@@ -56,7 +58,7 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
   let handlerErrors = 0;
-  const hooks = { onHandlerError: () => void handlerErrors++ };
+  const hooks = { onHandlerError: () => void handlerErrors++, ...(options.debugDelayPerMessageUs && { debugDelayUs: options.debugDelayPerMessageUs }) };
   let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
   const metrics = options.metrics === false ? undefined : new ServerMetrics(options.model, () => wss?.clients.size ?? 0, options.timingSampleEvery);
   const policy = options.slowConsumerPolicy ?? AWAIT_POLICY;

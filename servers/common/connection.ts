@@ -5,6 +5,7 @@
  * frame's handling waits (for the mutex, the mailbox or a full queue), the socket is paused, so
  * the wait shows as TCP backpressure on that client instead of an unbounded pile of pending work.
  */
+import { performance } from 'node:perf_hooks';
 import type { RawData, WebSocket } from 'ws';
 import { encodeError, parseClientFrame } from '../../common/protocol.ts';
 import { READY } from './bounded-channel.ts';
@@ -14,6 +15,14 @@ import type { Registry } from './registry.ts';
 export interface ConnectionHooks {
   /** A frame's handling failed unexpectedly (a bug, never bad input): counted, connection kept. */
   onHandlerError?: (error: unknown) => void;
+  /** Debug only: spin this long before handling each frame (a deliberately slowed server). */
+  debugDelayUs?: number;
+}
+
+/** Busy-waits, holding the event loop as real per-message work would. */
+function spin(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until);
 }
 
 const BINARY_REFUSED = encodeError('binary-not-supported', 'this server speaks text frames only');
@@ -29,6 +38,7 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
   // Error replies travel the same way as echoes (through the registry to the sender's own outbound),
   // so that in every model the replies to one client come in the order of its frames.
   const dispatch = (data: Buffer): Promise<void> => {
+    if (hooks.debugDelayUs) spin(hooks.debugDelayUs);
     if (data === BINARY_FRAME) return registry.echo(id, BINARY_REFUSED);
     const command = parseClientFrame(data);
     switch (command.kind) {

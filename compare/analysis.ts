@@ -1,0 +1,143 @@
+/**
+ * Turns a comparison's trials into findings: per scenario and arm, the median of each metric over
+ * the trials with its interval; per metric, each arm's ratio to the reference arm (the first) with
+ * its interval; and a one-line verdict that calls a difference significant only when the ratio's
+ * interval leaves 1.0. Pure: from results to an analysis, nothing run, nothing printed.
+ */
+import { seededRandom } from '../loadgen/random.ts';
+import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
+import { CONFIDENCE, estimateMedian, estimateRatio, type Estimate, type RatioEstimate } from './statistics.ts';
+
+export const COMPARE_SCHEMA_VERSION = 1;
+
+export interface MetricDefinition {
+  readonly key: 'p50' | 'p99' | 'throughput' | 'fanoutP99';
+  readonly label: string;
+  readonly unit: 'ms' | 'msg/s';
+  /** Which way is better, for the wording of a verdict. */
+  readonly better: 'lower' | 'higher';
+  readonly read: (r: CompletedResult) => number | undefined;
+}
+
+/** Latency of echoes where there are echoes (the healthy clients' traffic), else of every delivery. */
+const mainLatency = (r: CompletedResult) => r.latencyByKind.echo?.summary ?? r.latency;
+
+export const METRICS: readonly MetricDefinition[] = [
+  { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', read: (r) => mainLatency(r).p50 / 1000 },
+  { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', read: (r) => mainLatency(r).p99 / 1000 },
+  { key: 'throughput', label: 'received/s', unit: 'msg/s', better: 'higher', read: (r) => r.messages.receivedPerSec },
+  { key: 'fanoutP99', label: 'fan-out p99', unit: 'ms', better: 'lower', read: (r) => (r.fanout ? r.fanout.completion.p99 / 1000 : undefined) },
+];
+
+/** The metric a scenario's verdict is about. */
+export const VERDICT_METRIC: MetricDefinition['key'] = 'p99';
+
+export interface Trial {
+  readonly scenario: string;
+  readonly arm: string;
+  readonly round: number;
+  readonly file: string;
+  readonly result: BenchResult;
+}
+
+export interface ArmSummary {
+  readonly arm: string;
+  readonly trials: number;
+  readonly completed: number;
+  /** Trials whose figures are not the server's alone, or that show a failure: counted, never hidden. */
+  readonly saturated: number;
+  readonly stalled: number;
+  readonly unbalanced: number;
+  readonly metrics: Partial<Record<MetricDefinition['key'], Estimate>>;
+}
+
+export interface RatioFinding {
+  readonly metric: MetricDefinition['key'];
+  readonly arm: string;
+  readonly reference: string;
+  readonly estimate: RatioEstimate;
+}
+
+export interface ScenarioComparison {
+  readonly scenario: string;
+  readonly arms: readonly ArmSummary[];
+  readonly ratios: readonly RatioFinding[];
+  /** One line: each arm against the reference on the verdict metric. */
+  readonly verdict: string;
+}
+
+export interface ComparisonAnalysis {
+  readonly schemaVersion: typeof COMPARE_SCHEMA_VERSION;
+  readonly confidence: number;
+  readonly reference: string;
+  readonly scenarios: readonly ScenarioComparison[];
+}
+
+const completedValues = (trials: readonly Trial[], metric: MetricDefinition): number[] =>
+  trials.flatMap((t) => {
+    if (t.result.status !== 'completed') return [];
+    const v = metric.read(t.result);
+    return v === undefined ? [] : [v];
+  });
+
+export function analyse(trials: readonly Trial[], arms: readonly string[], seed: number): ComparisonAnalysis {
+  const random = seededRandom(seed);
+  const reference = arms[0]!;
+  const scenarios = [...new Set(trials.map((t) => t.scenario))];
+  return {
+    schemaVersion: COMPARE_SCHEMA_VERSION,
+    confidence: CONFIDENCE,
+    reference,
+    scenarios: scenarios.map((scenario) => {
+      const of = (arm: string): Trial[] => trials.filter((t) => t.scenario === scenario && t.arm === arm);
+      const summaries = arms.map((arm) => summarizeArm(arm, of(arm), random));
+      const ratios: RatioFinding[] = [];
+      for (const metric of METRICS) {
+        const base = completedValues(of(reference), metric);
+        for (const arm of arms.slice(1)) {
+          const estimate = base.length > 0 ? estimateRatio(completedValues(of(arm), metric), base, random) : undefined;
+          if (estimate) ratios.push({ metric: metric.key, arm, reference, estimate });
+        }
+      }
+      return { scenario, arms: summaries, ratios, verdict: verdictLine(ratios, summaries, reference) };
+    }),
+  };
+}
+
+function summarizeArm(arm: string, trials: readonly Trial[], random: () => number): ArmSummary {
+  const completed = trials.filter((t): t is Trial & { result: CompletedResult } => t.result.status === 'completed');
+  const metrics: ArmSummary['metrics'] = {};
+  for (const metric of METRICS) {
+    const values = completedValues(trials, metric);
+    if (values.length > 0) metrics[metric.key] = estimateMedian(values, random);
+  }
+  return {
+    arm,
+    trials: trials.length,
+    completed: completed.length,
+    saturated: completed.filter((t) => t.result.verdict === 'loadgen-saturated').length,
+    stalled: completed.filter((t) => t.result.stall !== undefined).length,
+    unbalanced: completed.filter((t) => t.result.accounting.balanced === false).length,
+    metrics,
+  };
+}
+
+const fixed = (x: number): string => x.toFixed(2);
+
+/** "mutex 1.31× higher p99 than actor (CI 1.22–1.40)", or "no significant difference". */
+export function describeRatio(finding: RatioFinding): string {
+  const metric = METRICS.find((m) => m.key === finding.metric)!;
+  const { ratio, low, high, significant } = finding.estimate;
+  const ci = `CI ${fixed(low)}–${fixed(high)}`;
+  const name = metric.key === 'throughput' ? 'throughput' : metric.label.replace('latency ', '');
+  if (!significant) return `${finding.arm} vs ${finding.reference}: no significant difference in ${name} (ratio ${fixed(ratio)}, ${ci})`;
+  return `${finding.arm} ${fixed(ratio)}× ${ratio > 1 ? 'higher' : 'lower'} ${name} than ${finding.reference} (${ci})`;
+}
+
+function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string): string {
+  const parts = ratios.filter((r) => r.metric === VERDICT_METRIC).map(describeRatio);
+  if (parts.length === 0) return `no ${VERDICT_METRIC} to compare against ${reference}`;
+  const caveats = arms.filter((a) => a.saturated > 0 || a.stalled > 0 || a.completed < a.trials);
+  const caveat = caveats.length > 0 ? ` [${caveats.map((a) => `${a.arm}: ${[a.completed < a.trials ? `${a.trials - a.completed} failed` : '', a.saturated ? `${a.saturated} loadgen-saturated` : '', a.stalled ? `${a.stalled} stalled` : ''].filter(Boolean).join(', ')}`).join('; ')}]` : '';
+  return parts.join('; ') + caveat;
+}

@@ -1,0 +1,115 @@
+/**
+ * `npm run compare`: runs the models side by side on the same scenarios, interleaved over several
+ * trials, and says which is faster by how much, and whether the difference is real or noise.
+ * Writes results/<run id>/ (raw/ with every trial, compare.json, report.md) and prints a table
+ * per scenario with its verdict.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
+import { parseIntegerOption, USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import { canPin, pinLoadGenerator } from '../loadgen/pinning.ts';
+import { resolveBenchPlan } from '../loadgen/plan.ts';
+import { seededRandom } from '../loadgen/random.ts';
+import { isModelName, MODEL_NAMES } from '../servers/common/registry.ts';
+import { analyse } from './analysis.ts';
+import { renderMarkdown } from './report-markdown.ts';
+import { renderComparison } from './report-table.ts';
+import { runSchedule } from './run.ts';
+import { armsFor, interleave } from './schedule.ts';
+
+const program = new Command()
+  .name('npm run compare --')
+  .description('Run the models side by side on the same scenarios, interleaved over several trials, with confidence intervals.')
+  .option('--scenarios <list>', 'scenarios to compare', 'echo')
+  .option('--models <list>', `arms, in order (the first is the reference; a model may repeat for an A/A check): ${MODEL_NAMES.join(', ')}`, 'actor,mutex,baseline')
+  .option('--trials <n>', 'trials per arm and scenario', '5')
+  .option('--clients <n>', 'clients (default: each scenario\u2019s)')
+  .option('--duration <seconds>', 'measured seconds per trial (default: the scenario\u2019s)')
+  .option('--warmup <seconds>', 'warm-up per trial (default: the scenario\u2019s)')
+  .option('--rate <msgs/s>', 'open-loop rate (default: the scenario\u2019s)')
+  .option('--seed <n>', 'seed for the order of the arms in each round and the bootstrap', '1')
+  .option('--pin', 'server on CPU 0, load generator on CPU 1 (needs taskset and 2 CPUs)')
+  .option('--debug-slow-arm <index:us>', 'debug only: arm <index> (0-based) spins <us> µs per message, e.g. 1:50 (to check that a slower arm is found)')
+  .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
+  .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)');
+
+interface RawCompareOptions {
+  scenarios: string;
+  models: string;
+  trials: string;
+  clients?: string;
+  duration?: string;
+  warmup?: string;
+  rate?: string;
+  seed: string;
+  pin?: boolean;
+  debugSlowArm?: string;
+  out: string;
+}
+
+async function main(): Promise<number> {
+  program.parse();
+  const o = program.opts<RawCompareOptions>();
+  const models = o.models.split(',').map((m) => m.trim());
+  for (const m of models) if (!isModelName(m)) throw new UsageError('ERR_UNKNOWN_MODEL', `--models must list models among ${MODEL_NAMES.join(', ')}, got '${m}'`);
+  if (models.length < 2) throw new UsageError('ERR_BAD_OPTION', `--models needs at least two arms to compare, got '${o.models}'`);
+  const trials = parseIntegerOption('--trials', o.trials, 2, 100);
+  const seed = parseIntegerOption('--seed', o.seed, 0, 2 ** 32 - 1);
+  const scenarios = o.scenarios.split(',').map((s) => s.trim());
+  const slowArm = o.debugSlowArm === undefined ? undefined : parseSlowArm(o.debugSlowArm, models.length);
+  const bench = {
+    inFlight: '1',
+    drainTimeout: '30',
+    maxSendLag: '10',
+    seed: String(seed),
+    out: o.out,
+    ...(o.clients !== undefined && { clients: o.clients }),
+    ...(o.duration !== undefined && { duration: o.duration }),
+    ...(o.warmup !== undefined && { warmup: o.warmup }),
+    ...(o.rate !== undefined && { rate: o.rate }),
+    ...(o.pin && { pin: true }),
+  };
+  // Every option is checked before anything runs: a bad scenario fails now, not an hour in.
+  const plans = scenarios.flatMap((scenario) => models.map((model) => resolveBenchPlan({ ...bench, scenario, model })));
+  if (o.pin && !canPin()) throw new UsageError('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs');
+  const limits = readFileLimits();
+  if (checkFileLimit(Math.max(...plans.map((p) => p.load.clients)), limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
+  if (o.pin) pinLoadGenerator();
+
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-compare`;
+  const dir = path.join(o.out, runId);
+  mkdirSync(dir, { recursive: true });
+  const arms = armsFor(models, slowArm);
+  const schedule = interleave(scenarios, arms, trials, seededRandom(seed));
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  log(`${schedule.length} runs: ${scenarios.length} scenario(s) × ${arms.length} arms × ${trials} trials, interleaved; results in ${dir}`);
+  const results = await runSchedule(schedule, { bench, dir, log });
+
+  const analysis = analyse(results, arms.map((a) => a.name), seed);
+  const command = `npm run compare -- ${process.argv.slice(2).join(' ')}`.trim();
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
+  writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file })) }, null, 2) + '\n');
+  writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, { runId, command, machine, trials, seed }));
+  process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
+  log(`report written to ${path.join(dir, 'report.md')}`);
+  return results.every((r) => r.result.status === 'completed') ? 0 : 1;
+}
+
+function parseSlowArm(text: string, arms: number): { index: number; delayUs: number } {
+  const match = /^(\d+):(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const delayUs = Number(match?.[2]);
+  if (!match || index >= arms || delayUs < 1) throw new UsageError('ERR_BAD_OPTION', `--debug-slow-arm must be <arm index 0..${arms - 1}>:<µs ≥ 1>, e.g. 1:50, got '${text}'`);
+  return { index, delayUs };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof UsageError ? USAGE_EXIT_CODE : 1);
+  },
+);

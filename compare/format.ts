@@ -1,0 +1,17 @@
+/** How a comparison's figures read in every report: a median with its interval, a ratio with its. */
+import type { MetricDefinition } from './analysis.ts';
+import type { Estimate, RatioEstimate } from './statistics.ts';
+
+const number = (x: number, unit: MetricDefinition['unit']): string =>
+  unit === 'msg/s' ? Math.round(x).toLocaleString('en-US') : x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US');
+
+export function formatEstimate(e: Estimate | undefined, unit: MetricDefinition['unit']): string {
+  if (!e) return '–';
+  return `${number(e.median, unit)} [${number(e.low, unit)}–${number(e.high, unit)}]`;
+}
+
+export function formatRatio(r: RatioEstimate | undefined): string {
+  if (!r) return '–';
+  const text = `${r.ratio.toFixed(2)}× [${r.low.toFixed(2)}–${r.high.toFixed(2)}]`;
+  return r.significant ? text : `${text} n.s.`;
+}

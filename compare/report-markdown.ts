@@ -1,0 +1,42 @@
+/** report.md: the comparison as a pull-request comment would show it, tables and verdicts. */
+import { METRICS, type ComparisonAnalysis } from './analysis.ts';
+import { formatEstimate, formatRatio } from './format.ts';
+
+export interface ReportContext {
+  readonly runId: string;
+  readonly command: string;
+  readonly machine: string;
+  readonly trials: number;
+  readonly seed: number;
+}
+
+const cell = (text: string): string => text.replace(/\|/g, '\\|');
+
+export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportContext): string {
+  const lines = [
+    `# Comparison ${context.runId}`,
+    '',
+    `\`${context.command}\``,
+    '',
+    `${context.trials} trials per arm, interleaved in a seeded random order within each round (seed ${context.seed}); medians over the trials with ${Math.round(analysis.confidence * 100)}% bootstrap intervals in brackets; ratios are each arm's median over the reference arm's (**${analysis.reference}**), *n.s.* when the interval covers 1.0. ${context.machine}.`,
+    '',
+  ];
+  for (const s of analysis.scenarios) {
+    const others = s.arms.slice(1).map((a) => a.arm);
+    lines.push(`## ${s.scenario}`, '', `**${s.verdict}**`, '');
+    lines.push(`| metric | ${[...s.arms.map((a) => `${a.arm} (${a.completed}/${a.trials})`), ...others.map((o) => `${o} / ${analysis.reference}`)].map(cell).join(' | ')} |`);
+    lines.push(`|---|${[...s.arms, ...others].map(() => '---').join('|')}|`);
+    for (const metric of METRICS) {
+      if (s.arms.every((a) => a.metrics[metric.key] === undefined)) continue;
+      const ratio = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm)?.estimate;
+      lines.push(`| ${metric.label} (${metric.unit}) | ${[...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(ratio(o)))].map(cell).join(' | ')} |`);
+    }
+    const flags = s.arms.filter((a) => a.saturated + a.stalled + a.unbalanced > 0);
+    if (flags.length > 0) {
+      lines.push('', ...flags.map((a) => `- ${a.arm}: ${[a.saturated ? `${a.saturated} trial(s) loadgen-saturated (those figures are partly the load generator's)` : '', a.stalled ? `${a.stalled} stalled` : '', a.unbalanced ? `${a.unbalanced} with unbalanced accounting` : ''].filter(Boolean).join('; ')}`));
+    }
+    lines.push('');
+  }
+  lines.push('Raw results of every trial, with full histograms, are in `raw/`; `compare.json` holds this analysis.', '');
+  return lines.join('\n');
+}

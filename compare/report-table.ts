@@ -1,0 +1,26 @@
+/** The terminal report: one table per scenario, arms side by side, ratios to the reference, the verdict under it. */
+import Table from 'cli-table3';
+import { METRICS, type ComparisonAnalysis, type ScenarioComparison } from './analysis.ts';
+import { formatEstimate, formatRatio } from './format.ts';
+
+export function renderComparison(analysis: ComparisonAnalysis, options: { color?: boolean } = {}): string {
+  return analysis.scenarios.map((s) => renderScenario(s, analysis, options.color === true)).join('\n\n');
+}
+
+function renderScenario(s: ScenarioComparison, analysis: ComparisonAnalysis, color: boolean): string {
+  const others = s.arms.slice(1).map((a) => a.arm);
+  const table = new Table({
+    head: [s.scenario, ...s.arms.map((a) => `${a.arm} (${a.completed}/${a.trials})`), ...others.map((o) => `${o} / ${analysis.reference}`)],
+    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
+  });
+  for (const metric of METRICS) {
+    if (s.arms.every((a) => a.metrics[metric.key] === undefined)) continue;
+    const ratio = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm)?.estimate;
+    table.push([`${metric.label} (${metric.unit})`, ...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(ratio(o)))]);
+  }
+  const flagged = s.arms.filter((a) => a.saturated + a.stalled + a.unbalanced > 0);
+  if (flagged.length > 0) {
+    table.push(['flags', ...s.arms.map((a) => [a.saturated ? `${a.saturated} loadgen-saturated` : '', a.stalled ? `${a.stalled} stalled` : '', a.unbalanced ? `${a.unbalanced} unbalanced` : ''].filter(Boolean).join(', ') || '–'), ...others.map(() => '')]);
+  }
+  return `${table.toString()}\n${s.verdict}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * The statistics behind a comparison, on the figures of repeated trials: the median with a
+ * percentile-bootstrap confidence interval, and the ratio of two arms' medians with its interval
+ * (each arm resampled on its own). Resampling and quantiles come from simple-statistics; the
+ * random source is seeded, so the same trials give the same intervals.
+ */
+import { median, quantileSorted, sampleWithReplacement } from 'simple-statistics';
+
+export const CONFIDENCE = 0.95;
+const RESAMPLES = 4000;
+
+export interface Estimate {
+  readonly median: number;
+  /** 95% interval of the median. */
+  readonly low: number;
+  readonly high: number;
+  readonly trials: number;
+}
+
+export interface RatioEstimate {
+  /** median(a) / median(b). */
+  readonly ratio: number;
+  readonly low: number;
+  readonly high: number;
+  /** The interval excludes 1.0: the arms differ beyond what their run-to-run spread explains. */
+  readonly significant: boolean;
+}
+
+function interval(samples: number[]): [number, number] {
+  const sorted = samples.sort((x, y) => x - y);
+  const tail = (1 - CONFIDENCE) / 2;
+  return [quantileSorted(sorted, tail), quantileSorted(sorted, 1 - tail)];
+}
+
+export function estimateMedian(values: readonly number[], random: () => number): Estimate {
+  if (values.length === 0) throw new RangeError('no trials to estimate from');
+  const data = [...values];
+  const medians = Array.from({ length: RESAMPLES }, () => median(sampleWithReplacement(data, data.length, random)));
+  const [low, high] = interval(medians);
+  return { median: median(data), low, high, trials: data.length };
+}
+
+/** The ratio of medians a / b; undefined when b's median is 0 (no ratio to speak of). */
+export function estimateRatio(a: readonly number[], b: readonly number[], random: () => number): RatioEstimate | undefined {
+  const mb = median([...b]);
+  if (mb === 0 || a.length === 0) return undefined;
+  const ratios: number[] = [];
+  for (let i = 0; i < RESAMPLES; i++) {
+    const rb = median(sampleWithReplacement([...b], b.length, random));
+    if (rb !== 0) ratios.push(median(sampleWithReplacement([...a], a.length, random)) / rb);
+  }
+  const [low, high] = interval(ratios);
+  return { ratio: median([...a]) / mb, low, high, significant: low > 1 || high < 1 };
+}

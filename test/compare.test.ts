@@ -1,0 +1,137 @@
+/**
+ * The comparison: its statistics (intervals that cover what they should, significance only when
+ * the arms really differ), its interleaved schedule, its verdict wording, and a small real run of
+ * `npm run compare` writing its folder.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { analyse, describeRatio, type Trial } from '../compare/analysis.ts';
+import { armsFor, interleave } from '../compare/schedule.ts';
+import { estimateMedian, estimateRatio } from '../compare/statistics.ts';
+import { seededRandom } from '../loadgen/random.ts';
+import type { CompletedResult } from '../loadgen/result.ts';
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+describe('statistics', () => {
+  it('estimate a median with an interval that contains it', () => {
+    const e = estimateMedian([10, 12, 11, 13, 9], seededRandom(1));
+    expect(e.median).toBe(11);
+    expect(e.low).toBeLessThanOrEqual(11);
+    expect(e.high).toBeGreaterThanOrEqual(11);
+    expect(e.trials).toBe(5);
+  });
+
+  it('find no significant difference between identical arms, and a clear one between separated arms', () => {
+    const a = [10, 12, 11, 13, 9];
+    expect(estimateRatio(a, [...a], seededRandom(1))).toMatchObject({ ratio: 1, significant: false });
+    const slow = estimateRatio([20, 22, 21, 23, 19], a, seededRandom(1))!;
+    expect(slow.significant).toBe(true);
+    expect(slow.ratio).toBeCloseTo(21 / 11, 5);
+    expect(slow.low).toBeGreaterThan(1);
+  });
+
+  it('give the same intervals for the same seed', () => {
+    const a = [3, 5, 4, 6, 5];
+    const b = [4, 4, 5, 6, 7];
+    expect(estimateRatio(a, b, seededRandom(7))).toEqual(estimateRatio(a, b, seededRandom(7)));
+  });
+});
+
+describe('the schedule', () => {
+  it('runs every arm once per round, in seeded orders that vary between rounds', () => {
+    const arms = armsFor(['actor', 'mutex', 'baseline']);
+    const runs = interleave(['echo'], arms, 6, seededRandom(3));
+    expect(runs).toHaveLength(18);
+    const rounds = Array.from({ length: 6 }, (_, r) => runs.filter((x) => x.round === r + 1).map((x) => x.arm.name));
+    for (const order of rounds) expect([...order].sort()).toEqual(['actor', 'baseline', 'mutex']);
+    expect(new Set(rounds.map((o) => o.join())).size).toBeGreaterThan(1);
+    expect(interleave(['echo'], arms, 6, seededRandom(3))).toEqual(runs);
+  });
+
+  it('numbers a repeated model and marks a deliberately slowed arm', () => {
+    expect(armsFor(['actor', 'actor']).map((a) => a.name)).toEqual(['actor#1', 'actor#2']);
+    const slowed = armsFor(['actor', 'actor'], { index: 1, delayUs: 50 });
+    expect(slowed[1]).toEqual({ name: 'actor#2 (+50 µs/msg)', model: 'actor', serverArgs: ['--debug-delay-per-message-us', '50'] });
+  });
+});
+
+describe('the analysis', () => {
+  const trial = (arm: string, round: number, p99Ms: number): Trial => ({
+    scenario: 'echo',
+    arm,
+    round,
+    file: `raw/${arm}-${round}.json`,
+    result: { ...fixture, latencyByKind: {}, latency: { ...fixture.latency, p99: p99Ms * 1000 } },
+  });
+
+  it('says which arm is slower, by how much, with the interval', () => {
+    const trials = [1, 2, 3, 4, 5].flatMap((r) => [trial('actor', r, 10 + r * 0.1), trial('mutex', r, 20 + r * 0.1)]);
+    const analysis = analyse(trials, ['actor', 'mutex'], 1);
+    const verdict = analysis.scenarios[0]!.verdict;
+    expect(verdict).toMatch(/^mutex 1\.\d\d× higher p99 than actor \(CI \d\.\d\d–\d\.\d\d\)$/);
+  });
+
+  it('calls overlapping arms "no significant difference", never a win', () => {
+    const noisy = [9, 11, 10, 12, 8];
+    const trials = noisy.flatMap((v, i) => [trial('actor#1', i + 1, v), trial('actor#2', i + 1, noisy[(i + 2) % 5]!)]);
+    const s = analyse(trials, ['actor#1', 'actor#2'], 1).scenarios[0]!;
+    expect(s.verdict).toMatch(/^actor#2 vs actor#1: no significant difference in p99 \(ratio 1\.00, CI /);
+    const p99 = s.ratios.find((r) => r.metric === 'p99')!;
+    expect(describeRatio(p99)).not.toMatch(/higher|lower/);
+  });
+
+  it('counts failed, saturated and stalled trials instead of hiding them', () => {
+    const trials = [
+      trial('actor', 1, 10),
+      trial('actor', 2, 11),
+      { ...trial('mutex', 1, 10), result: { ...fixture, verdict: 'loadgen-saturated' as const } },
+      { ...trial('mutex', 2, 10), result: { ...fixture, status: 'failed' as const, error: { code: 'ERR_RUN_FAILED', message: 'x' } } },
+    ];
+    const s = analyse(trials as Trial[], ['actor', 'mutex'], 1).scenarios[0]!;
+    expect(s.arms[1]).toMatchObject({ trials: 2, completed: 1, saturated: 1 });
+    expect(s.verdict).toMatch(/\[mutex: 1 failed, 1 loadgen-saturated\]$/);
+  });
+});
+
+describe('npm run compare', () => {
+  const compare = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'compare/cli.ts', ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+
+  it.each([
+    [['--models', 'actor'], /^error: --models needs at least two arms to compare, got 'actor'$/],
+    [['--models', 'actor,actors'], /^error: --models must list models among actor, mutex, baseline, got 'actors'$/],
+    [['--trials', '1'], /^error: --trials must be an integer from 2 to 100, got '1'$/],
+    [['--debug-slow-arm', '5:10', '--models', 'actor,mutex'], /^error: --debug-slow-arm must be <arm index 0\.\.1>:<µs ≥ 1>/],
+    [['--scenarios', 'echo,nope'], /^error: --scenario must be one of /],
+  ])('exits 2 with a one-line error for %j', async (args, message) => {
+    const { code, stderr } = await compare(args);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr.trim()).toMatch(message);
+  });
+
+  it('runs interleaved trials and writes raw results, compare.json and report.md', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'compare-'));
+    const { code, stdout, stderr } = await compare(['--models', 'baseline,baseline', '--clients', '5', '--duration', '0.3', '--warmup', '0', '--rate', '50', '--trials', '2', '--out', out]);
+    expect(stderr).toMatch(/4 runs: 1 scenario\(s\) × 2 arms × 2 trials, interleaved/);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/baseline#2 \/ baseline#1/);
+    const [dir] = readdirSync(out);
+    expect(readdirSync(path.join(out, dir!, 'raw')).sort()).toEqual(['echo-baseline#1-1.json', 'echo-baseline#1-2.json', 'echo-baseline#2-1.json', 'echo-baseline#2-2.json']);
+    const analysis = JSON.parse(readFileSync(path.join(out, dir!, 'compare.json'), 'utf8')) as { schemaVersion: number; reference: string; scenarios: { verdict: string }[] };
+    expect(analysis).toMatchObject({ schemaVersion: 1, reference: 'baseline#1' });
+    const report = readFileSync(path.join(out, dir!, 'report.md'), 'utf8');
+    expect(report).toMatch(/^# Comparison .*-compare$/m);
+    expect(report).toContain(`**${analysis.scenarios[0]!.verdict}**`);
+  });
+});
