@@ -29,8 +29,8 @@ export const METRICS: readonly MetricDefinition[] = [
   { key: 'fanoutP99', label: 'fan-out p99', unit: 'ms', better: 'lower', read: (r) => (r.fanout ? r.fanout.completion.p99 / 1000 : undefined) },
 ];
 
-/** The metric a scenario's verdict is about. */
-export const VERDICT_METRIC: MetricDefinition['key'] = 'p99';
+/** The metric a verdict quotes when no metric differs significantly. */
+export const HEADLINE_METRIC: MetricDefinition['key'] = 'p99';
 
 export interface Trial {
   readonly scenario: string;
@@ -62,7 +62,10 @@ export interface ScenarioComparison {
   readonly scenario: string;
   readonly arms: readonly ArmSummary[];
   readonly ratios: readonly RatioFinding[];
-  /** One line: each arm against the reference on the verdict metric. */
+  /**
+   * One line: for each arm, every metric on which it differs significantly from the reference,
+   * or "no significant difference" with the p99 ratio when it differs on none.
+   */
   readonly verdict: string;
 }
 
@@ -134,9 +137,18 @@ export function describeRatio(finding: RatioFinding): string {
   return `${finding.arm} ${fixed(ratio)}× ${ratio > 1 ? 'higher' : 'lower'} ${name} than ${finding.reference} (${ci})`;
 }
 
+/** The arms that differ significantly from the reference on some metric, and how. */
+export function significantFindings(ratios: readonly RatioFinding[], arm: string): RatioFinding[] {
+  return ratios.filter((r) => r.arm === arm && r.estimate.significant);
+}
+
 function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string): string {
-  const parts = ratios.filter((r) => r.metric === VERDICT_METRIC).map(describeRatio);
-  if (parts.length === 0) return `no ${VERDICT_METRIC} to compare against ${reference}`;
+  const parts = arms.slice(1).map((a) => {
+    const found = significantFindings(ratios, a.arm);
+    if (found.length > 0) return found.map(describeRatio).join(', ');
+    const headline = ratios.find((r) => r.arm === a.arm && r.metric === HEADLINE_METRIC);
+    return headline ? `${describeRatio(headline).replace(` in ${HEADLINE_METRIC} (`, ` (${HEADLINE_METRIC} `)}` : `${a.arm}: nothing to compare with ${reference}`;
+  });
   const caveats = arms.filter((a) => a.saturated > 0 || a.stalled > 0 || a.completed < a.trials);
   const caveat = caveats.length > 0 ? ` [${caveats.map((a) => `${a.arm}: ${[a.completed < a.trials ? `${a.trials - a.completed} failed` : '', a.saturated ? `${a.saturated} loadgen-saturated` : '', a.stalled ? `${a.stalled} stalled` : ''].filter(Boolean).join(', ')}`).join('; ')}]` : '';
   return parts.join('; ') + caveat;

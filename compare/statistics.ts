@@ -7,6 +7,8 @@
 import { median, quantileSorted, sampleWithReplacement } from 'simple-statistics';
 
 export const CONFIDENCE = 0.95;
+/** A ratio within 1% of 1.0 is never called a difference, whatever its interval: below what this machine resolves. */
+export const MIN_EFFECT = 0.01;
 const RESAMPLES = 4000;
 
 export interface Estimate {
@@ -22,7 +24,7 @@ export interface RatioEstimate {
   readonly ratio: number;
   readonly low: number;
   readonly high: number;
-  /** The interval excludes 1.0: the arms differ beyond what their run-to-run spread explains. */
+  /** The interval excludes 1.0 (and the ratio is at least MIN_EFFECT away from it): the arms differ beyond their run-to-run spread. */
   readonly significant: boolean;
 }
 
@@ -50,5 +52,6 @@ export function estimateRatio(a: readonly number[], b: readonly number[], random
     if (rb !== 0) ratios.push(median(sampleWithReplacement([...a], a.length, random)) / rb);
   }
   const [low, high] = interval(ratios);
-  return { ratio: median([...a]) / mb, low, high, significant: low > 1 || high < 1 };
+  const ratio = median([...a]) / mb;
+  return { ratio, low, high, significant: (low > 1 || high < 1) && Math.abs(ratio - 1) >= MIN_EFFECT };
 }
