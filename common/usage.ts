@@ -7,6 +7,7 @@ export type UsageErrorCode =
   | 'ERR_BAD_OPTION'
   | 'ERR_UNKNOWN_MODEL'
   | 'ERR_UNKNOWN_SCENARIO'
+  | 'ERR_BAD_REPORT_INPUT'
   | 'ERR_BAD_SCENARIO'
   | 'ERR_FILE_LIMIT';
 

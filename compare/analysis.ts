@@ -133,6 +133,7 @@ export function describeRatio(finding: RatioFinding): string {
   const { ratio, low, high, significant } = finding.estimate;
   const ci = `CI ${fixed(low)}–${fixed(high)}`;
   const name = metric.key === 'throughput' ? 'throughput' : metric.label.replace('latency ', '');
+  if (finding.estimate.singleRuns) return `${finding.arm} vs ${finding.reference}: ${name} ratio ${fixed(ratio)} from single runs (no interval, no verdict)`;
   if (!significant) return `${finding.arm} vs ${finding.reference}: no significant difference in ${name} (ratio ${fixed(ratio)}, ${ci})`;
   return `${finding.arm} ${fixed(ratio)}× ${ratio > 1 ? 'higher' : 'lower'} ${name} than ${finding.reference} (${ci})`;
 }
@@ -147,6 +148,7 @@ function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[
     const found = significantFindings(ratios, a.arm);
     if (found.length > 0) return found.map(describeRatio).join(', ');
     const headline = ratios.find((r) => r.arm === a.arm && r.metric === HEADLINE_METRIC);
+    if (headline?.estimate.singleRuns) return describeRatio(headline);
     return headline ? `${describeRatio(headline).replace(` in ${HEADLINE_METRIC} (`, ` (${HEADLINE_METRIC} `)}` : `${a.arm}: nothing to compare with ${reference}`;
   });
   const caveats = arms.filter((a) => a.saturated > 0 || a.stalled > 0 || a.completed < a.trials);

@@ -1,7 +1,7 @@
 /**
  * `npm run compare`: runs the models side by side on the same scenarios, interleaved over several
  * trials, and says which is faster by how much, and whether the difference is real or noise.
- * Writes results/<run id>/ (raw/ with every trial, compare.json, report.md) and prints a table
+ * Writes results/<run id>/ (raw/ with every trial, compare.json, report.md, report.html) and prints a table
  * per scenario with its verdict.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { seededRandom } from '../loadgen/random.ts';
 import { isModelName, MODEL_NAMES } from '../servers/common/registry.ts';
 import { analyse } from './analysis.ts';
 import { renderMarkdown } from './report-markdown.ts';
+import { renderHtml } from './report-html.ts';
 import { renderComparison } from './report-table.ts';
 import { runSchedule } from './run.ts';
 import { armsFor, interleave } from './schedule.ts';
@@ -92,9 +93,11 @@ async function main(): Promise<number> {
   const command = `npm run compare -- ${process.argv.slice(2).join(' ')}`.trim();
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
   writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file })) }, null, 2) + '\n');
-  writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, { runId, command, machine, trials, seed }));
+  const context = { runId, command, machine, trials, seed };
+  writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
+  writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, results, context));
   process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
-  log(`report written to ${path.join(dir, 'report.md')}`);
+  log(`reports written to ${path.join(dir, 'report.md')} and report.html`);
   return results.every((r) => r.result.status === 'completed') ? 0 : 1;
 }
 

@@ -12,6 +12,7 @@ export function formatEstimate(e: Estimate | undefined, unit: MetricDefinition['
 
 export function formatRatio(r: RatioEstimate | undefined): string {
   if (!r) return '–';
+  if (r.singleRuns) return `${r.ratio.toFixed(2)}× (single runs)`;
   const text = `${r.ratio.toFixed(2)}× [${r.low.toFixed(2)}–${r.high.toFixed(2)}]`;
   return r.significant ? text : `${text} n.s.`;
 }

@@ -26,6 +26,8 @@ export interface RatioEstimate {
   readonly high: number;
   /** The interval excludes 1.0 (and the ratio is at least MIN_EFFECT away from it): the arms differ beyond their run-to-run spread. */
   readonly significant: boolean;
+  /** Fewer than 2 trials on a side: no interval, hence no verdict either way. */
+  readonly singleRuns?: true;
 }
 
 function interval(samples: number[]): [number, number] {
@@ -46,6 +48,10 @@ export function estimateMedian(values: readonly number[], random: () => number):
 export function estimateRatio(a: readonly number[], b: readonly number[], random: () => number): RatioEstimate | undefined {
   const mb = median([...b]);
   if (mb === 0 || a.length === 0) return undefined;
+  if (a.length < 2 || b.length < 2) {
+    const ratio = median([...a]) / mb;
+    return { ratio, low: ratio, high: ratio, significant: false, singleRuns: true };
+  }
   const ratios: number[] = [];
   for (let i = 0; i < RESAMPLES; i++) {
     const rb = median(sampleWithReplacement([...b], b.length, random));

@@ -4,7 +4,7 @@
  * `npm run compare` writing its folder.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,5 +149,49 @@ describe('npm run compare', () => {
     const report = readFileSync(path.join(out, dir!, 'report.md'), 'utf8');
     expect(report).toMatch(/^# Comparison .*-compare$/m);
     expect(report).toContain(`**${analysis.scenarios[0]!.verdict}**`);
+  });
+});
+
+describe('npm run report', () => {
+  const report = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'compare/report-cli.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  const fixtureFile = fileURLToPath(new URL('./fixtures/result-v3.json', import.meta.url));
+
+  it('regenerates report.md and report.html from a comparison folder alone', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'report-'));
+    const files = [1, 2].flatMap((round) => ['actor', 'mutex'].map((arm) => ({ scenario: 'echo', arm, round, file: `raw/echo-${arm}-${round}.json` })));
+    mkdirSync(path.join(dir, 'raw'));
+    for (const f of files) writeFileSync(path.join(dir, f.file), readFileSync(fixtureFile));
+    const stored = { runId: 'stored-run', command: 'npm run compare -- …', machine: 'test', trials: 2, seed: 1, arms: [{ name: 'actor' }, { name: 'mutex' }], files };
+    writeFileSync(path.join(dir, 'compare.json'), JSON.stringify(stored));
+    const { code, stdout } = await report([dir]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/mutex \/ actor/);
+    expect(readFileSync(path.join(dir, 'report.md'), 'utf8')).toMatch(/^# Comparison stored-run$/m);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toMatch(/<canvas id="echo-distribution"/);
+  });
+
+  it('compares two stored results as single runs, without a verdict it cannot give', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'report-files-'));
+    const { code, stdout } = await report([fixtureFile, fixtureFile, '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/mutex#2 vs mutex#1: p99 ratio 1\.00 from single runs \(no interval, no verdict\)/);
+    const [dir] = readdirSync(out);
+    expect(readdirSync(path.join(out, dir!)).sort()).toEqual(['report.html', 'report.md']);
+  });
+
+  it('exits 2 with a one-line error for a path that does not exist, or a single file', async () => {
+    for (const [args, message] of [
+      [['/nonexistent/run'], /^error: \/nonexistent\/run: no such file or folder$/],
+      [[fixtureFile], /^error: give one comparison folder \(results\/<run id>\) or two or more bench result files$/],
+    ] as [string[], RegExp][]) {
+      const { code, stderr } = await report(args);
+      expect(code).toBe(2);
+      expect(stderr.trim()).toMatch(message);
+    }
   });
 });

@@ -1,0 +1,90 @@
+/**
+ * `npm run report -- results/<run id>`: writes report.md and report.html again from a comparison's
+ * stored JSON alone (compare.json and raw/). `npm run report -- A.json B.json [...]`: compares any
+ * stored bench results, one arm per file (single runs have no interval, and the report says so),
+ * into a new folder under results/.
+ */
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import type { BenchResult } from '../loadgen/result.ts';
+import { analyse, type Trial } from './analysis.ts';
+import { renderHtml } from './report-html.ts';
+import { renderMarkdown, type ReportContext } from './report-markdown.ts';
+import { renderComparison } from './report-table.ts';
+
+const program = new Command()
+  .name('npm run report --')
+  .description('Regenerate a comparison\u2019s reports from its stored JSON, or compare stored bench results.')
+  .argument('<paths...>', 'a comparison folder (results/<run id>), or two or more bench result files')
+  .option('--out <dir>', 'where a comparison of result files goes', 'results');
+
+interface StoredComparison {
+  readonly runId: string;
+  readonly command: string;
+  readonly machine: string;
+  readonly trials: number;
+  readonly seed: number;
+  readonly arms: readonly { readonly name: string }[];
+  readonly files: readonly { readonly scenario: string; readonly arm: string; readonly round: number; readonly file: string }[];
+}
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (error) {
+    throw new UsageError('ERR_BAD_REPORT_INPUT', `${file}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'cannot be read'}`);
+  }
+}
+
+function writeReports(dir: string, trials: readonly Trial[], arms: readonly string[], context: ReportContext): void {
+  const analysis = analyse(trials, arms, context.seed);
+  writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
+  writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, trials, context));
+  process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
+  process.stderr.write(`reports written to ${path.join(dir, 'report.md')} and report.html\n`);
+}
+
+function regenerate(dir: string): void {
+  const stored = readJson<StoredComparison>(path.join(dir, 'compare.json'));
+  const trials: Trial[] = stored.files.map((f) => ({ ...f, result: readJson<BenchResult>(path.join(dir, f.file)) }));
+  writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed });
+}
+
+function compareFiles(files: readonly string[], out: string): void {
+  const results = files.map((f) => readJson<BenchResult>(f));
+  const scenarios = new Set(results.map((r) => r.scenario.name));
+  if (scenarios.size > 1) throw new UsageError('ERR_BAD_REPORT_INPUT', `the files must be runs of one scenario, got ${[...scenarios].join(', ')}`);
+  // One arm per file, named after its model (numbered when two files share a model).
+  const names = results.map((r, i) => (results.filter((q) => q.model === r.model).length > 1 ? `${r.model}#${results.slice(0, i + 1).filter((q) => q.model === r.model).length}` : r.model));
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-report`;
+  const dir = path.join(out, runId);
+  mkdirSync(dir, { recursive: true });
+  const trials: Trial[] = results.map((result, i) => ({ scenario: result.scenario.name, arm: names[i]!, round: 1, file: path.resolve(files[i]!), result }));
+  writeReports(dir, trials, names, { runId, command: `npm run report -- ${files.join(' ')}`, machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}`, trials: 1, seed: 1 });
+}
+
+function main(): void {
+  program.parse();
+  const paths = program.args;
+  const { out } = program.opts<{ out: string }>();
+  const isDir = (p: string): boolean => {
+    try {
+      return statSync(p).isDirectory();
+    } catch {
+      throw new UsageError('ERR_BAD_REPORT_INPUT', `${p}: no such file or folder`);
+    }
+  };
+  if (paths.length === 1 && isDir(paths[0]!)) return regenerate(paths[0]!);
+  if (paths.length < 2 || paths.some(isDir)) throw new UsageError('ERR_BAD_OPTION', 'give one comparison folder (results/<run id>) or two or more bench result files');
+  compareFiles(paths, out);
+}
+
+try {
+  main();
+} catch (error) {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(error instanceof UsageError ? USAGE_EXIT_CODE : 1);
+}
