@@ -125,7 +125,8 @@ function summarizeArm(arm: string, trials: readonly Trial[], random: () => numbe
   };
 }
 
-const fixed = (x: number): string => x.toFixed(2);
+/** Two decimals, or two significant digits for a ratio far below 1 (0.00031, not 0.00). */
+export const fixed = (x: number): string => (x === 0 || Math.abs(x) >= 0.1 ? x.toFixed(2) : x.toPrecision(2));
 
 /** "mutex 1.31× higher p99 than actor (CI 1.22–1.40)", or "no significant difference". */
 export function describeRatio(finding: RatioFinding): string {

@@ -1,5 +1,5 @@
 /** How a comparison's figures read in every report: a median with its interval, a ratio with its. */
-import type { MetricDefinition } from './analysis.ts';
+import { fixed, type MetricDefinition } from './analysis.ts';
 import type { Estimate, RatioEstimate } from './statistics.ts';
 
 const number = (x: number, unit: MetricDefinition['unit']): string =>
@@ -12,7 +12,7 @@ export function formatEstimate(e: Estimate | undefined, unit: MetricDefinition['
 
 export function formatRatio(r: RatioEstimate | undefined): string {
   if (!r) return '–';
-  if (r.singleRuns) return `${r.ratio.toFixed(2)}× (single runs)`;
-  const text = `${r.ratio.toFixed(2)}× [${r.low.toFixed(2)}–${r.high.toFixed(2)}]`;
+  if (r.singleRuns) return `${fixed(r.ratio)}× (single runs)`;
+  const text = `${fixed(r.ratio)}× [${fixed(r.low)}–${fixed(r.high)}]`;
   return r.significant ? text : `${text} n.s.`;
 }
