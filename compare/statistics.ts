@@ -46,18 +46,18 @@ export function estimateMedian(values: readonly number[], random: () => number):
 
 /** The ratio of medians a / b; undefined when b's median is 0 (no ratio to speak of). */
 export function estimateRatio(a: readonly number[], b: readonly number[], random: () => number): RatioEstimate | undefined {
-  const mb = median([...b]);
-  if (mb === 0 || a.length === 0) return undefined;
-  if (a.length < 2 || b.length < 2) {
-    const ratio = median([...a]) / mb;
-    return { ratio, low: ratio, high: ratio, significant: false, singleRuns: true };
-  }
+  // simple-statistics takes mutable arrays: copy once, not once per resample.
+  const as = [...a];
+  const bs = [...b];
+  const mb = median(bs);
+  if (mb === 0 || as.length === 0) return undefined;
+  const ratio = median(as) / mb;
+  if (as.length < 2 || bs.length < 2) return { ratio, low: ratio, high: ratio, significant: false, singleRuns: true };
   const ratios: number[] = [];
   for (let i = 0; i < RESAMPLES; i++) {
-    const rb = median(sampleWithReplacement([...b], b.length, random));
-    if (rb !== 0) ratios.push(median(sampleWithReplacement([...a], a.length, random)) / rb);
+    const rb = median(sampleWithReplacement(bs, bs.length, random));
+    if (rb !== 0) ratios.push(median(sampleWithReplacement(as, as.length, random)) / rb);
   }
   const [low, high] = interval(ratios);
-  const ratio = median([...a]) / mb;
   return { ratio, low, high, significant: (low > 1 || high < 1) && Math.abs(ratio - 1) >= MIN_EFFECT };
 }

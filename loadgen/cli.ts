@@ -10,7 +10,7 @@ import { DEFAULT_MAX_SEND_LAG_MS } from './self-check.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { resolveBenchPlan, type BenchPlan, type RawBenchOptions } from './plan.ts';
 import { parseNumberOption } from '../common/usage.ts';
-import { parseLatencyBound, parseSweep } from './sweep.ts';
+import { parseLatencyBound, parseSweep, type SweepSpec } from './sweep.ts';
 import { pinLoadGenerator } from './pinning.ts';
 import { runSaturationSearch, runSweep, writeCurveFile } from './sweep-runner.ts';
 import { renderCurve, saturationVerdict } from './report/curve.ts';
@@ -80,7 +80,7 @@ async function main(): Promise<number> {
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   if (raw.pin && !pinLoadGenerator()) throw new UsageError('ERR_BAD_OPTION', '--pin: could not pin the load generator to its CPU');
-  if (raw.sweep !== undefined || raw.findSaturation) return runCurve(raw, plan, log);
+  if (sweep !== undefined || raw.findSaturation) return runCurve(raw, sweep, plan, log);
   const result = await runBench(plan, process.argv.slice(2), progressObserver(process.stderr));
   const file = writeResultFile(result, plan.outDir);
   process.stdout.write(plan.printJson ? JSON.stringify(result, null, 2) + '\n' : renderTable(result, { color: process.stdout.isTTY }) + '\n');
@@ -89,13 +89,12 @@ async function main(): Promise<number> {
 }
 
 /** --sweep or --find-saturation: a run per point, then the curve. */
-async function runCurve(raw: RawBenchOptions & { sweep?: string; findSaturation?: boolean; sloP99: string; maxRate: string }, plan: BenchPlan, log: (line: string) => void): Promise<number> {
-  if (raw.sweep !== undefined && raw.findSaturation) throw new UsageError('ERR_BAD_OPTION', 'give --sweep or --find-saturation, not both');
+async function runCurve(raw: RawBenchOptions & { findSaturation?: boolean; sloP99: string; maxRate: string }, spec: SweepSpec | undefined, plan: BenchPlan, log: (line: string) => void): Promise<number> {
+  if (spec !== undefined && raw.findSaturation) throw new UsageError('ERR_BAD_OPTION', 'give --sweep or --find-saturation, not both');
   const options = { raw, argv: process.argv.slice(2), observer: progressObserver(process.stderr), log };
   const model = plan.server.kind === 'spawn' ? plan.server.model : 'external';
   const color = process.stdout.isTTY;
-  if (raw.sweep !== undefined) {
-    const spec = parseSweep(raw.sweep);
+  if (spec !== undefined) {
     if (spec.parameter === 'rate' && plan.load.mode.kind === 'closed-loop') throw new UsageError('ERR_BAD_OPTION', '--sweep rate=… needs open loop; drop --closed-loop');
     const points = await runSweep(spec, options);
     process.stdout.write(`${model} · ${plan.scenario.name}, sweep over ${spec.parameter}\n${renderCurve(points, { color })}\n`);
