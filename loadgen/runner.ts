@@ -34,6 +34,7 @@ import { PhaseStats, type PhaseReport } from './phase-stats.ts';
 import { connectClient } from './connect.ts';
 import type { TrafficPhase } from './plan.ts';
 import { ADMIN_BROADCAST_PREFIX } from './admin-broadcast.ts';
+import { collectGarbage } from './heap.ts';
 
 export type Phase = 'connect' | 'warmup' | 'measure' | 'drain' | 'close';
 
@@ -222,6 +223,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
   );
   openCount = clients.filter((c) => c.open).length; // some may have been closed by the server already
   const connectNs = nowNs() - connectStart;
+  collectGarbage(); // the handshakes' garbage, collected before the traffic rather than during it
   const roles = assignRoles(clients, behaviours);
   const joinedByChurn: LoadClient[] = [];
 
