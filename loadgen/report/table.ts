@@ -122,7 +122,7 @@ function fanoutRows(result: CompletedResult): Row[] {
 function selfCheckRows(result: CompletedResult): Row[] {
   const s = result.selfCheck;
   const lag = result.load.mode.kind === 'open-loop' ? `, send lag p99 ${msFromUs(s.sendLag.p99)}` : '';
-  return [['load generator', `${s.cpuPercent}% CPU, loop delay p99 ${msFromUs(s.eventLoopDelay.p99)}${lag}`]];
+  return [['load generator', `${s.cpuPercent}% CPU, loop delay p99 ${msFromUs(s.eventLoopDelay.p99)} / max ${msFromUs(s.eventLoopDelay.max)}${lag}`]];
 }
 
 /** One row per kind or operation: p50 / p99 / max and the count. */
