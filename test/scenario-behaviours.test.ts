@@ -82,12 +82,14 @@ describe('churn', () => {
 
 describe('traffic phases', () => {
   it('send each phase at its own rate and report it, with a recovery figure after the peak', async () => {
+    // The spike lasts 2 s: the once-a-second samples then end inside it however late a loaded
+    // machine fires them (a 1 s phase could fall between two samples).
     const phases = [
       { name: 'base', durationMs: 1000, rate: 100 },
-      { name: 'spike', durationMs: 1000, rate: 1000 },
+      { name: 'spike', durationMs: 2000, rate: 500 },
       { name: 'after', durationMs: 2000, rate: 100 },
     ];
-    const m = await run('actor', { kind: 'await' }, { durationMs: 4000, mode: { kind: 'open-loop', rate: 100 }, phases });
+    const m = await run('actor', { kind: 'await' }, { durationMs: 5000, mode: { kind: 'open-loop', rate: 100 }, phases });
     expect(m.phases.map((p) => [p.name, p.sent])).toEqual([
       ['base', 100],
       ['spike', 1000],
