@@ -337,16 +337,25 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
     const drainStart = nowNs();
     const drainDeadline = drainStart + plan.drainTimeoutMs * 1e6;
     // What will never arrive and is known: frames a slow-consumer policy dropped, sends refused for a gone target.
+    // Clients the policy disconnected: their close frames queue behind what they had not read, so a
+    // resumed reader sees its close only after reading that; wait for it, so that the registry check
+    // below compares like with like.
     let lastPoll = 0;
     let dropped = 0;
+    let disconnected = 0;
     const refused = (): number => counters.errors.get('server:unknown-client') ?? 0;
-    while (outstanding() > dropped + refused() && nowNs() < drainDeadline && openCount > 0) {
+    const poll = async (): Promise<void> => {
+      lastPoll = nowNs();
+      const g = gaugesBefore && (await serverStats?.gauges());
+      if (!g || !gaugesBefore) return;
+      dropped = g.policyDropped - gaugesBefore.policyDropped;
+      disconnected = g.policyDisconnected - gaugesBefore.policyDisconnected;
+    };
+    if (gaugesBefore && roles.stopped.length > 0) await poll();
+    const settled = (): boolean => outstanding() <= dropped + refused() && clientsLost >= disconnected;
+    while (!settled() && nowNs() < drainDeadline && openCount > 0) {
       await sleep(DRAIN_POLL_MS);
-      if (gaugesBefore && nowNs() - lastPoll > 250e6) {
-        lastPoll = nowNs();
-        const g = await serverStats?.gauges();
-        if (g) dropped = g.policyDropped - gaugesBefore.policyDropped;
-      }
+      if (gaugesBefore && nowNs() - lastPoll > 250e6) await poll();
     }
     drainNs = nowNs() - drainStart;
   } finally {
