@@ -352,7 +352,8 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
       disconnected = g.policyDisconnected - gaugesBefore.policyDisconnected;
     };
     if (gaugesBefore && roles.stopped.length > 0) await poll();
-    const settled = (): boolean => outstanding() <= dropped + refused() && clientsLost >= disconnected;
+    const closedByPolicy = (): number => counters.errors.get('closed-by-server:1008') ?? 0;
+    const settled = (): boolean => outstanding() <= dropped + refused() && closedByPolicy() >= disconnected;
     while (!settled() && nowNs() < drainDeadline && openCount > 0) {
       await sleep(DRAIN_POLL_MS);
       if (gaugesBefore && nowNs() - lastPoll > 250e6) await poll();

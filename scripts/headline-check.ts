@@ -2,7 +2,8 @@
  * Is the headline run the server's? Runs `npm run bench` (a fresh load-generator process each
  * time, as a user would) several times per model, alternating the models, and prints for each run
  * the load generator's self-check: saturated or not, send lag p99, its own event-loop delay p99
- * and its longest pause. The README's figures next to the example output come from here.
+ * and its longest pause. The README's figures next to the example output come from here. Exits 1
+ * when any run was loadgen-saturated or had a loop-delay p99 of 10 ms or more.
  *
  *   npm run headline-check -- --runs 5 --clients 10000
  */
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { parseIntegerOption } from '../common/usage.ts';
-import type { CompletedResult } from '../loadgen/result.ts';
+import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_TIMEOUT_MS = 600_000;
@@ -61,7 +62,9 @@ async function main(): Promise<number> {
   for (let run = 1; run <= runs; run++) {
     for (const model of models) {
       const file = await bench(['--model', model, '--clients', String(clients), '--out', o.out]);
-      const r = JSON.parse(readFileSync(file, 'utf8')) as CompletedResult;
+      const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+      if (result.status !== 'completed') throw new Error(`${model} run ${run} did not complete (${result.status}); its result: ${path.relative(ROOT, file)}`);
+      const r: CompletedResult = result;
       const s = r.selfCheck;
       const row: Row = {
         model,

@@ -18,6 +18,13 @@ describe('table report', () => {
     expect(row('errors')).toMatch(/│\s+0 │/);
     expect(row('lost')).toMatch(/│\s+0 │/);
     expect(text).not.toMatch(/\x1b\[/); // no colour unless asked
+    // The load generator's own figures: its loop delay's p99 and longest pause, and its send lag.
+    const s = fixture.selfCheck;
+    const shown = /loop delay p99 ([\d.]+) ms \/ max ([\d.]+) ms/.exec(row('load generator'));
+    expect(shown).not.toBeNull();
+    expect(Number(shown![1])).toBeCloseTo(s.eventLoopDelay.p99 / 1000, 1);
+    expect(Number(shown![2])).toBeCloseTo(s.eventLoopDelay.max / 1000, 1);
+    expect(row('load generator')).toContain('send lag p99');
   });
 
   it('lists error causes with their counts', () => {

@@ -3,13 +3,18 @@
  * screenshot). A system Chromium is used when one is installed (CHROMIUM_PATH, or chromium /
  * chromium-browser / google-chrome on the PATH); otherwise the one that `@sparticuz/chromium`
  * ships inside its npm package (a brotli-packed headless build, unpacked into the temp folder on
- * first use: no download), so `npm ci && npm test` needs nothing but Node.js. Both are driven by
+ * first use, with the NSS, NSPR and expat libraries it ships beside it: no download, no system
+ * library beyond glibc), so `npm ci && npm test` needs nothing but Node.js. Both are driven by
  * `puppeteer-core` over the DevTools protocol: the packaged build does not run the
  * `--dump-dom`/`--screenshot` command-line modes, and the protocol lets the test wait for the
  * page's own "rendered" mark instead of a fixed time budget.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, renameSync, rmSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import puppeteer, { type Browser } from 'puppeteer-core';
 
 export interface ChromiumBinary {
@@ -18,6 +23,8 @@ export interface ChromiumBinary {
   readonly args: readonly string[];
   /** A full Chromium runs the new headless mode; the packaged build is the headless shell. */
   readonly headless: true | 'shell';
+  /** Extra environment for the browser process (the packaged build's own libraries). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const SYSTEM_NAMES = ['chromium', 'chromium-browser', 'google-chrome'];
@@ -32,12 +39,53 @@ export async function findChromium(): Promise<ChromiumBinary> {
   }
   const system = SYSTEM_NAMES.map(onPath).find((found) => found !== undefined);
   if (system) return { source: 'system', path: system, args: SYSTEM_ARGS, headless: true };
+  return packagedChromium();
+}
+
+/**
+ * The packaged build, unpacked into the temp folder by the package itself (it reuses what is
+ * there, so an unpacking cut short once is detected by running it and done again). The package
+ * unpacks the libraries it needs from outside glibc only on AWS; we unpack them on every machine.
+ */
+async function packagedChromium(): Promise<ChromiumBinary> {
   const packaged = (await import('@sparticuz/chromium')).default;
-  return { source: '@sparticuz/chromium', path: await packaged.executablePath(), args: packaged.args, headless: 'shell' };
+  let executable = await packaged.executablePath();
+  const libraries = bundledLibraries();
+  const env = { LD_LIBRARY_PATH: [libraries, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
+  if (!starts(executable, env)) {
+    rmSync(executable, { force: true });
+    executable = await packaged.executablePath();
+    if (!starts(executable, env)) throw new Error(`the Chromium that @sparticuz/chromium unpacked at ${executable} does not start; remove it and run the tests again`);
+  }
+  return { source: '@sparticuz/chromium', path: executable, args: packaged.args, headless: 'shell', env };
+}
+
+function starts(executable: string, env: Record<string, string>): boolean {
+  return spawnSync(executable, ['--version'], { env: { ...process.env, ...env }, timeout: 20_000, stdio: 'ignore' }).status === 0;
+}
+
+/** Unpacks the package's al2023.tar.br (lib/libnss3.so, libnspr4.so, libexpat.so.1, …) once; returns its lib folder. */
+function bundledLibraries(): string {
+  const target = path.join(os.tmpdir(), 'ws-actor-vs-mutex-chromium-libs');
+  const lib = path.join(target, 'lib');
+  if (existsSync(lib)) return lib;
+  const packageRoot = path.resolve(path.dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..');
+  const tarball = brotliDecompressSync(readFileSync(path.join(packageRoot, 'bin', 'al2023.tar.br')));
+  // Unpacked beside the target and renamed into place, so a run cut short never leaves half of it.
+  const staging = mkdtempSync(`${target}-`);
+  const untar = spawnSync('tar', ['-x', '-C', staging], { input: tarball });
+  if (untar.status !== 0) throw new Error(`could not unpack Chromium's libraries: ${untar.stderr.toString().trim()}`);
+  try {
+    renameSync(staging, target);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(lib)) throw error; // another test process won the race
+  }
+  return lib;
 }
 
 export async function launchChromium(binary: ChromiumBinary): Promise<Browser> {
-  return puppeteer.launch({ executablePath: binary.path, args: [...binary.args], headless: binary.headless, timeout: 60_000 });
+  return puppeteer.launch({ executablePath: binary.path, args: [...binary.args], headless: binary.headless, timeout: 60_000, ...(binary.env && { env: { ...process.env, ...binary.env } }) });
 }
 
 function onPath(name: string): string | undefined {
