@@ -1,7 +1,7 @@
 /**
  * Errors in what the user asked for (CLI options, scenario files). Each carries a code a program
  * can match and a one-line message that names what was wrong and what is allowed; the CLIs print
- * the message and exit with status 2.
+ * the message and exit with EXIT.usage (2).
  */
 export type UsageErrorCode =
   | 'ERR_BAD_OPTION'
@@ -20,8 +20,6 @@ export class UsageError extends Error {
     super(message);
   }
 }
-
-export const USAGE_EXIT_CODE = 2;
 
 /** Parses an integer option within [min, max], or throws a UsageError naming the option. */
 export function parseIntegerOption(flag: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -9,17 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
-import { parseIntegerOption, USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { pinLoadGenerator } from '../loadgen/pinning.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { seededRandom } from '../loadgen/random.ts';
-import { isModelName, MODEL_NAMES } from '../servers/common/registry.ts';
+import { isModelName, MODEL_NAMES } from '../common/models.ts';
 import { analyse } from './analysis.ts';
 import { renderMarkdown } from './report-markdown.ts';
 import { renderHtml } from './report-html.ts';
 import { renderComparison } from './report-table.ts';
 import { runSchedule } from './run.ts';
 import { armsFor, interleave } from './schedule.ts';
+import { runMain } from '../common/main.ts';
 
 const program = new Command()
   .name('npm run compare --')
@@ -108,10 +109,4 @@ function parseSlowArm(text: string, arms: number): { index: number; delayUs: num
   return { index, delayUs };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError ? USAGE_EXIT_CODE : 1);
-  },
-);
+runMain(main);

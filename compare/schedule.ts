@@ -30,7 +30,7 @@ export function armsFor(models: readonly string[], slowArm?: { readonly index: n
     return {
       name: `${model}${repeated ? `#${n}` : ''}${slowed ? ` (+${slowArm.delayUs} µs/msg)` : ''}`,
       model,
-      serverArgs: slowed ? ['--debug-delay-per-message-us', String(slowArm.delayUs)] : [],
+      serverArgs: slowed ? ['--debug', '--debug-delay-per-message-us', String(slowArm.delayUs)] : [],
     };
   });
 }

@@ -2,11 +2,11 @@
  * The one place that turns options into a run: CLI options and a scenario file become a RunPlan,
  * after every check. Anything wrong throws a UsageError with a one-line message.
  */
-import { MODEL_NAMES, isModelName, type ModelName } from '../servers/common/registry.ts';
-import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../servers/server.ts';
+import { MODEL_NAMES, isModelName, type ModelName } from '../common/models.ts';
+import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../common/server-defaults.ts';
 import { parseIntegerOption, parseNumberOption, UsageError } from '../common/usage.ts';
 import { loadScenario, type Scenario, type TrafficMix } from './scenario.ts';
-import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from '../servers/common/slow-consumer-policy.ts';
+import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from '../common/slow-consumer-policy.ts';
 import { canPin, SERVER_CPU } from './pinning.ts';
 
 /** Options as commander hands them over: strings, unvalidated. */
@@ -227,7 +227,7 @@ function resolveServer(raw: RawBenchOptions): ServerPlan {
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   const port = raw.port === undefined ? 0 : parseIntegerOption('--port', raw.port, 0, 65535);
   const extraArgs: string[] = [];
-  if (raw.debugStallMs !== undefined) extraArgs.push('--debug-stall-ms', String(parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000)));
+  if (raw.debugStallMs !== undefined) extraArgs.push('--debug', '--debug-stall-ms', String(parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000)));
   if (raw.serverMetrics === false) extraArgs.push('--no-metrics');
   if (raw.slowConsumerPolicy !== undefined) {
     if (!isSlowConsumerPolicyName(raw.slowConsumerPolicy)) {

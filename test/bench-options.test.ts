@@ -25,7 +25,7 @@ describe('bench options', () => {
   it('take the scenario defaults and let options override them', () => {
     const p = plan({ model: 'actor' });
     expect(p.server).toEqual({ kind: 'spawn', model: 'actor', host: '127.0.0.1', port: 0, extraArgs: [] });
-    expect(plan({ model: 'mutex', debugStallMs: '200', serverMetrics: false }).server).toMatchObject({ extraArgs: ['--debug-stall-ms', '200', '--no-metrics'] });
+    expect(plan({ model: 'mutex', debugStallMs: '200', serverMetrics: false }).server).toMatchObject({ extraArgs: ['--debug', '--debug-stall-ms', '200', '--no-metrics'] });
     expect(p.load.clients).toBe(10000);
     expect(p.load.mode).toEqual({ kind: 'open-loop', rate: 10000 });
     const o = plan({ model: 'mutex', clients: '250', duration: '2.5', rate: '500', port: '9000' });

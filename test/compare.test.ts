@@ -63,7 +63,7 @@ describe('the schedule', () => {
   it('numbers a repeated model and marks a deliberately slowed arm', () => {
     expect(armsFor(['actor', 'actor']).map((a) => a.name)).toEqual(['actor#1', 'actor#2']);
     const slowed = armsFor(['actor', 'actor'], { index: 1, delayUs: 50 });
-    expect(slowed[1]).toEqual({ name: 'actor#2 (+50 µs/msg)', model: 'actor', serverArgs: ['--debug-delay-per-message-us', '50'] });
+    expect(slowed[1]).toEqual({ name: 'actor#2 (+50 µs/msg)', model: 'actor', serverArgs: ['--debug', '--debug-delay-per-message-us', '50'] });
   });
 });
 
