@@ -16,8 +16,45 @@ export class UsageError extends Error {
   constructor(
     readonly code: UsageErrorCode,
     message: string,
+    /** Every problem found, when there were several (the message names them all). */
+    readonly problems: readonly string[] = [message],
   ) {
     super(message);
+  }
+}
+
+/**
+ * Collects every problem of a set of options or a file instead of stopping at the first, as k6
+ * validates its config: a user fixes them all in one go. `check` runs one parse and keeps its
+ * error; `throwIfAny` throws one UsageError naming them all on one line.
+ */
+export class Problems {
+  private readonly found: { code: UsageErrorCode; message: string }[] = [];
+
+  /** Runs `parse`; on a UsageError, records it and returns `fallback` so that checking can go on. */
+  check<T>(parse: () => T, fallback: T): T {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      for (const message of error.problems) this.found.push({ code: error.code, message });
+      return fallback;
+    }
+  }
+
+  add(code: UsageErrorCode, message: string): void {
+    this.found.push({ code, message });
+  }
+
+  get count(): number {
+    return this.found.length;
+  }
+
+  throwIfAny(): void {
+    if (this.found.length === 0) return;
+    const messages = this.found.map((f) => f.message);
+    const message = messages.length === 1 ? messages[0]! : `${messages.length} problems: ${messages.join('; ')}`;
+    throw new UsageError(this.found[0]!.code, message, messages);
   }
 }
 

@@ -97,6 +97,12 @@ describe('the exit-code table', () => {
     expect(stderr).toMatch(/^error: /);
   });
 
+  it('2: a bench command with two bad options names both in one line', async () => {
+    const { code, stderr } = await run(['loadgen/cli.ts', '--model', 'actor', '--clients', '0', '--warmup', 'soon']);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr.trim()).toBe("error: 2 problems: --clients must be an integer >= 1, got '0'; --warmup must be a number >= 0, got 'soon'");
+  });
+
   it('2: debug behaviours without --debug are refused, every one named', async () => {
     const { code, stderr } = await run(['servers/main.ts', '--model', 'actor', '--port', '0', '--debug-stall-ms', '100', '--debug-delay-per-message-us', '5']);
     expect(code).toBe(EXIT.usage);
