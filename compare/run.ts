@@ -24,9 +24,9 @@ export async function runSchedule(schedule: readonly ScheduledRun[], o: CompareO
   mkdirSync(raw, { recursive: true });
   const trials: Trial[] = [];
   for (const [i, run] of schedule.entries()) {
-    const plan = resolveBenchPlan({ ...o.bench, scenario: run.scenario, model: run.arm.model });
+    const plan = resolveBenchPlan({ ...o.bench, scenario: run.scenario, model: run.arm.model, ...run.arm.benchOptions });
     const server = plan.server.kind === 'spawn' ? { ...plan.server, extraArgs: [...plan.server.extraArgs, ...run.arm.serverArgs] } : plan.server;
-    const argv = ['--scenario', run.scenario, '--model', run.arm.model, ...run.arm.serverArgs, `(compare round ${run.round})`];
+    const argv = ['--scenario', run.scenario, '--model', run.arm.model, ...run.arm.benchArgs, ...run.arm.serverArgs, `(compare arm ${run.arm.name}, round ${run.round})`];
     const result = await runBench({ ...plan, server }, argv);
     const file = path.join(raw, `${slug(run.scenario)}-${slug(run.arm.name)}-${run.round}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
