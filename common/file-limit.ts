@@ -4,6 +4,7 @@
  * is too low but the hard limit suffices, a CLI runs itself again under `ulimit -n <hard>`.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { exitCodeOfChild } from './exit-codes.ts';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './usage.ts';
 
@@ -77,7 +78,9 @@ export function rerunWithFileLimit(limit: number): Promise<never> {
     stdio: 'inherit',
     env: markFileLimitRaised(process.env),
   });
+  // The child is in our process group, so a Ctrl-C reaches it directly; forwarding covers a signal
+  // sent to this pid alone. Its death by a signal becomes 128 + the signal's number (130, 143).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  child.on('exit', (code, signal) => process.exit(exitCodeOfChild(code, signal)));
   return new Promise<never>(() => {});
 }

@@ -9,23 +9,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
-import { parseIntegerOption, USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { pinLoadGenerator } from '../loadgen/pinning.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { seededRandom } from '../loadgen/random.ts';
-import { isModelName, MODEL_NAMES } from '../servers/common/registry.ts';
+import { MODEL_NAMES } from '../common/models.ts';
+import { armBenchOptions, parseArmList } from '../common/arm-spec.ts';
 import { analyse } from './analysis.ts';
 import { renderMarkdown } from './report-markdown.ts';
 import { renderHtml } from './report-html.ts';
 import { renderComparison } from './report-table.ts';
 import { runSchedule } from './run.ts';
 import { armsFor, interleave } from './schedule.ts';
+import { runMain } from '../common/main.ts';
 
 const program = new Command()
   .name('npm run compare --')
   .description('Run the models side by side on the same scenarios, interleaved over several trials, with confidence intervals.')
   .option('--scenarios <list>', 'scenarios to compare', 'echo')
-  .option('--models <list>', `arms, in order (the first is the reference; a model may repeat for an A/A check): ${MODEL_NAMES.join(', ')}`, 'actor,mutex,baseline')
+  .option('--models <list>', `arms, in order (the first is the reference; an arm may repeat for an A/A check): model[:key=value…] with model one of ${MODEL_NAMES.join(', ')} and keys policy=await|drop|disconnect, timeout=<s> (with policy=disconnect)`, 'actor,mutex,baseline')
   .option('--trials <n>', 'trials per arm and scenario', '5')
   .option('--clients <n>', 'clients (default: each scenario\u2019s)')
   .option('--duration <seconds>', 'measured seconds per trial (default: the scenario\u2019s)')
@@ -35,7 +37,7 @@ const program = new Command()
   .option('--pin', 'server on CPU 0, load generator on CPU 1 (needs taskset and 2 CPUs)')
   .option('--debug-slow-arm <index:us>', 'debug only: arm <index> (0-based) spins <us> µs per message, e.g. 1:50 (to check that a slower arm is found)')
   .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
-  .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)');
+  .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)\n  npm run compare -- --models actor,actor:policy=drop --scenarios slow-consumers --clients 1000');
 
 interface RawCompareOptions {
   scenarios: string;
@@ -54,13 +56,11 @@ interface RawCompareOptions {
 async function main(): Promise<number> {
   program.parse();
   const o = program.opts<RawCompareOptions>();
-  const models = o.models.split(',').map((m) => m.trim());
-  for (const m of models) if (!isModelName(m)) throw new UsageError('ERR_UNKNOWN_MODEL', `--models must list models among ${MODEL_NAMES.join(', ')}, got '${m}'`);
-  if (models.length < 2) throw new UsageError('ERR_BAD_OPTION', `--models needs at least two arms to compare, got '${o.models}'`);
+  const specs = parseArmList(o.models);
   const trials = parseIntegerOption('--trials', o.trials, 2, 100);
   const seed = parseIntegerOption('--seed', o.seed, 0, 2 ** 32 - 1);
   const scenarios = o.scenarios.split(',').map((s) => s.trim());
-  const slowArm = o.debugSlowArm === undefined ? undefined : parseSlowArm(o.debugSlowArm, models.length);
+  const slowArm = o.debugSlowArm === undefined ? undefined : parseSlowArm(o.debugSlowArm, specs.length);
   const bench = {
     inFlight: '1',
     drainTimeout: '30',
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     ...(o.pin && { pin: true }),
   };
   // Every option is checked before anything runs (a bad scenario, or --pin where it cannot be): it fails now, not an hour in.
-  const plans = scenarios.flatMap((scenario) => models.map((model) => resolveBenchPlan({ ...bench, scenario, model })));
+  const plans = scenarios.flatMap((scenario) => specs.map((arm) => resolveBenchPlan({ ...bench, scenario, model: arm.model, ...armBenchOptions(arm) })));
   const limits = readFileLimits();
   if (checkFileLimit(Math.max(...plans.map((p) => p.load.clients)), limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   if (o.pin) pinLoadGenerator();
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-compare`;
   const dir = path.join(o.out, runId);
   mkdirSync(dir, { recursive: true });
-  const arms = armsFor(models, slowArm);
+  const arms = armsFor(specs, slowArm);
   const schedule = interleave(scenarios, arms, trials, seededRandom(seed));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`${schedule.length} runs: ${scenarios.length} scenario(s) × ${arms.length} arms × ${trials} trials, interleaved; results in ${dir}`);
@@ -108,10 +108,4 @@ function parseSlowArm(text: string, arms: number): { index: number; delayUs: num
   return { index, delayUs };
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError ? USAGE_EXIT_CODE : 1);
-  },
-);
+runMain(main);

@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import { UsageError } from '../common/usage.ts';
+import { runMain } from '../common/main.ts';
 import type { BenchResult } from '../loadgen/result.ts';
 import { analyse, type Trial } from './analysis.ts';
 import { renderHtml } from './report-html.ts';
@@ -82,9 +83,4 @@ function main(): void {
   compareFiles(paths, out);
 }
 
-try {
-  main();
-} catch (error) {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(error instanceof UsageError ? USAGE_EXIT_CODE : 1);
-}
+runMain(async () => main());

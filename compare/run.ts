@@ -8,6 +8,7 @@ import { runBench } from '../loadgen/bench.ts';
 import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
 import type { Trial } from './analysis.ts';
 import type { ScheduledRun } from './schedule.ts';
+import { unfinishedSummary } from '../loadgen/result.ts';
 
 export interface CompareOptions {
   /** Bench options shared by every trial (scenario and model are set per run). */
@@ -23,15 +24,15 @@ export async function runSchedule(schedule: readonly ScheduledRun[], o: CompareO
   mkdirSync(raw, { recursive: true });
   const trials: Trial[] = [];
   for (const [i, run] of schedule.entries()) {
-    const plan = resolveBenchPlan({ ...o.bench, scenario: run.scenario, model: run.arm.model });
+    const plan = resolveBenchPlan({ ...o.bench, scenario: run.scenario, model: run.arm.model, ...run.arm.benchOptions });
     const server = plan.server.kind === 'spawn' ? { ...plan.server, extraArgs: [...plan.server.extraArgs, ...run.arm.serverArgs] } : plan.server;
-    const argv = ['--scenario', run.scenario, '--model', run.arm.model, ...run.arm.serverArgs, `(compare round ${run.round})`];
+    const argv = ['--scenario', run.scenario, '--model', run.arm.model, ...run.arm.benchArgs, ...run.arm.serverArgs, `(compare arm ${run.arm.name}, round ${run.round})`];
     const result = await runBench({ ...plan, server }, argv);
     const file = path.join(raw, `${slug(run.scenario)}-${slug(run.arm.name)}-${run.round}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     trials.push({ scenario: run.scenario, arm: run.arm.name, round: run.round, file: path.relative(o.dir, file), result });
     const r = result;
-    const figure = r.status === 'completed' ? `p99 ${((r.latencyByKind.echo?.summary ?? r.latency).p99 / 1000).toFixed(1)} ms, ${Math.round(r.messages.receivedPerSec)} msg/s${r.verdict !== 'ok' ? `, ${r.verdict}` : ''}${r.stall ? ', STALLED' : ''}` : `FAILED: ${r.error.message}`;
+    const figure = r.status === 'completed' ? `p99 ${((r.latencyByKind.echo?.summary ?? r.latency).p99 / 1000).toFixed(1)} ms, ${Math.round(r.messages.receivedPerSec)} msg/s${r.verdict !== 'ok' ? `, ${r.verdict}` : ''}${r.stall ? ', STALLED' : ''}` : unfinishedSummary(r);
     o.log(`[${i + 1}/${schedule.length}] ${run.scenario} · ${run.arm.name} · round ${run.round}: ${figure}`);
   }
   return trials;

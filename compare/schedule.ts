@@ -4,11 +4,16 @@
  * arm alike and no arm always runs first or last.
  */
 import { shuffle } from 'simple-statistics';
+import { armBenchArgs, armBenchOptions, type ArmSpec } from '../common/arm-spec.ts';
 
-/** One arm: a model, numbered when the same model appears twice (an A/A check). */
+/** One arm: a model with its options, numbered when the same spec appears twice (an A/A check). */
 export interface Arm {
   readonly name: string;
   readonly model: string;
+  /** The arm's options as bench options (e.g. slowConsumerPolicy: 'drop'). */
+  readonly benchOptions: Readonly<Record<string, string>>;
+  /** The same as bench flags (for the command line each trial records). */
+  readonly benchArgs: readonly string[];
   /** Debug only: extra server flags for this arm (e.g. a per-message delay). */
   readonly serverArgs: readonly string[];
 }
@@ -19,18 +24,20 @@ export interface ScheduledRun {
   readonly arm: Arm;
 }
 
-/** Names arms after their models; a repeated model gets #2, #3, … */
-export function armsFor(models: readonly string[], slowArm?: { readonly index: number; readonly delayUs: number }): Arm[] {
+/** Names arms after their specs (`actor:policy=drop`); a repeated spec gets #2, #3, … */
+export function armsFor(specs: readonly ArmSpec[], slowArm?: { readonly index: number; readonly delayUs: number }): Arm[] {
   const seen = new Map<string, number>();
-  return models.map((model, i) => {
-    const n = (seen.get(model) ?? 0) + 1;
-    seen.set(model, n);
-    const repeated = models.filter((m) => m === model).length > 1;
+  return specs.map((spec, i) => {
+    const n = (seen.get(spec.label) ?? 0) + 1;
+    seen.set(spec.label, n);
+    const repeated = specs.filter((s) => s.label === spec.label).length > 1;
     const slowed = slowArm !== undefined && slowArm.index === i;
     return {
-      name: `${model}${repeated ? `#${n}` : ''}${slowed ? ` (+${slowArm.delayUs} µs/msg)` : ''}`,
-      model,
-      serverArgs: slowed ? ['--debug-delay-per-message-us', String(slowArm.delayUs)] : [],
+      name: `${spec.label}${repeated ? `#${n}` : ''}${slowed ? ` (+${slowArm.delayUs} µs/msg)` : ''}`,
+      model: spec.model,
+      benchOptions: armBenchOptions(spec),
+      benchArgs: armBenchArgs(spec),
+      serverArgs: slowed ? ['--debug', '--debug-delay-per-message-us', String(slowArm.delayUs)] : [],
     };
   });
 }

@@ -3,8 +3,8 @@
  * → print. One place prints errors and picks the exit code: 2 for bad input, 1 for a failed run.
  */
 import { Command, Option } from 'commander';
-import { USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
-import { MODEL_NAMES } from '../servers/common/registry.ts';
+import { UsageError } from '../common/usage.ts';
+import { MODEL_NAMES } from '../common/models.ts';
 import { runBench } from './bench.ts';
 import { DEFAULT_MAX_SEND_LAG_MS } from './self-check.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
@@ -18,6 +18,8 @@ import { writeResultFile } from './report/json-file.ts';
 import { progressObserver } from './report/progress.ts';
 import { renderTable } from './report/table.ts';
 import { listScenarioNames, loadScenario } from './scenario.ts';
+import { runMain } from '../common/main.ts';
+import { exitCodeForResult } from './result.ts';
 
 const program = new Command()
   .name('npm run bench --')
@@ -85,7 +87,7 @@ async function main(): Promise<number> {
   const file = writeResultFile(result, plan.outDir);
   process.stdout.write(plan.printJson ? JSON.stringify(result, null, 2) + '\n' : renderTable(result, { color: process.stdout.isTTY }) + '\n');
   log(`result written to ${file}`);
-  return result.status === 'completed' ? 0 : 1;
+  return exitCodeForResult(result);
 }
 
 /** --sweep or --find-saturation: a run per point, then the curve. */
@@ -113,10 +115,4 @@ async function runCurve(raw: RawBenchOptions & { findSaturation?: boolean; sloP9
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError ? USAGE_EXIT_CODE : 1);
-  },
-);
+runMain(main);

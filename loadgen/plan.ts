@@ -2,11 +2,11 @@
  * The one place that turns options into a run: CLI options and a scenario file become a RunPlan,
  * after every check. Anything wrong throws a UsageError with a one-line message.
  */
-import { MODEL_NAMES, isModelName, type ModelName } from '../servers/common/registry.ts';
-import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../servers/server.ts';
-import { parseIntegerOption, parseNumberOption, UsageError } from '../common/usage.ts';
+import { MODEL_NAMES, isModelName, type ModelName } from '../common/models.ts';
+import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../common/server-defaults.ts';
+import { parseIntegerOption, parseNumberOption, Problems, UsageError } from '../common/usage.ts';
 import { loadScenario, type Scenario, type TrafficMix } from './scenario.ts';
-import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from '../servers/common/slow-consumer-policy.ts';
+import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from '../common/slow-consumer-policy.ts';
 import { canPin, SERVER_CPU } from './pinning.ts';
 
 /** Options as commander hands them over: strings, unvalidated. */
@@ -118,50 +118,86 @@ export const CONNECT_TIMEOUT_MS = 30_000;
 /** Room left in a started server's frame limit for the command around a probe (`/to <id> `). */
 export const MAX_MESSAGE_BYTES_FOR_SPAWNED = DEFAULT_MAX_PAYLOAD - 64;
 
+/**
+ * Turns the CLI's options into a plan, checking every option: all problems are named in one
+ * UsageError (a later check that depends on a bad value is skipped, not reported twice).
+ */
 export function resolveBenchPlan(raw: RawBenchOptions): BenchPlan {
-  const server = resolveServer(raw);
-  const scenario = loadScenario(raw.scenario);
-  const clients = raw.clients === undefined ? scenario.clients : parseIntegerOption('--clients', raw.clients, 1);
-  const behaviours = resolveBehaviours(scenario, clients, raw.stopReading === false);
-  const phases = resolvePhases(scenario, raw, clients, behaviours);
-  const durationMs = phases.reduce((sum, p) => sum + p.durationMs, 0);
+  const problems = new Problems();
+  const server = problems.check(() => resolveServer(raw), undefined);
+  const scenario = problems.check(() => loadScenario(raw.scenario), undefined);
+  const clients = problems.check(() => (raw.clients === undefined ? scenario?.clients : parseIntegerOption('--clients', raw.clients, 1)), undefined);
+  const connectConcurrency = problems.check(() => (raw.connectConcurrency === undefined ? undefined : parseIntegerOption('--connect-concurrency', raw.connectConcurrency, 1, 10_000)), undefined);
+  const warmupSeconds = problems.check(() => (raw.warmup === undefined ? undefined : parseNumberOption('--warmup', raw.warmup, 0, true)), undefined);
+  const inFlight = problems.check(() => (raw.closedLoop ? parseIntegerOption('--in-flight', raw.inFlight, 1, 1000) : 1), 1);
+  const sizes = problems.check(() => (raw.messageBytes === undefined ? scenario?.messageBytes : parseIntegerOption('--message-bytes', raw.messageBytes, 0, 1 << 20)), undefined);
+  const drainTimeoutMs = problems.check(() => Math.round(parseNumberOption('--drain-timeout', raw.drainTimeout, 0, true) * 1000), 0);
+  const maxSendLagMs = problems.check(() => parseNumberOption('--max-send-lag', raw.maxSendLag, 0), 0);
+  const seed = problems.check(() => parseIntegerOption('--seed', raw.seed, 0, 2 ** 32 - 1), 0);
+  if (!scenario || clients === undefined) problems.throwIfAny();
+  const behaviours = problems.check(() => resolveBehaviours(scenario!, clients!, raw.stopReading === false), {});
+  const phases = problems.check(() => resolvePhases(scenario!, raw, clients!, behaviours), []);
+  const [messageBytes, messageBytesMax] = sizes === undefined ? [0, 0] : typeof sizes === 'number' ? [sizes, sizes] : [sizes.min, sizes.max];
+  for (const problem of scenarioProblems(scenario!, raw, server, clients!, behaviours, messageBytesMax)) problems.add('ERR_BAD_OPTION', problem);
+  problems.throwIfAny();
+  return buildPlan(raw, server!, scenario!, { clients: clients!, connectConcurrency, warmupSeconds, inFlight, messageBytes, messageBytesMax, drainTimeoutMs, maxSendLagMs, seed, behaviours, phases });
+}
+
+/** What the options ask of the scenario that it cannot give. */
+function scenarioProblems(scenario: Scenario, raw: RawBenchOptions, server: ServerPlan | undefined, clients: number, behaviours: ClientBehaviours, messageBytesMax: number): string[] {
+  const problems: string[] = [];
   const special = scenario.phases.length > 1 || Object.keys(behaviours).length > 0 || scenario.http !== undefined;
   if (raw.closedLoop && (scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0 || special)) {
-    throw new UsageError('ERR_BAD_OPTION', `--closed-loop works with single-phase echo traffic only; scenario '${scenario.name}' has other kinds, phases, behaviours or HTTP traffic`);
+    problems.push(`--closed-loop works with single-phase echo traffic only; scenario '${scenario.name}' has other kinds, phases, behaviours or HTTP traffic`);
   }
-  const mode: LoadMode = raw.closedLoop ? { kind: 'closed-loop', inFlight: parseIntegerOption('--in-flight', raw.inFlight, 1, 1000) } : { kind: 'open-loop', rate: phases[0]!.rate };
-  const sizes = raw.messageBytes === undefined ? scenario.messageBytes : parseIntegerOption('--message-bytes', raw.messageBytes, 0, 1 << 20);
-  const [messageBytes, messageBytesMax] = typeof sizes === 'number' ? [sizes, sizes] : [sizes.min, sizes.max];
   const limit = `at most ${MAX_MESSAGE_BYTES_FOR_SPAWNED} for a started server, whose frame limit is ${DEFAULT_MAX_PAYLOAD} bytes`;
-  if (server.kind === 'spawn' && messageBytesMax > MAX_MESSAGE_BYTES_FOR_SPAWNED) throw new UsageError('ERR_BAD_OPTION', `--message-bytes must be ${limit}; got ${messageBytesMax}`);
+  if (server?.kind === 'spawn' && messageBytesMax > MAX_MESSAGE_BYTES_FOR_SPAWNED) problems.push(`--message-bytes must be ${limit}; got ${messageBytesMax}`);
   const publisherBytes = behaviours.publisher?.bytes ?? 0;
-  if (server.kind === 'spawn' && publisherBytes > MAX_MESSAGE_BYTES_FOR_SPAWNED) throw new UsageError('ERR_BAD_OPTION', `behaviours.publisher.bytes of scenario '${scenario.name}' must be ${limit}; got ${publisherBytes}`);
-  const needsTwoClients = scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0;
-  if (needsTwoClients && clients < 2) {
-    throw new UsageError('ERR_BAD_OPTION', `--clients must be >= 2 for scenario '${scenario.name}', which sends to other clients; got ${clients}`);
+  if (server?.kind === 'spawn' && publisherBytes > MAX_MESSAGE_BYTES_FOR_SPAWNED) problems.push(`behaviours.publisher.bytes of scenario '${scenario.name}' must be ${limit}; got ${publisherBytes}`);
+  if ((scenario.mix.broadcast > 0 || scenario.mix.sendTo > 0) && clients < 2) {
+    problems.push(`--clients must be >= 2 for scenario '${scenario.name}', which sends to other clients; got ${clients}`);
   }
+  return problems;
+}
+
+interface CheckedOptions {
+  readonly clients: number;
+  readonly connectConcurrency: number | undefined;
+  readonly warmupSeconds: number | undefined;
+  readonly inFlight: number;
+  readonly messageBytes: number;
+  readonly messageBytesMax: number;
+  readonly drainTimeoutMs: number;
+  readonly maxSendLagMs: number;
+  readonly seed: number;
+  readonly behaviours: ClientBehaviours;
+  readonly phases: TrafficPhase[];
+}
+
+function buildPlan(raw: RawBenchOptions, server: ServerPlan, scenario: Scenario, o: CheckedOptions): BenchPlan {
+  const mode: LoadMode = raw.closedLoop ? { kind: 'closed-loop', inFlight: o.inFlight } : { kind: 'open-loop', rate: o.phases[0]!.rate };
   const ramp = scenario.ramp;
-  const connectPerSecond = ramp.perSecond ?? (ramp.durationSeconds !== undefined ? clients / ramp.durationSeconds : undefined);
+  const connectPerSecond = ramp.perSecond ?? (ramp.durationSeconds !== undefined ? o.clients / ramp.durationSeconds : undefined);
   return {
     scenario,
     ...(scenario.http && { http: scenario.http }),
     server,
     load: {
-      clients,
-      connectConcurrency: raw.connectConcurrency === undefined ? ramp.handshakesInFlight : parseIntegerOption('--connect-concurrency', raw.connectConcurrency, 1, 10_000),
+      clients: o.clients,
+      connectConcurrency: o.connectConcurrency ?? ramp.handshakesInFlight,
       ...(connectPerSecond !== undefined && { connectPerSecond }),
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      warmupMs: Math.round((raw.warmup === undefined ? scenario.warmupSeconds : parseNumberOption('--warmup', raw.warmup, 0, true)) * 1000),
-      durationMs,
+      warmupMs: Math.round((o.warmupSeconds ?? scenario.warmupSeconds) * 1000),
+      durationMs: o.phases.reduce((sum, p) => sum + p.durationMs, 0),
       mode,
-      ...(mode.kind === 'open-loop' && { phases }),
+      ...(mode.kind === 'open-loop' && { phases: o.phases }),
       mix: scenario.mix,
-      messageBytes,
-      ...(messageBytesMax !== messageBytes && { messageBytesMax }),
-      ...(Object.keys(behaviours).length > 0 && { behaviours }),
-      drainTimeoutMs: Math.round(parseNumberOption('--drain-timeout', raw.drainTimeout, 0, true) * 1000),
-      maxSendLagMs: parseNumberOption('--max-send-lag', raw.maxSendLag, 0),
-      seed: parseIntegerOption('--seed', raw.seed, 0, 2 ** 32 - 1),
+      messageBytes: o.messageBytes,
+      ...(o.messageBytesMax !== o.messageBytes && { messageBytesMax: o.messageBytesMax }),
+      ...(Object.keys(o.behaviours).length > 0 && { behaviours: o.behaviours }),
+      drainTimeoutMs: o.drainTimeoutMs,
+      maxSendLagMs: o.maxSendLagMs,
+      seed: o.seed,
     },
     outDir: raw.out,
     printJson: raw.json === true,
@@ -224,23 +260,24 @@ function resolveServer(raw: RawBenchOptions): ServerPlan {
     return { kind: 'external', url: url.href };
   }
   if (raw.model === undefined) throw new UsageError('ERR_BAD_OPTION', `give --model (${MODEL_NAMES.join(', ')}) to start a server, or --target ws://host:port to drive a running one`);
-  if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
-  const port = raw.port === undefined ? 0 : parseIntegerOption('--port', raw.port, 0, 65535);
+  const problems = new Problems();
+  if (!isModelName(raw.model)) problems.add('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
+  const port = problems.check(() => (raw.port === undefined ? 0 : parseIntegerOption('--port', raw.port, 0, 65535)), 0);
   const extraArgs: string[] = [];
-  if (raw.debugStallMs !== undefined) extraArgs.push('--debug-stall-ms', String(parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000)));
+  if (raw.debugStallMs !== undefined) extraArgs.push('--debug', '--debug-stall-ms', String(problems.check(() => parseIntegerOption('--debug-stall-ms', raw.debugStallMs!, 1, 60_000), 1)));
   if (raw.serverMetrics === false) extraArgs.push('--no-metrics');
   if (raw.slowConsumerPolicy !== undefined) {
-    if (!isSlowConsumerPolicyName(raw.slowConsumerPolicy)) {
-      throw new UsageError('ERR_BAD_OPTION', `--slow-consumer-policy must be one of ${SLOW_CONSUMER_POLICIES.join(', ')}, got '${raw.slowConsumerPolicy}'`);
-    }
+    if (!isSlowConsumerPolicyName(raw.slowConsumerPolicy)) problems.add('ERR_BAD_OPTION', `--slow-consumer-policy must be one of ${SLOW_CONSUMER_POLICIES.join(', ')}, got '${raw.slowConsumerPolicy}'`);
     extraArgs.push('--slow-consumer-policy', raw.slowConsumerPolicy);
   }
   if (raw.slowConsumerTimeout !== undefined) {
-    if (raw.slowConsumerPolicy !== 'disconnect') throw new UsageError('ERR_BAD_OPTION', '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only');
-    const seconds = parseNumberOption('--slow-consumer-timeout', raw.slowConsumerTimeout, 0);
-    if (seconds < 0.001) throw new UsageError('ERR_BAD_OPTION', `--slow-consumer-timeout must be at least 0.001 (seconds), got ${raw.slowConsumerTimeout}`);
+    if (raw.slowConsumerPolicy !== 'disconnect') problems.add('ERR_BAD_OPTION', '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only');
+    const seconds = problems.check(() => parseNumberOption('--slow-consumer-timeout', raw.slowConsumerTimeout!, 0), 1);
+    if (seconds < 0.001) problems.add('ERR_BAD_OPTION', `--slow-consumer-timeout must be at least 0.001 (seconds), got ${raw.slowConsumerTimeout}`);
     extraArgs.push('--slow-consumer-timeout-ms', String(Math.round(seconds * 1000)));
   }
-  if (raw.pin && !canPin()) throw new UsageError('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs, and this machine has not both');
+  if (raw.pin && !canPin()) problems.add('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs, and this machine has not both');
+  problems.throwIfAny();
+  if (!isModelName(raw.model)) throw new Error('unreachable: the model was checked');
   return { kind: 'spawn', model: raw.model, host: DEFAULT_HOST, port, extraArgs, ...(raw.pin && { cpus: SERVER_CPU }) };
 }

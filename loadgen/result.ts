@@ -4,11 +4,13 @@
  */
 import os from 'node:os';
 import { encodeHistogram, summarize, type LatencySummary } from '../common/histogram.ts';
-import type { ModelName } from '../servers/common/registry.ts';
+import type { ModelName } from '../common/models.ts';
 import type { BenchPlan, LoadPlan } from './plan.ts';
 import type { ProbeKind } from '../common/protocol.ts';
-import type { ServerStats } from '../servers/metrics/server-metrics.ts';
-import type { Measurement } from './runner.ts';
+import type { ServerStats } from '../common/stats-schema.ts';
+import type { Measurement, Phase } from './runner.ts';
+import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
+import type { InterruptSignal } from '../common/result-states.ts';
 import type { SelfCheckReport } from './self-check.ts';
 import type { TimeSeriesSample } from './time-series.ts';
 import type { PhaseReport } from './phase-stats.ts';
@@ -19,8 +21,9 @@ import type { HttpReport } from './http-load.ts';
 /**
  * 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields.
  * 3: adds trafficPhases, stall, accounting, registry, roles, churn, http, slowConsumerPolicy.
+ * 4: adds the `interrupted` state (its `interruption` and `partial` figures).
  */
-export const RESULT_SCHEMA_VERSION = 3;
+export const RESULT_SCHEMA_VERSION = 4;
 
 export interface Environment {
   readonly node: string;
@@ -47,8 +50,12 @@ interface ResultHeader {
   readonly load: Omit<LoadPlan, 'url'>;
 }
 
-export interface CompletedResult extends ResultHeader {
+export interface CompletedResult extends ResultHeader, MeasuredFigures {
   readonly status: 'completed';
+}
+
+/** The figures of a run that measured: all of a completed run's, or those of an interrupted one so far. */
+export interface MeasuredFigures {
   /** `loadgen-saturated` when the load generator could not keep up: then no figure is the server's. */
   readonly verdict: 'ok' | 'loadgen-saturated';
   readonly mode: LoadPlan['mode']['kind'];
@@ -134,7 +141,34 @@ export interface FailedResult extends ResultHeader {
   readonly error: { readonly code: string; readonly message: string };
 }
 
-export type BenchResult = CompletedResult | FailedResult;
+/**
+ * A run stopped by SIGINT or SIGTERM. It carries what was measured before the stop, in the shape of
+ * a completed run's figures (which then cover only the part that ran), when the traffic had begun.
+ */
+export interface InterruptedResult extends ResultHeader {
+  readonly status: 'interrupted';
+  readonly interruption: { readonly signal: InterruptSignal; readonly phase: Phase; readonly exitCode: number };
+  readonly partial?: MeasuredFigures;
+}
+
+export type BenchResult = CompletedResult | FailedResult | InterruptedResult;
+
+/** One line for a run that did not complete: why it failed, or where a signal stopped it. */
+export function unfinishedSummary(result: FailedResult | InterruptedResult): string {
+  return result.status === 'failed' ? `FAILED: ${result.error.message}` : `INTERRUPTED by ${result.interruption.signal} during ${result.interruption.phase}`;
+}
+
+/** Each state's exit code, from the one table in common/. */
+export function exitCodeForResult(result: BenchResult): number {
+  switch (result.status) {
+    case 'completed':
+      return EXIT.success;
+    case 'failed':
+      return EXIT.runFailed;
+    case 'interrupted':
+      return result.interruption.exitCode;
+  }
+}
 
 export function describeEnvironment(): Environment {
   const cpus = os.cpus();
@@ -174,12 +208,24 @@ function header(context: RunContext): ResultHeader {
 }
 
 export function completedResult(context: RunContext, m: Measurement, http?: HttpReport): CompletedResult {
+  return { ...header(context), status: 'completed', ...measuredFigures(context, m, http) };
+}
+
+/** A run stopped by a signal in `phase`, with what it had measured (when the traffic had begun). */
+export function interruptedResult(context: RunContext, signal: InterruptSignal, phase: Phase, m?: Measurement): InterruptedResult {
+  return {
+    ...header(context),
+    status: 'interrupted',
+    interruption: { signal, phase, exitCode: exitCodeForSignal(signal) },
+    ...(m && { partial: measuredFigures(context, m) }),
+  };
+}
+
+function measuredFigures(context: RunContext, m: Measurement, http?: HttpReport): MeasuredFigures {
   const c = m.counters;
   const latency = c.latency;
   const perSec = (count: number, ns: number): number => (ns > 0 ? Math.round((count / ns) * 1e9 * 10) / 10 : 0);
   return {
-    ...header(context),
-    status: 'completed',
     verdict: m.selfCheck.saturated ? 'loadgen-saturated' : 'ok',
     mode: context.plan.load.mode.kind,
     connections: {
@@ -237,7 +283,7 @@ export function completedResult(context: RunContext, m: Measurement, http?: Http
 }
 
 /** Over the whole run (warm-up and measured probes): the server's drop and refusal counts cover both. */
-function account(expected: number, m: Measurement): CompletedResult['accounting'] {
+function account(expected: number, m: Measurement): MeasuredFigures['accounting'] {
   const lost = m.lost + m.lostInWarmup;
   const dropped = m.policy ? m.policy.dropped : null;
   const unexplained = dropped === null ? null : lost - dropped - m.refused;

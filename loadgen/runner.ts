@@ -16,7 +16,7 @@
  */
 import { recordNs } from '../common/histogram.ts';
 import { encodeProbeFrame, parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../common/protocol.ts';
-import type { ServerStats } from '../servers/metrics/server-metrics.ts';
+import type { ServerStats } from '../common/stats-schema.ts';
 import { nowNs } from './clock.ts';
 import { closeClients, connectClients, type LoadClient } from './connect.ts';
 import { RunCounters } from './counters.ts';

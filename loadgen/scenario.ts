@@ -140,9 +140,10 @@ export type ScenarioPhase = Scenario['phases'][number];
 export function parseScenario(data: unknown, source: string): Scenario {
   const parsed = scenarioSchema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-  throw new UsageError('ERR_BAD_SCENARIO', `${source}: ${field}: ${issue.message}`);
+  // Every problem, not the first: a file with three mistakes is fixed in one go.
+  const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(top level)'}: ${issue.message}`);
+  const listed = problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.join('; ')}`;
+  throw new UsageError('ERR_BAD_SCENARIO', `${source}: ${listed}`, problems.map((p) => `${source}: ${p}`));
 }
 
 export function loadScenarioFile(file: string): Scenario {

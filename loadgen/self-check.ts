@@ -6,7 +6,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../common/histogram.ts';
-import { loopDelaySummary } from '../servers/metrics/server-metrics.ts';
+import { loopDelaySummary } from '../common/loop-delay.ts';
 
 const RESOLUTION_MS = 10;
 export const DEFAULT_MAX_SEND_LAG_MS = 10;

@@ -3,7 +3,7 @@
  * Servers that do not have them (another implementation, or --no-metrics) are fine: every call
  * then answers undefined and the result simply has no server section.
  */
-import type { ServerGauges, ServerStats } from '../servers/metrics/server-metrics.ts';
+import type { ServerGauges, ServerStats } from '../common/stats-schema.ts';
 
 const TIMEOUT_MS = 2000;
 

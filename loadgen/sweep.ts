@@ -7,7 +7,7 @@
  * server's limit is then beyond what this load generator can show.
  */
 import { UsageError } from '../common/usage.ts';
-import type { BenchResult } from './result.ts';
+import { unfinishedSummary, type BenchResult } from './result.ts';
 
 export const SWEEP_PARAMETERS = ['clients', 'rate'] as const;
 export type SweepParameter = (typeof SWEEP_PARAMETERS)[number];
@@ -52,7 +52,7 @@ const POLICY_CAUSES = new Set(['closed-by-server:1008', 'server:unknown-client']
  * saturation, which a stalled server can cause too (its late replies arrive in a flood).
  */
 export function judgePoint(result: BenchResult, sloP99Ms: number): PointOutcome {
-  if (result.status === 'failed') return { ok: false, reason: `failed: ${result.error.message}`, loadgenLimited: false };
+  if (result.status !== 'completed') return { ok: false, reason: unfinishedSummary(result), loadgenLimited: false };
   if (result.stall) return { ok: false, reason: `server stalled from second ${result.stall.beganAtSecond}`, loadgenLimited: false };
   const a = result.accounting;
   const unaccounted = a.unexplained ?? a.lost;

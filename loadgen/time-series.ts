@@ -4,7 +4,7 @@
  * gauges (mailbox depth or lock waiters) read at the same moment.
  */
 import { createLatencyHistogram, recordNs, type Histogram } from '../common/histogram.ts';
-import type { ServerGauges } from '../servers/metrics/server-metrics.ts';
+import type { ServerGauges } from '../common/stats-schema.ts';
 
 export interface TimeSeriesSample {
   /** Seconds since the traffic began (end of this sample's second). */

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parseIntegerOption } from '../common/usage.ts';
 import type { ComparisonAnalysis } from '../compare/analysis.ts';
+import { runMain } from '../common/main.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -79,10 +80,4 @@ async function main(): Promise<number> {
   return checks.every((c) => c.passed) ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof Error && error.name === 'UsageError' ? 2 : 1);
-  },
-);
+runMain(main);

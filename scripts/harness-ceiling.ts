@@ -24,6 +24,7 @@ import { nowNs } from '../loadgen/clock.ts';
 import { describeEnvironment } from '../loadgen/result.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import { spawnServer } from '../loadgen/server-process.ts';
+import { runMain } from '../common/main.ts';
 
 type ClientKind = 'minimal' | 'loadgen';
 interface TrialFigure {
@@ -164,7 +165,4 @@ async function main(): Promise<void> {
   process.exitCode = ratio >= 0.8 ? 0 : 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(error instanceof Error && error.name === 'UsageError' ? 2 : 1);
-});
+runMain(main);

@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import Table from 'cli-table3';
 import { parseIntegerOption } from '../common/usage.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
+import { runMain } from '../common/main.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_TIMEOUT_MS = 600_000;
@@ -94,10 +95,4 @@ async function main(): Promise<number> {
   return saturated === 0 && over === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof Error && error.name === 'UsageError' ? 2 : 1);
-  },
-);
+runMain(main);

@@ -23,9 +23,10 @@ import { describeEnvironment } from '../loadgen/result.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import type { LoadPlan } from '../loadgen/plan.ts';
 import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
-import type { ModelName } from '../servers/common/registry.ts';
+import type { ModelName } from '../common/models.ts';
 import { attributeProfile, type Attribution } from './profile-attribution.ts';
 import { pinLoadGenerator, SERVER_CPU } from '../loadgen/pinning.ts';
+import { runMain } from '../common/main.ts';
 
 const program = new Command()
   .name('npm run instrumentation-cost --')
@@ -90,7 +91,7 @@ async function alternate(server: ServerProcess, windows: number, windowMs: numbe
 }
 
 async function measureModel(model: ModelName, clients: number, rate: number, windows: number, windowMs: number, cpus: string | undefined): Promise<Window[]> {
-  const server = await spawnServer({ model, host: '127.0.0.1', port: 0, extraArgs: ['--debug-metrics-toggle'], ...(cpus && { cpus }) });
+  const server = await spawnServer({ model, host: '127.0.0.1', port: 0, extraArgs: ['--debug', '--debug-metrics-toggle'], ...(cpus && { cpus }) });
   try {
     let alternation: Promise<Window[]> | undefined;
     const m = await runLoad(loadPlan(server.url, clients, rate, windows * windowMs + 1000), {
@@ -177,7 +178,4 @@ async function main(): Promise<void> {
   process.stderr.write(`result written to ${file}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(error instanceof Error && error.name === 'UsageError' ? 2 : 1);
-});
+runMain(main);

@@ -15,9 +15,10 @@ import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } fro
 import { parseIntegerOption } from '../common/usage.ts';
 import { runBench } from '../loadgen/bench.ts';
 import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
-import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
+import { unfinishedSummary, type BenchResult, type CompletedResult } from '../loadgen/result.ts';
 import { listScenarioNames, loadScenario } from '../loadgen/scenario.ts';
-import { SLOW_CONSUMER_POLICIES } from '../servers/common/slow-consumer-policy.ts';
+import { SLOW_CONSUMER_POLICIES } from '../common/slow-consumer-policy.ts';
+import { runMain } from '../common/main.ts';
 
 const program = new Command()
   .name('npm run scenario-matrix --')
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
 
 /** status, stall, latency, accounting, registry, notes. */
 function summary(result: BenchResult): string[] {
-  if (result.status === 'failed') return ['FAILED', '', '', result.error.message, '', ''];
+  if (result.status !== 'completed') return [result.status.toUpperCase(), '', '', unfinishedSummary(result), '', ''];
   const r: CompletedResult = result;
   const ms = (us: number): string => `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}`;
   const main = r.latencyByKind.echo?.summary ?? r.latency;
@@ -107,10 +108,4 @@ function summary(result: BenchResult): string[] {
   ];
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof Error && error.name === 'UsageError' ? 2 : 1);
-  },
-);
+runMain(main);

@@ -5,11 +5,12 @@
  */
 import { Command, Option } from 'commander';
 import { alreadyRaised, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
-import { parseIntegerOption, USAGE_EXIT_CODE, UsageError } from '../common/usage.ts';
+import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { isModelName, MODEL_NAMES } from './common/registry.ts';
 import { DEFAULT_TIMING_SAMPLE_EVERY } from './metrics/server-metrics.ts';
-import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer } from './server.ts';
+import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer, type DebugBehaviours } from './server.ts';
 import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
+import { exitOnError } from '../common/main.ts';
 
 const program = new Command()
   .name('npm run server --')
@@ -22,6 +23,7 @@ const program = new Command()
   .option('--slow-consumer-timeout-ms <ms>', 'with --slow-consumer-policy disconnect: how long a queue may stay full before its client is closed (1008)', String(DEFAULT_SLOW_CONSUMER_TIMEOUT_MS))
   .option('--timing-sample-every <n>', 'time one message (or lock acquisition) in n; counts are always exact', String(DEFAULT_TIMING_SAMPLE_EVERY))
   .option('--no-metrics', 'do not record contention or process metrics (only to measure what they cost)')
+  .option('--debug', 'allow the debug behaviours below (each is refused without it)')
   .option('--debug-stall-ms <ms>', 'debug only: block the event loop this long, once per --debug-stall-every-ms')
   .option('--debug-stall-every-ms <ms>', 'debug only: period of the stall', '1000')
   .option('--debug-delay-per-message-us <us>', 'debug only: spin this long before handling each client frame (a deliberately slowed server)')
@@ -31,7 +33,8 @@ const program = new Command()
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
+  const raw = program.opts<{ debug?: boolean; model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
+  checkDebugGate(raw);
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   // Every connection is an open file: serve as many as the hard limit allows, not the soft 1024 many machines start with.
   const limits = readFileLimits();
@@ -44,11 +47,7 @@ async function main(): Promise<void> {
     maxPayload: parseIntegerOption('--max-payload', raw.maxPayload, 1, 256 * 1024 * 1024),
     metrics: raw.metrics,
     timingSampleEvery: parseIntegerOption('--timing-sample-every', raw.timingSampleEvery, 1, 1_000_000),
-    debugMetricsToggle: raw.debugMetricsToggle === true,
-    ...(raw.debugDelayPerMessageUs !== undefined && { debugDelayPerMessageUs: parseIntegerOption('--debug-delay-per-message-us', raw.debugDelayPerMessageUs, 1, 1_000_000) }),
-    ...(raw.debugStallMs !== undefined && {
-      debugStall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },
-    }),
+    ...(raw.debug && { debug: resolveDebug(raw) }),
   });
   process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined, slowConsumerPolicy: server.policy.kind }) + '\n');
 
@@ -60,17 +59,36 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
+interface RawDebugOptions {
+  readonly debug?: boolean;
+  readonly debugStallMs?: string;
+  readonly debugStallEveryMs: string;
+  readonly debugDelayPerMessageUs?: string;
+  readonly debugMetricsToggle?: boolean;
+}
+
+/** Debug behaviours exist only behind --debug: a debug flag without it is refused, all named at once. */
+export function checkDebugGate(raw: RawDebugOptions): void {
+  if (raw.debug) return;
+  const given = [raw.debugStallMs !== undefined && '--debug-stall-ms', raw.debugDelayPerMessageUs !== undefined && '--debug-delay-per-message-us', raw.debugMetricsToggle && '--debug-metrics-toggle'].filter(Boolean);
+  if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} --debug: debug behaviours are refused unless the server is started with --debug`);
+}
+
+function resolveDebug(raw: RawDebugOptions): DebugBehaviours {
+  return {
+    metricsToggle: raw.debugMetricsToggle === true,
+    ...(raw.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: parseIntegerOption('--debug-delay-per-message-us', raw.debugDelayPerMessageUs, 1, 1_000_000) }),
+    ...(raw.debugStallMs !== undefined && {
+      stall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },
+    }),
+  };
+}
+
 function resolvePolicy(name: string, timeoutMs: string): SlowConsumerPolicy {
   if (!isSlowConsumerPolicyName(name)) throw new UsageError('ERR_BAD_OPTION', `--slow-consumer-policy must be one of ${SLOW_CONSUMER_POLICIES.join(', ')}, got '${name}'`);
   if (name !== 'disconnect') return { kind: name };
   return { kind: 'disconnect', timeoutMs: parseIntegerOption('--slow-consumer-timeout-ms', timeoutMs, 1, 3_600_000) };
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exit(USAGE_EXIT_CODE);
-  }
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+// The server keeps running once main() has started it: only a failure to start ends it here.
+main().catch(exitOnError);

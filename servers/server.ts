@@ -16,9 +16,8 @@ import { startDebugStall } from './debug-stall.ts';
 import { createPrometheusExport, type PrometheusExport } from './metrics/prometheus.ts';
 import { ServerMetrics } from './metrics/server-metrics.ts';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 8080;
-export const DEFAULT_MAX_PAYLOAD = 64 * 1024;
+import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT } from '../common/server-defaults.ts';
+export { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT } from '../common/server-defaults.ts';
 
 export interface ServerOptions {
   readonly model: ModelName;
@@ -30,16 +29,24 @@ export interface ServerOptions {
   readonly maxPayload?: number;
   /** Record contention and process metrics (default true); false only to measure what they cost. */
   readonly metrics?: boolean;
-  /** Debug only: block the event loop for `ms` once every `everyMs`. */
-  readonly debugStall?: { readonly ms: number; readonly everyMs: number };
   /** What a send does when a client's outbound queue is full (default: await, the original's behaviour). */
   readonly slowConsumerPolicy?: SlowConsumerPolicy;
-  /** Debug only: spin this many µs before handling each client frame (a deliberately slowed arm). */
-  readonly debugDelayPerMessageUs?: number;
   /** Time one message (or lock acquisition) in this many (default 8); counts are always exact. */
   readonly timingSampleEvery?: number;
-  /** Debug only: serve POST /debug/metrics-recording?on=true|false, which pauses or resumes recording. */
-  readonly debugMetricsToggle?: boolean;
+  /**
+   * The one gate for debug behaviours: none of them exists unless this is given (the CLI gives it
+   * only with --debug). Fault injection to come joins it here.
+   */
+  readonly debug?: DebugBehaviours;
+}
+
+export interface DebugBehaviours {
+  /** Block the event loop for `ms` once every `everyMs`. */
+  readonly stall?: { readonly ms: number; readonly everyMs: number };
+  /** Spin this many µs before handling each client frame (a deliberately slowed arm). */
+  readonly delayPerMessageUs?: number;
+  /** Serve POST /debug/metrics-recording?on=true|false, which pauses or resumes recording. */
+  readonly metricsToggle?: boolean;
 }
 
 export interface RunningServer {
@@ -58,7 +65,7 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
   let handlerErrors = 0;
-  const hooks = { onHandlerError: () => void handlerErrors++, ...(options.debugDelayPerMessageUs && { debugDelayUs: options.debugDelayPerMessageUs }) };
+  const hooks = { onHandlerError: () => void handlerErrors++, ...(options.debug?.delayPerMessageUs && { debugDelayUs: options.debug.delayPerMessageUs }) };
   let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
   const metrics = options.metrics === false ? undefined : new ServerMetrics(options.model, () => wss?.clients.size ?? 0, options.timingSampleEvery);
   const policy = options.slowConsumerPolicy ?? AWAIT_POLICY;
@@ -66,10 +73,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (metrics) metrics.policy = { policy, counters: model.policyCounters };
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const prometheus = metrics && createPrometheusExport(metrics);
-  const stopStall = options.debugStall ? startDebugStall(options.debugStall.ms, options.debugStall.everyMs) : undefined;
+  const stall = options.debug?.stall;
+  const stopStall = stall ? startDebugStall(stall.ms, stall.everyMs) : undefined;
 
   const httpServer = http.createServer((req, res) => {
-    handleAdmin(req, res, { registry: model.registry, metrics, prometheus, policyCounters: model.policyCounters, maxPayload, debugMetricsToggle: options.debugMetricsToggle === true }).catch((error: unknown) => {
+    handleAdmin(req, res, { registry: model.registry, metrics, prometheus, policyCounters: model.policyCounters, maxPayload, debugMetricsToggle: options.debug?.metricsToggle === true }).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error instanceof Error ? error.message : String(error)}\n`);
     });
   });

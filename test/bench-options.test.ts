@@ -25,7 +25,7 @@ describe('bench options', () => {
   it('take the scenario defaults and let options override them', () => {
     const p = plan({ model: 'actor' });
     expect(p.server).toEqual({ kind: 'spawn', model: 'actor', host: '127.0.0.1', port: 0, extraArgs: [] });
-    expect(plan({ model: 'mutex', debugStallMs: '200', serverMetrics: false }).server).toMatchObject({ extraArgs: ['--debug-stall-ms', '200', '--no-metrics'] });
+    expect(plan({ model: 'mutex', debugStallMs: '200', serverMetrics: false }).server).toMatchObject({ extraArgs: ['--debug', '--debug-stall-ms', '200', '--no-metrics'] });
     expect(p.load.clients).toBe(10000);
     expect(p.load.mode).toEqual({ kind: 'open-loop', rate: 10000 });
     const o = plan({ model: 'mutex', clients: '250', duration: '2.5', rate: '500', port: '9000' });
@@ -161,7 +161,7 @@ describe('scenario files', () => {
     ['a zero duration', { ...valid, phases: [{ ...phase, durationSeconds: 0 }] }, /^x\.json: phases\.0\.durationSeconds: .*>0/],
     ['a phase name used twice', { ...valid, phases: [phase, phase] }, /^x\.json: phases\.1\.name: 'steady' is used twice/],
     ['an empty mix', { ...valid, mix: { echo: 0 } }, /^x\.json: mix: at least one weight must be > 0/],
-    ['an unknown message kind', { ...valid, mix: { shout: 1 } }, /^x\.json: mix: Unrecognized key: "shout"/],
+    ['an unknown message kind', { ...valid, mix: { shout: 1 } }, /^x\.json: 2 problems: mix: Unrecognized key: "shout"; mix: at least one weight must be > 0/],
     ['a size range upside down', { ...valid, messageBytes: { min: 100, max: 10 } }, /^x\.json: messageBytes: min must be <= max/],
     ['a ramp with both a pace and a duration', { ...valid, ramp: { perSecond: 10, durationSeconds: 1 } }, /^x\.json: ramp: give perSecond or durationSeconds, not both/],
     ['more stopped readers than clients', { ...valid, behaviours: { stopReading: { clients: 10 } } }, /^x\.json: behaviours\.stopReading\.clients: must be fewer than clients \(10\)/],
@@ -179,6 +179,28 @@ describe('scenario files', () => {
     const e = usageError(() => parseScenario(data, 'x.json'));
     expect(e.code).toBe('ERR_BAD_SCENARIO');
     expect(e.message).toMatch(message);
+  });
+});
+
+describe('every problem at once', () => {
+  it('names all three mistakes of a scenario file in one message', () => {
+    const data = { name: 'x', description: 'd', probes: 'p', claim: 'c', mix: { echo: 1 }, clients: 'ten', colour: 'red', phases: [{ name: 'steady', durationSeconds: 0, rate: 10 }] };
+    const e = usageError(() => parseScenario(data, 'x.json'));
+    expect(e.code).toBe('ERR_BAD_SCENARIO');
+    expect(e.problems).toHaveLength(3);
+    expect(e.message).toMatch(/^x\.json: 3 problems: /);
+    for (const field of ['(top level): Unrecognized key: "colour"', 'clients: ', 'phases.0.durationSeconds: ']) expect(e.message).toContain(field);
+    expect(e.message.split('\n')).toHaveLength(1);
+  });
+
+  it('names every bad bench option in one message', () => {
+    const e = usageError(() => plan({ model: 'actor', clients: '0', seed: '-1', slowConsumerPolicy: 'ignore' }));
+    expect(e.problems).toEqual([
+      "--slow-consumer-policy must be one of await, drop, disconnect, got 'ignore'",
+      "--clients must be an integer >= 1, got '0'",
+      "--seed must be an integer from 0 to 4294967295, got '-1'",
+    ]);
+    expect(e.message).toBe(`3 problems: ${e.problems.join('; ')}`);
   });
 });
 

@@ -14,6 +14,7 @@ import { armsFor, interleave } from '../compare/schedule.ts';
 import { estimateMedian, estimateRatio } from '../compare/statistics.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
+import { parseArmList } from '../common/arm-spec.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,7 +52,7 @@ describe('statistics', () => {
 
 describe('the schedule', () => {
   it('runs every arm once per round, in seeded orders that vary between rounds', () => {
-    const arms = armsFor(['actor', 'mutex', 'baseline']);
+    const arms = armsFor(parseArmList('actor,mutex,baseline'));
     const runs = interleave(['echo'], arms, 6, seededRandom(3));
     expect(runs).toHaveLength(18);
     const rounds = Array.from({ length: 6 }, (_, r) => runs.filter((x) => x.round === r + 1).map((x) => x.arm.name));
@@ -61,9 +62,25 @@ describe('the schedule', () => {
   });
 
   it('numbers a repeated model and marks a deliberately slowed arm', () => {
-    expect(armsFor(['actor', 'actor']).map((a) => a.name)).toEqual(['actor#1', 'actor#2']);
-    const slowed = armsFor(['actor', 'actor'], { index: 1, delayUs: 50 });
-    expect(slowed[1]).toEqual({ name: 'actor#2 (+50 µs/msg)', model: 'actor', serverArgs: ['--debug-delay-per-message-us', '50'] });
+    expect(armsFor(parseArmList('actor,actor')).map((a) => a.name)).toEqual(['actor#1', 'actor#2']);
+    const slowed = armsFor(parseArmList('actor,actor'), { index: 1, delayUs: 50 });
+    expect(slowed[1]).toEqual({ name: 'actor#2 (+50 µs/msg)', model: 'actor', benchOptions: {}, benchArgs: [], serverArgs: ['--debug', '--debug-delay-per-message-us', '50'] });
+  });
+
+  it('labels arms by their options, normalised, and passes the options to the bench', () => {
+    const arms = armsFor(parseArmList('actor, actor:policy=drop ,mutex:timeout=0.5:policy=disconnect'));
+    expect(arms.map((a) => a.name)).toEqual(['actor', 'actor:policy=drop', 'mutex:policy=disconnect:timeout=0.5']);
+    expect(arms[1]).toMatchObject({ model: 'actor', benchOptions: { slowConsumerPolicy: 'drop' }, benchArgs: ['--slow-consumer-policy', 'drop'] });
+    expect(arms[2]!.benchOptions).toEqual({ slowConsumerPolicy: 'disconnect', slowConsumerTimeout: '0.5' });
+    expect(armsFor(parseArmList('actor:policy=drop,actor:policy=drop')).map((a) => a.name)).toEqual(['actor:policy=drop#1', 'actor:policy=drop#2']);
+  });
+
+  it('names every problem of every arm in one message', () => {
+    expect(() => parseArmList('actr:policy=drop,mutex:colour=red:policy=ignore')).toThrow(
+      "3 problems: arm 'actr:policy=drop': the model must be one of actor, mutex, baseline, got 'actr'; arm 'mutex:colour=red:policy=ignore': unknown option 'colour'; an arm takes policy=…, timeout=…; arm 'mutex:colour=red:policy=ignore': policy must be the slow-consumer policy: await, drop, disconnect, got 'ignore'",
+    );
+    expect(() => parseArmList('actor')).toThrow("--models needs at least two arms to compare, got 'actor'");
+    expect(() => parseArmList('actor,mutex:timeout=1')).toThrow("arm 'mutex:timeout=1': timeout applies to policy=disconnect only");
   });
 });
 
@@ -125,7 +142,7 @@ describe('npm run compare', () => {
 
   it.each([
     [['--models', 'actor'], /^error: --models needs at least two arms to compare, got 'actor'$/],
-    [['--models', 'actor,actors'], /^error: --models must list models among actor, mutex, baseline, got 'actors'$/],
+    [['--models', 'actor,actors'], /^error: arm 'actors': the model must be one of actor, mutex, baseline, got 'actors'$/],
     [['--trials', '1'], /^error: --trials must be an integer from 2 to 100, got '1'$/],
     [['--debug-slow-arm', '5:10', '--models', 'actor,mutex'], /^error: --debug-slow-arm must be <arm index 0\.\.1>:<µs ≥ 1>/],
     [['--scenarios', 'echo,nope'], /^error: --scenario must be one of /],

@@ -125,7 +125,7 @@ describe.each([['mutex'], ['actor']] as [ModelName][])('%s server with a slow co
 describe.each([['actor'], ['mutex']] as [ModelName][])('%s server with recording paused (debug toggle)', (model) => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ model, port: 0, debugMetricsToggle: true });
+    server = await startServer({ model, port: 0, debug: { metricsToggle: true } });
   });
   afterAll(() => server.close());
 

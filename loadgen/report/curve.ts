@@ -1,6 +1,7 @@
 /** Renders a sweep or a saturation search as one table, a row per point. */
 import Table from 'cli-table3';
 import type { CurvePoint, SaturationRun } from '../sweep-runner.ts';
+import { unfinishedSummary } from '../result.ts';
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 2 : 1);
@@ -13,8 +14,8 @@ export function renderCurve(points: readonly CurvePoint[], options: { color?: bo
   });
   for (const p of points) {
     const r = p.result;
-    if (r.status === 'failed') {
-      table.push([int(p.value), { colSpan: 8, content: `FAILED: ${r.error.message}` }]);
+    if (r.status !== 'completed') {
+      table.push([int(p.value), { colSpan: 8, content: unfinishedSummary(r) }]);
       continue;
     }
     const marks = [r.verdict !== 'ok' ? r.verdict.toUpperCase() : '', r.stall ? `STALLED from s${r.stall.beganAtSecond}` : '', p.outcome ? (p.outcome.ok ? 'within bound' : p.outcome.reason) : ''].filter(Boolean);

@@ -1,9 +1,12 @@
 /** Renders a result as a terminal table: a pure function from result to string. */
 import Table from 'cli-table3';
 import type { LatencySummary } from '../../common/histogram.ts';
-import type { HistogramReport } from '../../servers/metrics/kind-histograms.ts';
-import type { ServerStats } from '../../servers/metrics/server-metrics.ts';
+import type { HistogramReport } from '../../common/stats-schema.ts';
+import type { ServerStats } from '../../common/stats-schema.ts';
 import type { BenchResult, CompletedResult } from '../result.ts';
+
+/** A completed run, or an interrupted one's partial figures under its header. */
+type Figures = Omit<CompletedResult, 'status'>;
 
 type Row = [string, string];
 
@@ -24,16 +27,28 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
     table.push(['status', `FAILED: ${result.error.code}`], ['error', result.error.message]);
     return table.toString();
   }
+  if (result.status === 'interrupted') {
+    table.push(['status', `INTERRUPTED by ${result.interruption.signal} during ${result.interruption.phase} (exit ${result.interruption.exitCode})`]);
+    if (!result.partial) return table.toString();
+    table.push(['figures', 'what was measured before the stop']);
+    pushFigures(table, { ...result, ...result.partial });
+  } else {
+    pushFigures(table, result);
+  }
+  return table.toString();
+}
+
+function pushFigures(table: Table.Table, result: Figures): void {
   if (result.selfCheck.saturated) table.push(['!! LOADGEN-SATURATED !!', 'these figures measure the load generator, not the server'], ['why', result.selfCheck.reason ?? '']);
   if (result.stall) {
     table.push(['!! SERVER STALLED !!', `from second ${result.stall.beganAtSecond} of the measured phase, ${result.stall.stalledSeconds} s without replies`]);
   }
   table.push(...mainRows(result), ...accountingRows(result), ...phaseRows(result), ...fanoutRows(result), ...behaviourRows(result), ...httpRows(result), ...selfCheckRows(result));
   if (result.server) table.push(['— server contention —', '(measured phase)'], ...contentionRows(result.server));
-  return table.toString();
 }
 
-function mainRows(result: CompletedResult): Row[] {
+
+function mainRows(result: Figures): Row[] {
   const { connections: c, messages: m, latency: l, errors: e } = result;
   const causes = Object.entries(e.byCause)
     .map(([cause, n]) => `${cause} ${int(n)}`)
@@ -62,7 +77,7 @@ function mainRows(result: CompletedResult): Row[] {
   return rows;
 }
 
-function accountingRows(result: CompletedResult): Row[] {
+function accountingRows(result: Figures): Row[] {
   const a = result.accounting;
   const rows: Row[] = [];
   if (a.droppedByPolicy !== null && (a.droppedByPolicy > 0 || a.refusedTargetGone > 0 || a.lost > 0)) {
@@ -79,7 +94,7 @@ function accountingRows(result: CompletedResult): Row[] {
   return rows;
 }
 
-function phaseRows(result: CompletedResult): Row[] {
+function phaseRows(result: Figures): Row[] {
   if (result.trafficPhases.length < 2) return [];
   return result.trafficPhases.map((p) => {
     const recovery = p.recoveredAfterSeconds === undefined ? '' : p.recoveredAfterSeconds === null ? ', NOT RECOVERED' : `, recovered after ${p.recoveredAfterSeconds} s`;
@@ -87,7 +102,7 @@ function phaseRows(result: CompletedResult): Row[] {
   });
 }
 
-function behaviourRows(result: CompletedResult): Row[] {
+function behaviourRows(result: Figures): Row[] {
   const rows: Row[] = [];
   const roles = result.roles;
   const readers = result.load.behaviours?.keepReading ? 'slow-reader role (control run: they keep reading)' : 'stopped readers';
@@ -97,7 +112,7 @@ function behaviourRows(result: CompletedResult): Row[] {
   return rows;
 }
 
-function httpRows(result: CompletedResult): Row[] {
+function httpRows(result: Figures): Row[] {
   const h = result.http;
   if (!h) return [];
   const rows: Row[] = h.routes.map((r) => [
@@ -109,7 +124,7 @@ function httpRows(result: CompletedResult): Row[] {
   return rows;
 }
 
-function fanoutRows(result: CompletedResult): Row[] {
+function fanoutRows(result: Figures): Row[] {
   const f = result.fanout;
   if (!f) return [];
   return [
@@ -119,7 +134,7 @@ function fanoutRows(result: CompletedResult): Row[] {
   ];
 }
 
-function selfCheckRows(result: CompletedResult): Row[] {
+function selfCheckRows(result: Figures): Row[] {
   const s = result.selfCheck;
   const lag = result.load.mode.kind === 'open-loop' ? `, send lag p99 ${msFromUs(s.sendLag.p99)}` : '';
   return [['load generator', `${s.cpuPercent}% CPU, loop delay p99 ${msFromUs(s.eventLoopDelay.p99)} / max ${msFromUs(s.eventLoopDelay.max)}${lag}`]];

@@ -5,12 +5,8 @@
  */
 import type { Frame, Outbound } from './outbound.ts';
 
-export const MODEL_NAMES = ['actor', 'mutex', 'baseline'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
-
-export function isModelName(value: string): value is ModelName {
-  return (MODEL_NAMES as readonly string[]).includes(value);
-}
+import type { ModelName } from '../../common/models.ts';
+export { isModelName, MODEL_NAMES, type ModelName } from '../../common/models.ts';
 
 export interface Registry {
   readonly model: ModelName;

@@ -1,11 +1,8 @@
 /** One latency histogram per label (message kind or lock operation), created on first use. */
 import { createLatencyHistogram, encodeHistogram, summarize, type Histogram, type LatencySummary } from '../../common/histogram.ts';
+import type { HistogramReport } from '../../common/stats-schema.ts';
+export type { HistogramReport } from '../../common/stats-schema.ts';
 
-export interface HistogramReport {
-  readonly summary: LatencySummary;
-  /** HdrHistogram, compressed base64 (µs). */
-  readonly histogram: string;
-}
 
 export class LabelledHistograms {
   private readonly byLabel = new Map<string, Histogram>();

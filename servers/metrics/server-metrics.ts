@@ -8,40 +8,15 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { LatencySummary } from '../../common/histogram.ts';
 import type { ModelName } from '../common/registry.ts';
-import { LabelledHistograms, type HistogramReport } from './kind-histograms.ts';
+import { LabelledHistograms } from './kind-histograms.ts';
+import { loopDelaySummary } from '../../common/loop-delay.ts';
+import { STATS_SCHEMA_VERSION, type PolicyReport, type ServerStats, type ServerGauges } from '../../common/stats-schema.ts';
+export { STATS_SCHEMA_VERSION, type PolicyReport, type ServerStats, type ServerGauges } from '../../common/stats-schema.ts';
+export { loopDelaySummary } from '../../common/loop-delay.ts';
 import { TimeWeightedGauge } from './time-weighted-gauge.ts';
 import type { PolicyCounters, SlowConsumerPolicy } from '../common/slow-consumer-policy.ts';
 
-/** The slow-consumer policy in force and what it did over the server's life (never reset). */
-export interface PolicyReport {
-  readonly name: SlowConsumerPolicy['kind'];
-  readonly timeoutMs?: number;
-  readonly dropped: number;
-  readonly disconnected: number;
-}
-
-export const STATS_SCHEMA_VERSION = 2;
 const LOOP_DELAY_RESOLUTION_MS = 10;
-
-/**
- * monitorEventLoopDelay records the time between its timer's runs, which includes the timer's own
- * period: subtract it, so that an idle loop reads ~0 and a 200 ms stall reads ~200 ms.
- */
-export function loopDelaySummary(d: IntervalHistogram, resolutionMs: number): LatencySummary {
-  if (d.count === 0) return { count: 0, min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
-  const us = (ns: number): number => Math.max(0, Math.round(ns / 1000 - resolutionMs * 1000));
-  return {
-    count: d.count,
-    min: us(d.min),
-    mean: us(d.mean),
-    stddev: Math.round(d.stddev / 1000),
-    p50: us(d.percentile(50)),
-    p90: us(d.percentile(90)),
-    p99: us(d.percentile(99)),
-    p999: us(d.percentile(99.9)),
-    max: us(d.max),
-  };
-}
 
 /**
  * By default the registries time one message (or lock acquisition) in 8: a systematic sample that
@@ -122,7 +97,6 @@ export class ActorMetrics {
   }
 }
 
-
 /**
  * Recorded by the mutex registry: waiters (exact, on every acquisition), acquisitions by operation
  * (exact), and lock wait and hold times for every 8th acquisition, for the same reason as the actor.
@@ -154,52 +128,6 @@ export class MutexMetrics {
     this.acquisitions.clear();
     this.maxWaiters = this.waiters;
   }
-}
-
-export interface ServerStats {
-  readonly schemaVersion: typeof STATS_SCHEMA_VERSION;
-  readonly model: ModelName;
-  /** Length of the window these figures cover, in ms. */
-  readonly windowMs: number;
-  readonly connections: number;
-  /** Sends that found a client's outbound queue full and had to wait. */
-  readonly outboundQueueFullEvents: number;
-  readonly eventLoop: { readonly delay: LatencySummary; readonly utilization: number };
-  /** Process CPU time over the window, in % of one core. */
-  readonly cpuPercent: number;
-  readonly rssBytes: number;
-  readonly slowConsumerPolicy: PolicyReport;
-  readonly actor?: {
-    readonly mailboxDepth: { readonly mean: number; readonly max: number; readonly current: number };
-    /** Messages handled in the window, by kind (every message). */
-    readonly handled: Record<string, number>;
-    /** Mailbox wait and handling are timed for one message in this many. */
-    readonly timingSampleEvery: number;
-    readonly mailboxWait: Record<string, HistogramReport>;
-    readonly handling: Record<string, HistogramReport>;
-  };
-  readonly mutex?: {
-    readonly waiters: { readonly current: number; readonly max: number };
-    /** Lock acquisitions in the window, by operation (every one). */
-    readonly acquisitions: Record<string, number>;
-    /** Lock wait and hold are timed for one acquisition in this many. */
-    readonly timingSampleEvery: number;
-    readonly lockWait: Record<string, HistogramReport>;
-    readonly lockHold: Record<string, HistogramReport>;
-  };
-}
-
-/** The few figures worth polling every second for a time series. */
-export interface ServerGauges {
-  readonly connections: number;
-  readonly mailboxDepth?: number;
-  readonly lockWaiters?: number;
-  readonly outboundQueueFullEvents: number;
-  /** Totals since the server started (not reset with the window). */
-  readonly policyDropped: number;
-  readonly policyDisconnected: number;
-  /** POST /broadcast requests the registry carried out since the server started. */
-  readonly adminBroadcasts: number;
 }
 
 export class ServerMetrics {

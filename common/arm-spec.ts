@@ -1,0 +1,73 @@
+/**
+ * An arm of a comparison (and, later, of the CI gate): a model plus the options it runs with,
+ * written `model[:key=value[:key=value…]]`, e.g. `actor`, `actor:policy=drop`,
+ * `mutex:policy=disconnect:timeout=0.5`. Arms are separated by commas in `--models`. Each key maps
+ * to one bench option; the label of an arm in every report is its normalised spec, so two arms
+ * always read differently when they run differently.
+ */
+import { isModelName, MODEL_NAMES, type ModelName } from './models.ts';
+import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from './slow-consumer-policy.ts';
+import { Problems } from './usage.ts';
+
+/** The options an arm may carry: its key, the bench option it sets, and what it accepts. */
+export const ARM_OPTIONS = {
+  policy: { benchOption: 'slowConsumerPolicy', flag: '--slow-consumer-policy', describe: `slow-consumer policy: ${SLOW_CONSUMER_POLICIES.join(', ')}`, valid: isSlowConsumerPolicyName },
+  timeout: { benchOption: 'slowConsumerTimeout', flag: '--slow-consumer-timeout', describe: 'with policy=disconnect: seconds a queue may stay full', valid: (v: string) => Number.isFinite(Number(v)) && Number(v) > 0 },
+} as const;
+
+export type ArmOptionKey = keyof typeof ARM_OPTIONS;
+
+export interface ArmSpec {
+  readonly model: ModelName;
+  /** The arm's options, in the order of ARM_OPTIONS. */
+  readonly options: Readonly<Partial<Record<ArmOptionKey, string>>>;
+  /** `model[:key=value…]`, normalised: the arm's label. */
+  readonly label: string;
+}
+
+const isArmOptionKey = (key: string): key is ArmOptionKey => Object.hasOwn(ARM_OPTIONS, key);
+
+/** Parses one arm; every problem in it is named. */
+export function parseArmSpec(text: string): ArmSpec {
+  const [model = '', ...pairs] = text.trim().split(':');
+  const problems = new Problems();
+  const where = `arm '${text}'`;
+  if (!isModelName(model)) problems.add('ERR_UNKNOWN_MODEL', `${where}: the model must be one of ${MODEL_NAMES.join(', ')}, got '${model}'`);
+  const options: Partial<Record<ArmOptionKey, string>> = {};
+  for (const pair of pairs) {
+    const [key = '', value, ...rest] = pair.split('=');
+    if (!isArmOptionKey(key)) {
+      problems.add('ERR_BAD_OPTION', `${where}: unknown option '${key}'; an arm takes ${Object.keys(ARM_OPTIONS).map((k) => `${k}=…`).join(', ')}`);
+    } else if (value === undefined || rest.length > 0 || !ARM_OPTIONS[key].valid(value)) {
+      problems.add('ERR_BAD_OPTION', `${where}: ${key} must be the ${ARM_OPTIONS[key].describe}, got '${pair.slice(key.length + 1)}'`);
+    } else if (options[key] !== undefined) {
+      problems.add('ERR_BAD_OPTION', `${where}: ${key} is given twice`);
+    } else {
+      options[key] = value;
+    }
+  }
+  if (options.timeout !== undefined && options.policy !== 'disconnect') problems.add('ERR_BAD_OPTION', `${where}: timeout applies to policy=disconnect only`);
+  problems.throwIfAny();
+  const ordered = Object.fromEntries((Object.keys(ARM_OPTIONS) as ArmOptionKey[]).filter((k) => options[k] !== undefined).map((k) => [k, options[k]!]));
+  const label = [model, ...Object.entries(ordered).map(([k, v]) => `${k}=${v}`)].join(':');
+  return { model: model as ModelName, options: ordered, label };
+}
+
+/** Parses `--models`: comma-separated arms, at least two; every problem of every arm is named. */
+export function parseArmList(text: string, flag = '--models'): ArmSpec[] {
+  const problems = new Problems();
+  const arms = text.split(',').map((part) => problems.check(() => parseArmSpec(part), undefined));
+  if (arms.length < 2) problems.add('ERR_BAD_OPTION', `${flag} needs at least two arms to compare, got '${text}'`);
+  problems.throwIfAny();
+  return arms as ArmSpec[];
+}
+
+/** The bench options an arm sets (keys of the bench's raw options). */
+export function armBenchOptions(arm: ArmSpec): Record<string, string> {
+  return Object.fromEntries(Object.entries(arm.options).map(([k, v]) => [ARM_OPTIONS[k as ArmOptionKey].benchOption, v]));
+}
+
+/** The same as bench command-line flags, for the command recorded in each trial's result. */
+export function armBenchArgs(arm: ArmSpec): string[] {
+  return Object.entries(arm.options).flatMap(([k, v]) => [ARM_OPTIONS[k as ArmOptionKey].flag, v]);
+}

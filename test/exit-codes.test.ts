@@ -1,0 +1,120 @@
+/**
+ * The one exit-code table, code by code, with real processes: success, a failed run, a usage
+ * error, and SIGINT / SIGTERM → 130 / 143 through the file-limit re-exec (the soft limit lowered to
+ * 1024 so that a 2,000-client bench must start itself again under a raised limit). Gate failed and
+ * inconclusive belong to the CI regression command; their place in the table is checked here.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { EXIT, exitCodeOfChild } from '../common/exit-codes.ts';
+import type { BenchResult } from '../loadgen/result.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function run(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout: 60_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stderr });
+    });
+  });
+}
+
+/**
+ * Starts a 2,000-client bench under `ulimit -Sn 1024` in its own process group, waits for the
+ * measured phase, sends `signal` to the whole group (as Ctrl-C does) and returns the exit code.
+ * Reaching the measured phase with 2,000 sockets under a soft limit of 1024 proves the re-exec ran:
+ * nothing else raises the limit.
+ */
+function interruptedBench(signal: 'SIGINT' | 'SIGTERM', out: string): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const command = `ulimit -Sn 1024 && exec "$0" --import tsx loadgen/cli.ts --model actor --clients 2000 --rate 2000 --duration 60 --warmup 0 --out "$1"`;
+    const child = spawn('sh', ['-c', command, process.execPath, out], { cwd: ROOT, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    const timer = setTimeout(() => {
+      process.kill(-child.pid!, 'SIGKILL');
+      reject(new Error(`no measured phase within 60 s: ${stderr}`));
+    }, 60_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!sent && stderr.includes('[measure]')) {
+        sent = true;
+        process.kill(-child.pid!, signal);
+      }
+    });
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      resolve({ code: exitCodeOfChild(code, sig), stderr });
+    });
+  });
+}
+
+describe('the exit-code table', () => {
+  it('has one code per outcome, and signals map to 128 + their number', () => {
+    expect(EXIT).toEqual({ success: 0, runFailed: 1, usage: 2, gateFailed: 3, inconclusive: 4, interrupted: 130, terminated: 143 });
+    expect(new Set(Object.values(EXIT)).size).toBe(Object.keys(EXIT).length);
+    expect(exitCodeOfChild(null, 'SIGINT')).toBe(130);
+    expect(exitCodeOfChild(null, 'SIGTERM')).toBe(143);
+    expect(exitCodeOfChild(7, null)).toBe(7);
+  });
+
+  it('0: a run that completes', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'exit-0-'));
+    const { code } = await run(['loadgen/cli.ts', '--model', 'baseline', '--clients', '5', '--rate', '50', '--duration', '0.5', '--warmup', '0', '--out', out]);
+    expect(code).toBe(EXIT.success);
+  });
+
+  it('1: a run that fails (the server cannot start: its port is taken), with its result written as failed', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'exit-1-'));
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const { code } = await run(['loadgen/cli.ts', '--model', 'actor', '--port', String(port), '--clients', '2', '--duration', '0.5', '--warmup', '0', '--out', out]);
+      expect(code).toBe(EXIT.runFailed);
+    } finally {
+      taken.close();
+    }
+    const files = readdirSync(out).filter((f) => f.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    expect((JSON.parse(readFileSync(path.join(out, files[0]!), 'utf8')) as BenchResult).status).toBe('failed');
+  });
+
+  it.each([
+    [['loadgen/cli.ts', '--model', 'nope']],
+    [['compare/cli.ts', '--models', 'actor,nope']],
+    [['compare/report-cli.ts', '/no/such/folder']],
+    [['servers/main.ts', '--model', 'actor', '--port', '99999']],
+  ])('2: a usage error in %j, with a one-line message', async (args) => {
+    const { code, stderr } = await run(args);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^error: /);
+  });
+
+  it('2: a bench command with two bad options names both in one line', async () => {
+    const { code, stderr } = await run(['loadgen/cli.ts', '--model', 'actor', '--clients', '0', '--warmup', 'soon']);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr.trim()).toBe("error: 2 problems: --clients must be an integer >= 1, got '0'; --warmup must be a number >= 0, got 'soon'");
+  });
+
+  it('2: debug behaviours without --debug are refused, every one named', async () => {
+    const { code, stderr } = await run(['servers/main.ts', '--model', 'actor', '--port', '0', '--debug-stall-ms', '100', '--debug-delay-per-message-us', '5']);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr.trim()).toBe('error: --debug-stall-ms, --debug-delay-per-message-us need --debug: debug behaviours are refused unless the server is started with --debug');
+  });
+
+  it.each([
+    ['SIGINT', EXIT.interrupted],
+    ['SIGTERM', EXIT.terminated],
+  ] as const)('%s during the measured phase → %i, through the file-limit re-exec', async (signal, expected) => {
+    const out = mkdtempSync(path.join(os.tmpdir(), `exit-${signal}-`));
+    const { code } = await interruptedBench(signal, out);
+    expect(code).toBe(expected);
+  });
+});

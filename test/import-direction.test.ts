@@ -1,0 +1,68 @@
+/**
+ * The load generator, compare, the scripts and the shared contract never load server code: what
+ * they share with the servers lives in common/. Only `import type` may reach into servers/ (it
+ * vanishes at run time). Read with the TypeScript parser, so that multi-line and dynamic imports
+ * count too.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLIENT_FOLDERS = ['loadgen', 'compare', 'scripts', 'common'];
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(folder, f));
+}
+
+/** Every runtime import or re-export in a file: its specifier and line. */
+function runtimeImports(file: string, text: string): { specifier: string; line: number }[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: { specifier: string; line: number }[] = [];
+  const add = (node: ts.Node, specifier: ts.Expression | undefined): void => {
+    if (specifier && ts.isStringLiteral(specifier)) found.push({ specifier: specifier.text, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) {
+      const bindings = node.importClause?.namedBindings;
+      const allTypes = bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly) && node.importClause?.name === undefined;
+      if (!allTypes) add(node, node.moduleSpecifier);
+    } else if (ts.isExportDeclaration(node) && !node.isTypeOnly) {
+      add(node, node.moduleSpecifier);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      add(node, node.arguments[0]);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+function reachesServers(file: string, specifier: string): boolean {
+  if (!specifier.startsWith('.')) return false;
+  const target = path.relative(ROOT, path.resolve(ROOT, path.dirname(file), specifier));
+  return target === 'servers' || target.startsWith(`servers${path.sep}`);
+}
+
+describe('import direction', () => {
+  it('finds runtime imports, and tells them from type-only ones', () => {
+    const text = "import type { A } from '../servers/a.ts';\nimport { type B } from '../servers/b.ts';\nimport { C } from '../servers/c.ts';\nexport { D } from '../servers/d.ts';\nconst e = await import('../servers/e.ts');\n";
+    expect(runtimeImports('loadgen/x.ts', text).map((i) => i.specifier)).toEqual(['../servers/c.ts', '../servers/d.ts', '../servers/e.ts']);
+    expect(reachesServers('loadgen/x.ts', '../servers/c.ts')).toBe(true);
+    expect(reachesServers('loadgen/report/x.ts', '../../servers/c.ts')).toBe(true);
+    expect(reachesServers('loadgen/x.ts', '../common/models.ts')).toBe(false);
+  });
+
+  it.each(CLIENT_FOLDERS)('%s/ loads nothing from servers/ at run time', (folder) => {
+    const offending = sourceFiles(folder).flatMap((file) =>
+      runtimeImports(file, readFileSync(path.join(ROOT, file), 'utf8'))
+        .filter((i) => reachesServers(file, i.specifier))
+        .map((i) => `${file}:${i.line} imports ${i.specifier}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
