@@ -6,13 +6,18 @@
  * always read differently when they run differently.
  */
 import { isModelName, MODEL_NAMES, type ModelName } from './models.ts';
-import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from './slow-consumer-policy.ts';
+import { isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES } from './slow-consumer-policy.ts';
 import { Problems } from './usage.ts';
 
 /** The options an arm may carry: its key, the bench option it sets, and what it accepts. */
 export const ARM_OPTIONS = {
-  policy: { benchOption: 'slowConsumerPolicy', flag: '--slow-consumer-policy', describe: `slow-consumer policy: ${SLOW_CONSUMER_POLICIES.join(', ')}`, valid: isSlowConsumerPolicyName },
-  timeout: { benchOption: 'slowConsumerTimeout', flag: '--slow-consumer-timeout', describe: 'with policy=disconnect: seconds a queue may stay full', valid: (v: string) => Number.isFinite(Number(v)) && Number(v) > 0 },
+  policy: { benchOption: 'slowConsumerPolicy', flag: '--slow-consumer-policy', describe: `a slow-consumer policy, one of ${SLOW_CONSUMER_POLICIES.join(', ')}`, valid: isSlowConsumerPolicyName },
+  timeout: {
+    benchOption: 'slowConsumerTimeout',
+    flag: '--slow-consumer-timeout',
+    describe: `the seconds a full queue may last before policy=disconnect closes its client, from ${MIN_SLOW_CONSUMER_TIMEOUT_S} to ${MAX_SLOW_CONSUMER_TIMEOUT_S}`,
+    valid: (v: string) => v.trim() !== '' && Number(v) >= MIN_SLOW_CONSUMER_TIMEOUT_S && Number(v) <= MAX_SLOW_CONSUMER_TIMEOUT_S,
+  },
 } as const;
 
 export type ArmOptionKey = keyof typeof ARM_OPTIONS;
@@ -29,24 +34,26 @@ const isArmOptionKey = (key: string): key is ArmOptionKey => Object.hasOwn(ARM_O
 
 /** Parses one arm; every problem in it is named. */
 export function parseArmSpec(text: string): ArmSpec {
-  const [model = '', ...pairs] = text.trim().split(':');
+  const [model = '', ...pairs] = text.split(':').map((part) => part.trim());
   const problems = new Problems();
   const where = `arm '${text}'`;
   if (!isModelName(model)) problems.add('ERR_UNKNOWN_MODEL', `${where}: the model must be one of ${MODEL_NAMES.join(', ')}, got '${model}'`);
   const options: Partial<Record<ArmOptionKey, string>> = {};
   for (const pair of pairs) {
-    const [key = '', value, ...rest] = pair.split('=');
+    const [key = '', value, ...rest] = pair.split('=').map((part) => part.trim());
     if (!isArmOptionKey(key)) {
       problems.add('ERR_BAD_OPTION', `${where}: unknown option '${key}'; an arm takes ${Object.keys(ARM_OPTIONS).map((k) => `${k}=…`).join(', ')}`);
     } else if (value === undefined || rest.length > 0 || !ARM_OPTIONS[key].valid(value)) {
-      problems.add('ERR_BAD_OPTION', `${where}: ${key} must be the ${ARM_OPTIONS[key].describe}, got '${pair.slice(key.length + 1)}'`);
+      problems.add('ERR_BAD_OPTION', `${where}: ${key} must be ${ARM_OPTIONS[key].describe}, got '${[value, ...rest].join('=')}'`);
     } else if (options[key] !== undefined) {
       problems.add('ERR_BAD_OPTION', `${where}: ${key} is given twice`);
     } else {
       options[key] = value;
     }
   }
-  if (options.timeout !== undefined && options.policy !== 'disconnect') problems.add('ERR_BAD_OPTION', `${where}: timeout applies to policy=disconnect only`);
+  // Only when the policy itself is fine: a misspelt policy is reported once, as itself.
+  const policyGiven = pairs.some((p) => p.split('=')[0]!.trim() === 'policy');
+  if (options.timeout !== undefined && options.policy !== 'disconnect' && (options.policy !== undefined || !policyGiven)) problems.add('ERR_BAD_OPTION', `${where}: timeout applies to policy=disconnect only`);
   problems.throwIfAny();
   const ordered = Object.fromEntries((Object.keys(ARM_OPTIONS) as ArmOptionKey[]).filter((k) => options[k] !== undefined).map((k) => [k, options[k]!]));
   const label = [model, ...Object.entries(ordered).map(([k, v]) => `${k}=${v}`)].join(':');

@@ -1,7 +1,9 @@
 /**
- * The one exit-code table of every command of the project (bench, compare, report, regress, the
- * scripts, the server). Chosen in one place, `exitCodeFor`, as hyperfine and k6 do, so that a CI
- * job can tell a regression from a broken run and a broken run from a typo.
+ * The one exit-code table of every command of the project (bench, compare, report, the scripts,
+ * the server's start-up; the CI gate to come). Commands return these names, never bare numbers,
+ * and runMain turns errors into them, as hyperfine and k6 keep one place for exit codes, so that a
+ * CI job can tell a regression from a broken run and a broken run from a typo. A server stopped on
+ * purpose (SIGINT/SIGTERM) closes its sockets and exits 0.
  */
 import { constants } from 'node:os';
 

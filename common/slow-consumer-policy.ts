@@ -11,6 +11,9 @@ export type SlowConsumerPolicyName = (typeof SLOW_CONSUMER_POLICIES)[number];
 export type SlowConsumerPolicy = { readonly kind: 'await' } | { readonly kind: 'drop' } | { readonly kind: 'disconnect'; readonly timeoutMs: number };
 
 export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 1000;
+/** The range a disconnect timeout may take, in seconds (the server takes ms from 1 to 3,600,000). */
+export const MIN_SLOW_CONSUMER_TIMEOUT_S = 0.001;
+export const MAX_SLOW_CONSUMER_TIMEOUT_S = 3600;
 export const AWAIT_POLICY: SlowConsumerPolicy = { kind: 'await' };
 
 export function isSlowConsumerPolicyName(value: string): value is SlowConsumerPolicyName {

@@ -22,6 +22,7 @@ import { renderComparison } from './report-table.ts';
 import { runSchedule } from './run.ts';
 import { armsFor, interleave } from './schedule.ts';
 import { runMain } from '../common/main.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 const program = new Command()
   .name('npm run compare --')
@@ -97,7 +98,7 @@ async function main(): Promise<number> {
   writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, results, context));
   process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
   log(`reports written to ${path.join(dir, 'report.md')} and report.html`);
-  return results.every((r) => r.result.status === 'completed') ? 0 : 1;
+  return results.every((r) => r.result.status === 'completed') ? EXIT.success : EXIT.runFailed;
 }
 
 function parseSlowArm(text: string, arms: number): { index: number; delayUs: number } {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: parse → validate → (raise the file limit) → start server → run → write result
- * → print. One place prints errors and picks the exit code: 2 for bad input, 1 for a failed run.
+ * → print. Exit codes come from the one table (common/exit-codes.ts): the result's state decides.
  */
 import { Command, Option } from 'commander';
 import { UsageError } from '../common/usage.ts';
@@ -20,6 +20,7 @@ import { renderTable } from './report/table.ts';
 import { listScenarioNames, loadScenario } from './scenario.ts';
 import { runMain } from '../common/main.ts';
 import { exitCodeForResult } from './result.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 const program = new Command()
   .name('npm run bench --')
@@ -72,7 +73,7 @@ async function main(): Promise<number> {
     const names = listScenarioNames();
     const width = Math.max(...names.map((n) => n.length)) + 2;
     for (const name of names) process.stdout.write(`${name.padEnd(width)}${loadScenario(name).description}\n`);
-    return 0;
+    return EXIT.success;
   }
   const plan = resolveBenchPlan(raw);
   const limits = readFileLimits();
@@ -101,7 +102,7 @@ async function runCurve(raw: RawBenchOptions & { findSaturation?: boolean; sloP9
     const points = await runSweep(spec, options);
     process.stdout.write(`${model} · ${plan.scenario.name}, sweep over ${spec.parameter}\n${renderCurve(points, { color })}\n`);
     log(`curve written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-sweep-${spec.parameter}`, { kind: 'sweep', model, scenario: plan.scenario.name, parameter: spec.parameter }, points)}`);
-    return points.every((p) => p.result.status === 'completed') ? 0 : 1;
+    return points.every((p) => p.result.status === 'completed') ? EXIT.success : EXIT.runFailed;
   }
   if (plan.load.mode.kind !== 'open-loop') throw new UsageError('ERR_BAD_OPTION', '--find-saturation raises an open-loop rate; drop --closed-loop');
   const sloP99Ms = parseLatencyBound('--slo-p99', raw.sloP99);
@@ -112,7 +113,7 @@ async function runCurve(raw: RawBenchOptions & { findSaturation?: boolean; sloP9
   process.stdout.write(`${renderCurve(run.points, { color })}\n${verdict}\n`);
   const body = { kind: 'saturation', model, scenario: plan.scenario.name, clients: plan.load.clients, sloP99Ms, sustainableRate: run.outcome.sustainableRate ?? null, limitedBy: run.outcome.limitedBy, verdict };
   log(`curve written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-saturation`, body, run.points)}`);
-  return 0;
+  return EXIT.success;
 }
 
 runMain(main);

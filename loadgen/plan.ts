@@ -6,7 +6,7 @@ import { MODEL_NAMES, isModelName, type ModelName } from '../common/models.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../common/server-defaults.ts';
 import { parseIntegerOption, parseNumberOption, Problems, UsageError } from '../common/usage.ts';
 import { loadScenario, type Scenario, type TrafficMix } from './scenario.ts';
-import { isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES } from '../common/slow-consumer-policy.ts';
+import { isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES } from '../common/slow-consumer-policy.ts';
 import { canPin, SERVER_CPU } from './pinning.ts';
 
 /** Options as commander hands them over: strings, unvalidated. */
@@ -273,7 +273,9 @@ function resolveServer(raw: RawBenchOptions): ServerPlan {
   if (raw.slowConsumerTimeout !== undefined) {
     if (raw.slowConsumerPolicy !== 'disconnect') problems.add('ERR_BAD_OPTION', '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only');
     const seconds = problems.check(() => parseNumberOption('--slow-consumer-timeout', raw.slowConsumerTimeout!, 0), 1);
-    if (seconds < 0.001) problems.add('ERR_BAD_OPTION', `--slow-consumer-timeout must be at least 0.001 (seconds), got ${raw.slowConsumerTimeout}`);
+    if (seconds < MIN_SLOW_CONSUMER_TIMEOUT_S || seconds > MAX_SLOW_CONSUMER_TIMEOUT_S) {
+      problems.add('ERR_BAD_OPTION', `--slow-consumer-timeout must be from ${MIN_SLOW_CONSUMER_TIMEOUT_S} to ${MAX_SLOW_CONSUMER_TIMEOUT_S} (seconds), got ${raw.slowConsumerTimeout}`);
+    }
     extraArgs.push('--slow-consumer-timeout-ms', String(Math.round(seconds * 1000)));
   }
   if (raw.pin && !canPin()) problems.add('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs, and this machine has not both');

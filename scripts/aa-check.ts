@@ -15,6 +15,7 @@ import { Command } from 'commander';
 import { parseIntegerOption } from '../common/usage.ts';
 import type { ComparisonAnalysis } from '../compare/analysis.ts';
 import { runMain } from '../common/main.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -77,7 +78,7 @@ async function main(): Promise<number> {
   const file = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-aa-check.json`);
   writeFileSync(file, JSON.stringify({ kind: 'aa-check', schemaVersion: 1, options: o, checks }, null, 2) + '\n');
   process.stderr.write(`summary written to ${file}\n`);
-  return checks.every((c) => c.passed) ? 0 : 1;
+  return checks.every((c) => c.passed) ? EXIT.success : EXIT.gateFailed;
 }
 
 runMain(main);

@@ -25,6 +25,7 @@ import { describeEnvironment } from '../loadgen/result.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import { spawnServer } from '../loadgen/server-process.ts';
 import { runMain } from '../common/main.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 type ClientKind = 'minimal' | 'loadgen';
 interface TrialFigure {
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
   const file = path.join(raw.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-harness-ceiling.json`);
   writeFileSync(file, JSON.stringify({ kind: 'harness-ceiling', schemaVersion: 1, ...o, environment: describeEnvironment(), figures, ratio, pairedRatios }, null, 2) + '\n');
   process.stderr.write(`result written to ${file}\n`);
-  process.exitCode = ratio >= 0.8 ? 0 : 1;
+  process.exitCode = ratio >= 0.8 ? EXIT.success : EXIT.gateFailed;
 }
 
 runMain(main);

@@ -2,8 +2,8 @@
  * Is the headline run the server's? Runs `npm run bench` (a fresh load-generator process each
  * time, as a user would) several times per model, alternating the models, and prints for each run
  * the load generator's self-check: saturated or not, send lag p99, its own event-loop delay p99
- * and its longest pause. The README's figures next to the example output come from here. Exits 1
- * when any run was loadgen-saturated or had a loop-delay p99 of 10 ms or more.
+ * and its longest pause. The README's figures next to the example output come from here. Exits 3
+ * (gate failed) when any run was loadgen-saturated or had a loop-delay p99 of 10 ms or more.
  *
  *   npm run headline-check -- --runs 5 --clients 10000
  */
@@ -16,6 +16,8 @@ import Table from 'cli-table3';
 import { parseIntegerOption } from '../common/usage.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 import { runMain } from '../common/main.ts';
+import { EXIT } from '../common/exit-codes.ts';
+import { parseModelList } from '../common/models.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_TIMEOUT_MS = 600_000;
@@ -58,7 +60,7 @@ async function main(): Promise<number> {
   const o = program.opts<{ models: string; runs: string; clients: string; out: string }>();
   const runs = parseIntegerOption('--runs', o.runs, 1, 100);
   const clients = parseIntegerOption('--clients', o.clients, 1, 1_000_000);
-  const models = o.models.split(',').filter(Boolean);
+  const models = parseModelList('--models', o.models);
   const rows: Row[] = [];
   for (let run = 1; run <= runs; run++) {
     for (const model of models) {
@@ -92,7 +94,7 @@ async function main(): Promise<number> {
   const summary = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-headline-check.json`);
   writeFileSync(summary, JSON.stringify({ kind: 'headline-check', schemaVersion: 1, options: o, node: process.version, rows }, null, 2) + '\n');
   process.stderr.write(`summary written to ${summary}\n`);
-  return saturated === 0 && over === 0 ? 0 : 1;
+  return saturated === 0 && over === 0 ? EXIT.success : EXIT.gateFailed;
 }
 
 runMain(main);

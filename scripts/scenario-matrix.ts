@@ -19,6 +19,7 @@ import { unfinishedSummary, type BenchResult, type CompletedResult } from '../lo
 import { listScenarioNames, loadScenario } from '../loadgen/scenario.ts';
 import { SLOW_CONSUMER_POLICIES } from '../common/slow-consumer-policy.ts';
 import { runMain } from '../common/main.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 const program = new Command()
   .name('npm run scenario-matrix --')
@@ -78,7 +79,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${table.toString()}\n`);
   writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(rows.map(({ result, ...rest }) => ({ ...rest, summary: summary(result) })), null, 2) + '\n');
   process.stderr.write(`results written to ${dir}\n`);
-  return rows.every((r) => r.result.status === 'completed') ? 0 : 1;
+  return rows.every((r) => r.result.status === 'completed') ? EXIT.success : EXIT.runFailed;
 }
 
 /** status, stall, latency, accounting, registry, notes. */

@@ -77,10 +77,16 @@ describe('the schedule', () => {
 
   it('names every problem of every arm in one message', () => {
     expect(() => parseArmList('actr:policy=drop,mutex:colour=red:policy=ignore')).toThrow(
-      "3 problems: arm 'actr:policy=drop': the model must be one of actor, mutex, baseline, got 'actr'; arm 'mutex:colour=red:policy=ignore': unknown option 'colour'; an arm takes policy=…, timeout=…; arm 'mutex:colour=red:policy=ignore': policy must be the slow-consumer policy: await, drop, disconnect, got 'ignore'",
+      "3 problems: arm 'actr:policy=drop': the model must be one of actor, mutex, baseline, got 'actr'; arm 'mutex:colour=red:policy=ignore': unknown option 'colour'; an arm takes policy=…, timeout=…; arm 'mutex:colour=red:policy=ignore': policy must be a slow-consumer policy, one of await, drop, disconnect, got 'ignore'",
     );
     expect(() => parseArmList('actor')).toThrow("--models needs at least two arms to compare, got 'actor'");
     expect(() => parseArmList('actor,mutex:timeout=1')).toThrow("arm 'mutex:timeout=1': timeout applies to policy=disconnect only");
+    // The server's own range, checked before anything runs; a misspelt policy is named once, as itself.
+    expect(() => parseArmList('actor,mutex:policy=disconnect:timeout=4000')).toThrow(
+      "arm 'mutex:policy=disconnect:timeout=4000': timeout must be the seconds a full queue may last before policy=disconnect closes its client, from 0.001 to 3600, got '4000'",
+    );
+    expect(() => parseArmList('actor,mutex:policy=disconect:timeout=1')).toThrow(/^arm '[^']+': policy must be a slow-consumer policy, one of await, drop, disconnect, got 'disconect'$/);
+    expect(armsFor(parseArmList('actor, mutex : policy = drop')).map((a) => a.name)).toEqual(['actor', 'mutex:policy=drop']);
   });
 });
 

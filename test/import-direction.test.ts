@@ -27,10 +27,9 @@ function runtimeImports(file: string, text: string): { specifier: string; line: 
     if (specifier && ts.isStringLiteral(specifier)) found.push({ specifier: specifier.text, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
   };
   const visit = (node: ts.Node): void => {
+    // Under verbatimModuleSyntax (tsconfig) only `import type` vanishes: `import { type X }` still loads the module.
     if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) {
-      const bindings = node.importClause?.namedBindings;
-      const allTypes = bindings !== undefined && ts.isNamedImports(bindings) && bindings.elements.length > 0 && bindings.elements.every((e) => e.isTypeOnly) && node.importClause?.name === undefined;
-      if (!allTypes) add(node, node.moduleSpecifier);
+      add(node, node.moduleSpecifier);
     } else if (ts.isExportDeclaration(node) && !node.isTypeOnly) {
       add(node, node.moduleSpecifier);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
@@ -50,8 +49,8 @@ function reachesServers(file: string, specifier: string): boolean {
 
 describe('import direction', () => {
   it('finds runtime imports, and tells them from type-only ones', () => {
-    const text = "import type { A } from '../servers/a.ts';\nimport { type B } from '../servers/b.ts';\nimport { C } from '../servers/c.ts';\nexport { D } from '../servers/d.ts';\nconst e = await import('../servers/e.ts');\n";
-    expect(runtimeImports('loadgen/x.ts', text).map((i) => i.specifier)).toEqual(['../servers/c.ts', '../servers/d.ts', '../servers/e.ts']);
+    const text = "import type { A } from '../servers/a.ts';\nimport { type B } from '../servers/b.ts';\nimport { C } from '../servers/c.ts';\nexport { D } from '../servers/d.ts';\nconst e = await import('../servers/e.ts');\nexport type { F } from '../servers/f.ts';\n";
+    expect(runtimeImports('loadgen/x.ts', text).map((i) => i.specifier)).toEqual(['../servers/b.ts', '../servers/c.ts', '../servers/d.ts', '../servers/e.ts']);
     expect(reachesServers('loadgen/x.ts', '../servers/c.ts')).toBe(true);
     expect(reachesServers('loadgen/report/x.ts', '../../servers/c.ts')).toBe(true);
     expect(reachesServers('loadgen/x.ts', '../common/models.ts')).toBe(false);
