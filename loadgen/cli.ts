@@ -3,7 +3,7 @@
  * → print. Exit codes come from the one table (common/exit-codes.ts): the result's state decides.
  */
 import { Command, Option } from 'commander';
-import { UsageError } from '../common/usage.ts';
+import { Problems, UsageError } from '../common/usage.ts';
 import { MODEL_NAMES } from '../common/models.ts';
 import { runBench } from './bench.ts';
 import { DEFAULT_MAX_SEND_LAG_MS } from './self-check.ts';
@@ -75,9 +75,17 @@ async function main(): Promise<number> {
     for (const name of names) process.stdout.write(`${name.padEnd(width)}${loadScenario(name).description}\n`);
     return EXIT.success;
   }
-  const plan = resolveBenchPlan(raw);
+  // The plan's options and the curve's are checked together: every problem is named in one message.
+  const problems = new Problems();
+  const checkedPlan = problems.check(() => resolveBenchPlan(raw), undefined);
+  const sweep = problems.check(() => (raw.sweep === undefined ? undefined : parseSweep(raw.sweep)), undefined);
+  if (raw.findSaturation) {
+    problems.check(() => parseLatencyBound('--slo-p99', raw.sloP99), 0);
+    problems.check(() => parseNumberOption('--max-rate', raw.maxRate, 0), 0);
+  }
+  problems.throwIfAny();
+  const plan = checkedPlan!;
   const limits = readFileLimits();
-  const sweep = raw.sweep === undefined ? undefined : parseSweep(raw.sweep);
   const mostClients = sweep?.parameter === 'clients' ? Math.max(plan.load.clients, ...sweep.values) : plan.load.clients;
   if (checkFileLimit(mostClients, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
 

@@ -110,6 +110,9 @@ describe('the exit-code table', () => {
     const { code, stderr } = await run(['loadgen/cli.ts', '--model', 'actor', '--clients', '0', '--warmup', 'soon']);
     expect(code).toBe(EXIT.usage);
     expect(stderr.trim()).toBe("error: 2 problems: --clients must be an integer >= 1, got '0'; --warmup must be a number >= 0, got 'soon'");
+    const curve = await run(['loadgen/cli.ts', '--model', 'actor', '--seed', 'x', '--find-saturation', '--slo-p99', 'soon', '--max-rate', '-1']);
+    expect(curve.code).toBe(EXIT.usage);
+    expect(curve.stderr).toMatch(/^error: 3 problems: --seed must be .*; --slo-p99 must be .*; --max-rate must be .*$/m);
   });
 
   it('2: debug behaviours without --debug are refused, every one named', async () => {
