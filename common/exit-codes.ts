@@ -24,8 +24,6 @@ export const EXIT = {
   terminated: 128 + constants.signals.SIGTERM,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
 /** The status a process that ended by `signal` reports: 128 + its number, as shells do. */
 export function exitCodeForSignal(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);

@@ -15,6 +15,6 @@ export function isModelName(value: string): value is ModelName {
 export function parseModelList(flag: string, text: string): ModelName[] {
   const names = text.split(',').map((n) => n.trim());
   const unknown = names.filter((n) => !isModelName(n));
-  if (unknown.length > 0 || names.length === 0) throw new UsageError('ERR_UNKNOWN_MODEL', `${flag} must list models among ${MODEL_NAMES.join(', ')}, got ${unknown.map((n) => `'${n}'`).join(', ')}`);
+  if (unknown.length > 0) throw new UsageError('ERR_UNKNOWN_MODEL', `${flag} must list models among ${MODEL_NAMES.join(', ')}, got ${unknown.map((n) => `'${n}'`).join(', ')}`);
   return names as ModelName[];
 }

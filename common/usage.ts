@@ -46,10 +46,6 @@ export class Problems {
     this.found.push({ code, message });
   }
 
-  get count(): number {
-    return this.found.length;
-  }
-
   throwIfAny(): void {
     if (this.found.length === 0) return;
     const messages = this.found.map((f) => f.message);

@@ -9,7 +9,7 @@ import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { isModelName, MODEL_NAMES } from './common/registry.ts';
 import { DEFAULT_TIMING_SAMPLE_EVERY } from './metrics/server-metrics.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer, type DebugBehaviours } from './server.ts';
-import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
+import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 import { exitOnError } from '../common/main.ts';
 
 const program = new Command()
@@ -87,7 +87,7 @@ function resolveDebug(raw: RawDebugOptions): DebugBehaviours {
 function resolvePolicy(name: string, timeoutMs: string): SlowConsumerPolicy {
   if (!isSlowConsumerPolicyName(name)) throw new UsageError('ERR_BAD_OPTION', `--slow-consumer-policy must be one of ${SLOW_CONSUMER_POLICIES.join(', ')}, got '${name}'`);
   if (name !== 'disconnect') return { kind: name };
-  return { kind: 'disconnect', timeoutMs: parseIntegerOption('--slow-consumer-timeout-ms', timeoutMs, 1, 3_600_000) };
+  return { kind: 'disconnect', timeoutMs: parseIntegerOption('--slow-consumer-timeout-ms', timeoutMs, MIN_SLOW_CONSUMER_TIMEOUT_S * 1000, MAX_SLOW_CONSUMER_TIMEOUT_S * 1000) };
 }
 
 // The server keeps running once main() has started it: only a failure to start ends it here.

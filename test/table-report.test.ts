@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderTable } from '../loadgen/report/table.ts';
-import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
+import { exitCodeForResult, type BenchResult, type CompletedResult } from '../loadgen/result.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
 
@@ -25,6 +25,18 @@ describe('table report', () => {
     expect(Number(shown![1])).toBeCloseTo(s.eventLoopDelay.p99 / 1000, 1);
     expect(Number(shown![2])).toBeCloseTo(s.eventLoopDelay.max / 1000, 1);
     expect(row('load generator')).toContain('send lag p99');
+  });
+
+  it('shows an interrupted run: where the signal arrived, its exit code, then the figures measured so far', () => {
+    const { status: _completed, ...figures } = fixture;
+    const interrupted: BenchResult = { ...figures, status: 'interrupted', interruption: { signal: 'SIGINT', phase: 'measure', exitCode: 130 }, partial: figures };
+    const text = renderTable(interrupted);
+    expect(text).toMatch(/INTERRUPTED by SIGINT during measure \(exit 130\)/);
+    expect(text).toContain('what was measured before the stop');
+    expect(text).toContain(`${(fixture.latency.p50 / 1000).toFixed(2)} ms`);
+    expect(exitCodeForResult(interrupted)).toBe(130);
+    const { partial: _partial, ...beforeTraffic } = interrupted;
+    expect(renderTable(beforeTraffic)).not.toContain('latency p50');
   });
 
   it('lists error causes with their counts', () => {
