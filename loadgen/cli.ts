@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { Problems, UsageError } from '../common/usage.ts';
 import { MODEL_NAMES } from '../common/models.ts';
 import { runBench } from './bench.ts';
-import { DEFAULT_MAX_SEND_LAG_MS } from './self-check.ts';
+import { DEFAULT_MAX_SEND_LAG_MS } from './record/self-check.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { resolveBenchPlan, type BenchPlan, type RawBenchOptions } from './plan.ts';
 import { parseNumberOption } from '../common/usage.ts';

@@ -11,11 +11,11 @@ import type { ServerStats } from '../common/stats-schema.ts';
 import type { Measurement, Phase } from './runner.ts';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
 import type { InterruptSignal } from '../common/result-states.ts';
-import type { SelfCheckReport } from './self-check.ts';
-import type { TimeSeriesSample } from './time-series.ts';
-import type { PhaseReport } from './phase-stats.ts';
-import type { StallReport } from './stall.ts';
-import type { ChurnReport } from './churn.ts';
+import type { SelfCheckReport } from './record/self-check.ts';
+import type { TimeSeriesSample } from './record/time-series.ts';
+import type { PhaseReport } from './record/phase-stats.ts';
+import type { StallReport } from './record/stall.ts';
+import type { ChurnReport } from './drive/churn.ts';
 import type { HttpReport } from './http-load.ts';
 
 /**

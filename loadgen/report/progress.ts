@@ -3,7 +3,7 @@
  * rewritten every second; otherwise a plain log line every `logEverySeconds`.
  */
 import type { Phase, RunObserver } from '../runner.ts';
-import type { TimeSeriesSample } from '../time-series.ts';
+import type { TimeSeriesSample } from '../record/time-series.ts';
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 

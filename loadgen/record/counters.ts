@@ -1,6 +1,6 @@
 /** Everything a run counts, in one object (never loose variables), with histograms from the one module. */
-import { createLatencyHistogram, mergeHistograms, type Histogram } from '../common/histogram.ts';
-import type { ProbeKind } from '../common/protocol.ts';
+import { createLatencyHistogram, mergeHistograms, type Histogram } from '../../common/histogram.ts';
+import type { ProbeKind } from '../../common/protocol.ts';
 
 export class RunCounters {
   /** Probes sent. */

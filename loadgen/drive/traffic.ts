@@ -1,7 +1,7 @@
 /** Who sends what, when: the open-loop schedule and the choice of senders, targets and kinds. */
-import type { ProbeKind } from '../common/protocol.ts';
+import type { ProbeKind } from '../../common/protocol.ts';
 import type { LoadClient } from './connect.ts';
-import type { TrafficMix } from './scenario.ts';
+import type { TrafficMix } from '../scenario.ts';
 
 const TICK_MS = 1;
 

@@ -3,8 +3,8 @@
  * what was sent and received in that second, its latency percentiles, errors, and the server's
  * gauges (mailbox depth or lock waiters) read at the same moment.
  */
-import { createLatencyHistogram, recordNs, type Histogram } from '../common/histogram.ts';
-import type { ServerGauges } from '../common/stats-schema.ts';
+import { createLatencyHistogram, recordNs, type Histogram } from '../../common/histogram.ts';
+import type { ServerGauges } from '../../common/stats-schema.ts';
 
 export interface TimeSeriesSample {
   /** Seconds since the traffic began (end of this sample's second). */

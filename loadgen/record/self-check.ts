@@ -5,8 +5,8 @@
  * (no schedule), the mark goes to a run whose load generator used 95% or more of its core.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../common/histogram.ts';
-import { loopDelaySummary } from '../common/loop-delay.ts';
+import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../../common/histogram.ts';
+import { loopDelaySummary } from '../../common/loop-delay.ts';
 
 const RESOLUTION_MS = 10;
 export const DEFAULT_MAX_SEND_LAG_MS = 10;

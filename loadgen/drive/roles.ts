@@ -4,7 +4,7 @@
  * send-to targets). Churn replaces senders in place, so the roles keep their sizes.
  */
 import type { LoadClient } from './connect.ts';
-import type { ClientBehaviours } from './plan.ts';
+import type { ClientBehaviours } from '../plan.ts';
 
 export interface Roles {
   readonly publisher: LoadClient | undefined;

@@ -4,8 +4,8 @@
  * (a burst), the next phase reports how long latency took to recover: seconds from its start to
  * the first second whose p99 is back within RECOVERY_FACTOR of the first phase's p99.
  */
-import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../common/histogram.ts';
-import type { TrafficPhase } from './plan.ts';
+import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../../common/histogram.ts';
+import type { TrafficPhase } from '../plan.ts';
 import type { TimeSeriesSample } from './time-series.ts';
 
 export const RECOVERY_FACTOR = 2;

@@ -5,8 +5,8 @@
  * got their welcome. Each failure is counted once, with its cause.
  */
 import WebSocket from 'ws';
-import { parseServerControl } from '../common/protocol.ts';
-import { nowNs } from './clock.ts';
+import { parseServerControl } from '../../common/protocol.ts';
+import { nowNs } from '../clock.ts';
 
 export interface LoadClient {
   readonly index: number;
