@@ -24,8 +24,13 @@ export function createLatencyHistogram(): Histogram {
 
 /** Records a duration given in nanoseconds; values below 1 µs count as 1 µs. */
 export function recordNs(histogram: Histogram, durationNs: number): void {
+  histogram.recordValue(toMicros(durationNs));
+}
+
+/** A duration in ns as the histograms hold it: whole µs within their range. */
+export function toMicros(durationNs: number): number {
   const us = Math.round(durationNs / 1000);
-  histogram.recordValue(us < LOWEST_US ? LOWEST_US : us > HIGHEST_US ? HIGHEST_US : us);
+  return us < LOWEST_US ? LOWEST_US : us > HIGHEST_US ? HIGHEST_US : us;
 }
 
 /** Percentiles of one histogram, all in microseconds; zeros when nothing was recorded. */
@@ -62,6 +67,11 @@ export function encodeHistogram(histogram: Histogram): string {
 
 export function decodeHistogram(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}
+
+/** Decodes and adds encoded histograms (partial measurements merge this way). */
+export function mergeEncoded(encoded: readonly string[]): Histogram {
+  return mergeHistograms(encoded.map(decodeHistogram));
 }
 
 /** Adds several histograms into a new one (agents' histograms merge this way). */

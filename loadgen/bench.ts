@@ -4,7 +4,8 @@
  */
 import type { BenchPlan } from './plan.ts';
 import { completedResult, failedResult, type BenchResult, type RunContext } from './result.ts';
-import { runLoad, type Measurement, type RunObserver } from './runner.ts';
+import { runLoad, type RunObserver } from './runner.ts';
+import type { Measurement } from './record/measurement.ts';
 import { spawnServer, type ServerProcess } from './server-process.ts';
 import { ServerStatsClient } from './server-stats.ts';
 import { makeRunId } from './report/json-file.ts';

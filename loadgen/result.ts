@@ -8,7 +8,8 @@ import type { ModelName } from '../common/models.ts';
 import type { BenchPlan, LoadPlan } from './plan.ts';
 import type { ProbeKind } from '../common/protocol.ts';
 import type { ServerStats } from '../common/stats-schema.ts';
-import type { Measurement, Phase } from './runner.ts';
+import type { Phase } from './runner.ts';
+import type { Measurement } from './record/measurement.ts';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
 import type { InterruptSignal } from '../common/result-states.ts';
 import type { SelfCheckReport } from './record/self-check.ts';
@@ -223,7 +224,7 @@ export function interruptedResult(context: RunContext, signal: InterruptSignal, 
 
 function measuredFigures(context: RunContext, m: Measurement, http?: HttpReport): MeasuredFigures {
   const c = m.counters;
-  const latency = c.latency;
+  const h = m.histograms;
   const perSec = (count: number, ns: number): number => (ns > 0 ? Math.round((count / ns) * 1e9 * 10) / 10 : 0);
   return {
     verdict: m.selfCheck.saturated ? 'loadgen-saturated' : 'ok',
@@ -235,8 +236,8 @@ function measuredFigures(context: RunContext, m: Measurement, http?: HttpReport)
       lostDuringRun: m.clientsLost,
       closesForced: m.closesForced,
       handshakesPerSec: perSec(m.clientsOpen, m.phasesMs.connect * 1e6),
-      handshake: summarize(c.handshake),
-      handshakeHistogram: encodeHistogram(c.handshake),
+      handshake: summarize(h.handshake),
+      handshakeHistogram: encodeHistogram(h.handshake),
     },
     messages: {
       sent: c.sent,
@@ -249,12 +250,12 @@ function measuredFigures(context: RunContext, m: Measurement, http?: HttpReport)
       sentPerSec: perSec(c.sent, m.trafficNs),
       receivedPerSec: perSec(c.received, Math.max(m.trafficNs, m.receiveSpanNs)),
     },
-    latency: summarize(latency),
-    latencyHistogram: encodeHistogram(latency),
+    latency: summarize(h.latency),
+    latencyHistogram: encodeHistogram(h.latency),
     latencyByKind: Object.fromEntries(
-      Object.entries(c.latencyByKind)
-        .filter(([, h]) => h.totalCount > 0)
-        .map(([kind, h]) => [kind, { summary: summarize(h), histogram: encodeHistogram(h) }]),
+      Object.entries(h.latencyByKind)
+        .filter(([, kind]) => kind.totalCount > 0)
+        .map(([name, kind]) => [name, { summary: summarize(kind), histogram: encodeHistogram(kind) }]),
     ),
     ...(c.broadcasts > 0 && {
       fanout: {
@@ -262,14 +263,14 @@ function measuredFigures(context: RunContext, m: Measurement, http?: HttpReport)
         completed: c.fanoutsCompleted,
         expectedDeliveries: c.broadcastsExpected,
         delivered: c.broadcastsDelivered,
-        completion: summarize(c.fanout),
-        completionHistogram: encodeHistogram(c.fanout),
+        completion: summarize(h.fanout),
+        completionHistogram: encodeHistogram(h.fanout),
       },
     }),
     selfCheck: m.selfCheck,
     ...(m.server && { server: m.server }),
     timeSeries: m.timeSeries,
-    errors: { total: c.errorTotal, byCause: Object.fromEntries([...c.errors].sort(([a], [b]) => a.localeCompare(b))) },
+    errors: { total: c.errorTotal, byCause: Object.fromEntries(Object.entries(c.errors).sort(([a], [b]) => a.localeCompare(b))) },
     phasesMs: m.phasesMs,
     trafficPhases: m.phases,
     ...(m.stall && { stall: m.stall }),

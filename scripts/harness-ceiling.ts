@@ -84,7 +84,7 @@ async function loadGeneratorLoop(url: string, clients: number, durationMs: numbe
     { observer: { phase: (phase) => { if (phase === 'measure') cpu = process.cpuUsage(); else if (phase === 'drain') cpu = process.cpuUsage(cpu); } } },
   );
   if (m.counters.errorTotal > 0 || m.counters.received !== m.counters.sent) {
-    throw new Error(`a load generator trial was not clean: ${JSON.stringify(Object.fromEntries(m.counters.errors))}, ${m.counters.sent - m.counters.received} unanswered`);
+    throw new Error(`a load generator trial was not clean: ${JSON.stringify(m.counters.errors)}, ${m.counters.sent - m.counters.received} unanswered`);
   }
   return { perSec: (m.counters.received / m.trafficNs) * 1e9, cpuPercent: cpuPercent(cpu, m.trafficNs) };
 }

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarize } from '../common/histogram.ts';
 import type { LoadPlan } from '../loadgen/plan.ts';
 import { testPlan } from './helpers/load-plan.ts';
-import { runLoad, type Measurement } from '../loadgen/runner.ts';
+import { runLoad } from '../loadgen/runner.ts';
+import type { Measurement } from '../loadgen/record/measurement.ts';
 import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
 import { ServerStatsClient } from '../loadgen/server-stats.ts';
 
@@ -37,7 +38,7 @@ describe('a server that stalls 200 ms every second', () => {
 });
 
 function percentileMs(m: Measurement, percentile: number): number {
-  return m.counters.latency.getValueAtPercentile(percentile) / 1000;
+  return m.histograms.latency.getValueAtPercentile(percentile) / 1000;
 }
 
 describe('broadcast fan-out', () => {
@@ -56,10 +57,10 @@ describe('broadcast fan-out', () => {
     expect(c.broadcastsExpected).toBe(20 * 49);
     expect(c.broadcastsDelivered).toBe(c.broadcastsExpected);
     expect(c.fanoutsCompleted).toBe(20);
-    expect(c.fanout.totalCount).toBe(20);
-    expect(c.latencyByKind.broadcast.totalCount).toBe(20 * 49);
+    expect(m.histograms.fanout.totalCount).toBe(20);
+    expect(m.histograms.latencyByKind.broadcast.totalCount).toBe(20 * 49);
     // The last receiver is never earlier than the median one.
-    expect(summarize(c.fanout).p50).toBeGreaterThanOrEqual(summarize(c.latencyByKind.broadcast).p50);
+    expect(summarize(m.histograms.fanout).p50).toBeGreaterThanOrEqual(summarize(m.histograms.latencyByKind.broadcast).p50);
     expect(m.server?.actor?.handled.broadcast).toBeGreaterThanOrEqual(19);
     expect(m.timeSeries.length).toBeGreaterThanOrEqual(1);
   });

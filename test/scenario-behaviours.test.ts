@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBench } from '../loadgen/bench.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
-import { runLoad, type Measurement } from '../loadgen/runner.ts';
+import { runLoad } from '../loadgen/runner.ts';
+import type { Measurement } from '../loadgen/record/measurement.ts';
 import { ServerStatsClient } from '../loadgen/server-stats.ts';
 import type { SlowConsumerPolicy } from '../servers/common/slow-consumer-policy.ts';
 import { startServer, type RunningServer } from '../servers/server.ts';
@@ -51,7 +52,7 @@ describe('clients that stop reading', () => {
   it.each([['actor'], ['mutex']] as ['actor' | 'mutex'][])('%s, policy disconnect: the stopped readers are closed with 1008 and their frames counted', async (model) => {
     const m = await run(model, { kind: 'disconnect', timeoutMs: 200 }, slowConsumers(3000));
     expect(m.policy).toMatchObject({ name: 'disconnect', disconnected: 2 });
-    expect(m.counters.errors.get('closed-by-server:1008')).toBe(2);
+    expect(m.counters.errors['closed-by-server:1008']).toBe(2);
     expect(m.lost).toBe(m.policy!.dropped + m.refused);
     expect(m.stall).toBeUndefined();
     expect(m.registry).toEqual({ openBeforeClose: 28, countBeforeClose: 28, countAfterClose: 0 });

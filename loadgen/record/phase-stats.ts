@@ -4,7 +4,7 @@
  * (a burst), the next phase reports how long latency took to recover: seconds from its start to
  * the first second whose p99 is back within RECOVERY_FACTOR of the first phase's p99.
  */
-import { createLatencyHistogram, recordNs, summarize, type Histogram, type LatencySummary } from '../../common/histogram.ts';
+import { createLatencyHistogram, encodeHistogram, mergeEncoded, recordNs, summarize, type Histogram, type LatencySummary } from '../../common/histogram.ts';
 import type { TrafficPhase } from '../plan.ts';
 import type { TimeSeriesSample } from './time-series.ts';
 
@@ -32,6 +32,14 @@ interface PhaseTally {
   expected: number;
   received: number;
   readonly latency: Histogram;
+}
+
+/** A part's phase tallies as JSON. */
+export interface EncodedPhaseStats {
+  readonly phases: readonly TrafficPhase[];
+  /** Seconds since the traffic began at which each phase began. */
+  readonly startedAtSecond: readonly number[];
+  readonly tallies: readonly { readonly sent: number; readonly expected: number; readonly received: number; readonly latency: string }[];
 }
 
 export class PhaseStats {
@@ -83,37 +91,49 @@ export class PhaseStats {
     recordNs(t.latency, latencyNs);
   }
 
-  /** `overall`: the run's latency, which a single phase's is. */
-  report(samples: readonly TimeSeriesSample[], overall: Histogram): PhaseReport[] {
-    if (this.phases.length === 1) {
-      const t = this.tallies[0]!;
-      const p = this.phases[0]!;
-      return [{ name: p.name, rate: p.rate, durationMs: p.durationMs, sent: t.sent, expected: t.expected, received: t.received, latency: summarize(overall) }];
-    }
-    const peak = this.phases.length > 2 ? this.peakIndex() : -1;
-    const baselineP99 = this.tallies[0]!.latency.totalCount > 0 ? summarize(this.tallies[0]!.latency).p99 : 0;
-    return this.phases.map((phase, i) => {
-      const t = this.tallies[i]!;
-      const report: PhaseReport = { name: phase.name, rate: phase.rate, durationMs: phase.durationMs, sent: t.sent, expected: t.expected, received: t.received, latency: summarize(t.latency) };
-      if (i !== peak + 1 || peak < 0) return report;
-      return { ...report, recoveredAfterSeconds: this.recovery(i, baselineP99, samples) };
-    });
+  encode(): EncodedPhaseStats {
+    return {
+      phases: this.phases,
+      startedAtSecond: [...this.startedAtSecond],
+      tallies: this.tallies.map((t) => ({ sent: t.sent, expected: t.expected, received: t.received, latency: encodeHistogram(t.latency) })),
+    };
   }
+}
 
-  /** The phase at the highest rate, when it is neither the first nor the last and higher than the first. */
-  private peakIndex(): number {
-    let peak = 0;
-    this.phases.forEach((p, i) => {
-      if (p.rate > this.phases[peak]!.rate) peak = i;
-    });
-    return peak > 0 && peak < this.phases.length - 1 ? peak : -1;
-  }
+/**
+ * The parts' phases added up (phase boundaries are the coordinator's: the first part's). `overall`:
+ * the run's latency, which a single phase's is.
+ */
+export function reportPhases(parts: readonly EncodedPhaseStats[], samples: readonly TimeSeriesSample[], overall: Histogram): PhaseReport[] {
+  const { phases, startedAtSecond } = parts[0]!;
+  const tallies = phases.map((_, i) => ({
+    sent: parts.reduce((sum, p) => sum + p.tallies[i]!.sent, 0),
+    expected: parts.reduce((sum, p) => sum + p.tallies[i]!.expected, 0),
+    received: parts.reduce((sum, p) => sum + p.tallies[i]!.received, 0),
+    latency: phases.length === 1 ? overall : mergeEncoded(parts.map((p) => p.tallies[i]!.latency)),
+  }));
+  const peak = phases.length > 2 ? peakIndex(phases) : -1;
+  const baselineP99 = tallies[0]!.latency.totalCount > 0 ? summarize(tallies[0]!.latency).p99 : 0;
+  return phases.map((phase, i) => {
+    const t = tallies[i]!;
+    const report: PhaseReport = { name: phase.name, rate: phase.rate, durationMs: phase.durationMs, sent: t.sent, expected: t.expected, received: t.received, latency: summarize(t.latency) };
+    if (i !== peak + 1 || peak < 0) return report;
+    return { ...report, recoveredAfterSeconds: recovery(phase.name, startedAtSecond[i], baselineP99, samples) };
+  });
+}
 
-  private recovery(index: number, baselineP99: number, samples: readonly TimeSeriesSample[]): number | null {
-    const start = this.startedAtSecond[index];
-    if (start === undefined || baselineP99 === 0) return null;
-    const bound = RECOVERY_FACTOR * baselineP99;
-    const recovered = samples.find((s) => s.phase === 'measure' && s.trafficPhase === this.phases[index]!.name && s.received > 0 && s.p99 <= bound);
-    return recovered ? Math.max(0, Math.round((recovered.t - start) * 10) / 10) : null;
-  }
+/** The phase at the highest rate, when it is neither the first nor the last and higher than the first. */
+function peakIndex(phases: readonly TrafficPhase[]): number {
+  let peak = 0;
+  phases.forEach((p, i) => {
+    if (p.rate > phases[peak]!.rate) peak = i;
+  });
+  return peak > 0 && peak < phases.length - 1 ? peak : -1;
+}
+
+function recovery(name: string, start: number | undefined, baselineP99: number, samples: readonly TimeSeriesSample[]): number | null {
+  if (start === undefined || baselineP99 === 0) return null;
+  const bound = RECOVERY_FACTOR * baselineP99;
+  const recovered = samples.find((s) => s.phase === 'measure' && s.trafficPhase === name && s.received > 0 && s.p99 <= bound);
+  return recovered ? Math.max(0, Math.round((recovered.t - start) * 10) / 10) : null;
 }

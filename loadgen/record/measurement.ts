@@ -1,0 +1,176 @@
+/**
+ * One run's measurement: its parts merged. Every figure a result or a report shows comes from
+ * here; `mergeMeasurements` builds it from one part or several, so that a run in one process and
+ * a run split over several read the same.
+ */
+import { mergeEncoded, mergeHistograms, type Histogram } from '../../common/histogram.ts';
+import type { ProbeKind } from '../../common/protocol.ts';
+import type { ServerStats } from '../../common/stats-schema.ts';
+import type { ChurnReport } from '../drive/churn.ts';
+import { settleLedgers } from './ledger.ts';
+import type { PartialMeasurement, PhaseDurations, PolicyEffect, RoleCounts } from './partial.ts';
+import { reportPhases, type PhaseReport } from './phase-stats.ts';
+import { judgeSelfCheck, type SelfCheckReport } from './self-check.ts';
+import { detectStall, type StallReport } from './stall.ts';
+import { mergeSamples, type TimeSeriesSample } from './time-series.ts';
+
+export interface MeasuredCounters {
+  /** Measured probes sent, and the deliveries they called for. */
+  readonly sent: number;
+  readonly expected: number;
+  /** Measured probes received (extra ones included). */
+  readonly received: number;
+  /** Frames that were neither a probe nor a control frame. */
+  readonly unexpected: number;
+  readonly broadcasts: number;
+  readonly broadcastsExpected: number;
+  /** Broadcast deliveries their probe called for (surplus ones left out). */
+  readonly broadcastsDelivered: number;
+  /** Broadcasts whose every delivery arrived. */
+  readonly fanoutsCompleted: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly errorTotal: number;
+}
+
+export interface MeasuredHistograms {
+  /** Every measured delivery. */
+  readonly latency: Histogram;
+  readonly latencyByKind: Readonly<Record<ProbeKind, Histogram>>;
+  /** Per completed broadcast, from the sender's timestamp to its delivery at the last receiver. */
+  readonly fanout: Histogram;
+  readonly handshake: Histogram;
+}
+
+export interface Measurement {
+  readonly counters: MeasuredCounters;
+  readonly histograms: MeasuredHistograms;
+  /** Expected deliveries of measured probes still missing after the drain. */
+  readonly lost: number;
+  /** The same for probes sent during warm-up (not counted elsewhere, never excused). */
+  readonly lostInWarmup: number;
+  /** Deliveries the warm-up probes called for. */
+  readonly warmupExpected: number;
+  /** Deliveries beyond what their probe called for (duplicates, or a broadcast that reached its sender). */
+  readonly extra: number;
+  /** Clients open when the traffic phase began. */
+  readonly clientsOpen: number;
+  readonly clientsFailed: number;
+  /** Clients the server closed (or that dropped) during the run. */
+  readonly clientsLost: number;
+  /** Clients whose closing handshake did not finish in time and were terminated. */
+  readonly closesForced: number;
+  readonly phasesMs: PhaseDurations;
+  /** Measured-phase length in ns, for rates. */
+  readonly trafficNs: number;
+  /** ns from the start of the measured phase to the last measured probe received (0 when none). */
+  readonly receiveSpanNs: number;
+  readonly selfCheck: SelfCheckReport;
+  readonly timeSeries: readonly TimeSeriesSample[];
+  /** The server's metrics over the measured phase, when it has them. */
+  readonly server: ServerStats | undefined;
+  /** The measured traffic phase by phase. */
+  readonly phases: readonly PhaseReport[];
+  /** Set when the server stopped answering for two seconds or more of the measured phase. */
+  readonly stall: StallReport | undefined;
+  /** What the server's slow-consumer policy did during the run (when the server reports it). */
+  readonly policy: PolicyEffect | undefined;
+  /** Send-to probes the server refused because the target had gone (`unknown-client`). */
+  readonly refused: number;
+  /** Registry size (GET /clients/count) after the drain, next to the clients we had open; and after all left. */
+  readonly registry: { readonly openBeforeClose: number; readonly countBeforeClose: number | undefined; readonly countAfterClose: number | undefined };
+  readonly churn: ChurnReport | undefined;
+  /** Frames of POST /broadcast (HTTP side traffic) received by the clients. */
+  readonly adminBroadcastsReceived: number;
+  /** POST /broadcast requests the server carried out during the run (when it reports them). */
+  readonly adminBroadcastsServed: number | undefined;
+  /** How many clients had each role. */
+  readonly roles: RoleCounts;
+}
+
+/** Merges the parts of one run: counts added, histograms and ledgers merged, durations the longest. */
+export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measurement {
+  if (parts.length === 0) throw new Error('mergeMeasurements needs at least one partial measurement');
+  const sum = (pick: (p: PartialMeasurement) => number): number => parts.reduce((total, p) => total + pick(p), 0);
+  const longest = (pick: (p: PartialMeasurement) => number): number => Math.max(...parts.map(pick));
+  const firstSeqs = parts.flatMap((p) => (p.firstMeasuredSeq === null ? [] : [p.firstMeasuredSeq]));
+  const settled = settleLedgers(
+    parts.map((p) => p.ledger),
+    firstSeqs.length > 0 ? Math.min(...firstSeqs) : Number.POSITIVE_INFINITY,
+  );
+  const errors = mergeErrors(parts, settled.extra + settled.extraInWarmup);
+  const histograms = mergeHistogramsOf(parts, settled.fanout);
+  const timeSeries = mergeSamples(parts.map((p) => p.timeSeries));
+  const server = parts.find((p) => p.server)?.server;
+  const churns = parts.flatMap((p) => (p.churn ? [p.churn] : []));
+  return {
+    counters: {
+      sent: sum((p) => p.counters.sent),
+      expected: sum((p) => p.counters.expected),
+      received: sum((p) => p.counters.received),
+      unexpected: sum((p) => p.counters.unexpected),
+      broadcasts: sum((p) => p.counters.broadcasts),
+      broadcastsExpected: sum((p) => p.counters.broadcastsExpected),
+      broadcastsDelivered: settled.broadcastsDelivered,
+      fanoutsCompleted: settled.fanoutsCompleted,
+      errors,
+      errorTotal: Object.values(errors).reduce((total, n) => total + n, 0),
+    },
+    histograms,
+    lost: settled.lost,
+    lostInWarmup: settled.lostInWarmup,
+    warmupExpected: sum((p) => p.counters.warmupExpected),
+    extra: settled.extra + settled.extraInWarmup,
+    clientsOpen: sum((p) => p.clients.openAtStart),
+    clientsFailed: sum((p) => p.clients.requested - p.clients.connected),
+    clientsLost: sum((p) => p.clientsLost),
+    closesForced: sum((p) => p.clients.closesForced),
+    phasesMs: {
+      connect: longest((p) => p.phasesMs.connect),
+      warmup: longest((p) => p.phasesMs.warmup),
+      measure: longest((p) => p.phasesMs.measure),
+      drain: longest((p) => p.phasesMs.drain),
+      close: longest((p) => p.phasesMs.close),
+    },
+    trafficNs: longest((p) => p.trafficNs),
+    receiveSpanNs: longest((p) => p.receiveSpanNs),
+    selfCheck: judgeSelfCheck(parts.map((p) => p.selfCheck)),
+    timeSeries,
+    server: server?.stats,
+    phases: reportPhases(
+      parts.map((p) => p.phases),
+      timeSeries,
+      histograms.latency,
+    ),
+    stall: detectStall(timeSeries),
+    policy: server?.policy,
+    refused: errors['server:unknown-client'] ?? 0,
+    registry: { openBeforeClose: sum((p) => p.clients.openBeforeClose), countBeforeClose: server?.countBeforeClose, countAfterClose: server?.countAfterClose },
+    churn: churns.length === 0 ? undefined : { left: churns.reduce((n, c) => n + c.left, 0), joined: churns.reduce((n, c) => n + c.joined, 0), joinsFailed: churns.reduce((n, c) => n + c.joinsFailed, 0) },
+    adminBroadcastsReceived: sum((p) => p.counters.adminBroadcastsReceived),
+    adminBroadcastsServed: server?.adminBroadcastsServed,
+    roles: {
+      publisher: sum((p) => p.roles.publisher),
+      stoppedReaders: sum((p) => p.roles.stoppedReaders),
+      senders: sum((p) => p.roles.senders),
+    },
+  };
+}
+
+/** Errors by cause, added over the parts, with the ledger's surplus deliveries as `extra-delivery`. */
+function mergeErrors(parts: readonly PartialMeasurement[], extra: number): Record<string, number> {
+  const errors: Record<string, number> = {};
+  for (const part of parts) for (const [cause, n] of Object.entries(part.counters.errors)) errors[cause] = (errors[cause] ?? 0) + n;
+  if (extra > 0) errors['extra-delivery'] = extra;
+  return errors;
+}
+
+function mergeHistogramsOf(parts: readonly PartialMeasurement[], fanout: Histogram): MeasuredHistograms {
+  const kind = (k: ProbeKind): Histogram => mergeEncoded(parts.map((p) => p.counters.latencyByKind[k]));
+  const latencyByKind = { echo: kind('echo'), broadcast: kind('broadcast'), 'send-to': kind('send-to') };
+  return {
+    latency: mergeHistograms(Object.values(latencyByKind)),
+    latencyByKind,
+    fanout,
+    handshake: mergeEncoded(parts.map((p) => p.counters.handshake)),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Records one part of a run: every probe sent and every frame received, errors, handshakes, the
+ * per-second samples, the phases and the self-check. It never drives (the driver tells it what was
+ * sent) and never judges (verdicts come from the merged measurement). `encode` gives the part as a
+ * partial measurement.
+ */
+import { recordNs } from '../../common/histogram.ts';
+import { parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../../common/protocol.ts';
+import { ADMIN_BROADCAST_PREFIX } from '../admin-broadcast.ts';
+import type { TrafficPhase } from '../plan.ts';
+import { RunCounters } from './counters.ts';
+import { DeliveryLedger } from './ledger.ts';
+import { PARTIAL_SCHEMA_VERSION, type PartFacts, type PartialMeasurement } from './partial.ts';
+import { PhaseStats } from './phase-stats.ts';
+import { SelfCheck } from './self-check.ts';
+import { TimeSeries, type SecondContext, type TimeSeriesSample } from './time-series.ts';
+
+const SLASH = 0x2f;
+
+export interface RecorderOptions {
+  readonly phases: readonly TrafficPhase[];
+  readonly maxSendLagMs: number;
+  readonly openLoop: boolean;
+  /** Whether this part watches its process's loop and CPU (one part per process does). */
+  readonly watchProcess?: boolean;
+}
+
+export class Recorder {
+  readonly counters = new RunCounters();
+  private readonly ledger = new DeliveryLedger();
+  private readonly series = new TimeSeries();
+  private readonly phaseStats: PhaseStats;
+  private readonly selfCheck: SelfCheck;
+  private measuring = false;
+  private firstMeasuredSeq = Number.POSITIVE_INFINITY;
+  private measureStartNs = 0;
+  private clientsLost = 0;
+
+  constructor(private readonly options: RecorderOptions) {
+    this.phaseStats = new PhaseStats(options.phases);
+    this.selfCheck = new SelfCheck(options.maxSendLagMs, options.openLoop);
+  }
+
+  /** Deliveries still missing of the probes sent here (what the drain waits for). */
+  get outstanding(): number {
+    return this.ledger.outstanding;
+  }
+
+  get currentTrafficPhase(): string | undefined {
+    return this.measuring ? this.phaseStats.currentName : undefined;
+  }
+
+  /** Probes numbered from `firstSeq` on are measured; the self-check starts watching. */
+  startMeasuring(firstSeq: number, atNs: number): void {
+    if (this.measuring) return;
+    this.measuring = true;
+    this.firstMeasuredSeq = firstSeq;
+    this.measureStartNs = atNs;
+    if (this.options.watchProcess !== false) this.selfCheck.start();
+  }
+
+  beginPhase(firstSeq: number, atSecond: number): void {
+    this.phaseStats.begin(firstSeq, atSecond);
+  }
+
+  /** Probe `seq` went out and calls for `deliveries`. */
+  sent(seq: number, kind: ProbeKind, deliveries: number): void {
+    this.ledger.expect(seq, deliveries, kind);
+    this.series.sent++;
+    this.series.expectedSoFar += deliveries;
+    const c = this.counters;
+    if (!this.measuring) {
+      c.warmupExpected += deliveries;
+      return;
+    }
+    this.phaseStats.sent(deliveries);
+    c.expected += deliveries;
+    c.sent++;
+    if (kind === 'broadcast') {
+      c.broadcasts++;
+      c.broadcastsExpected += deliveries;
+    }
+  }
+
+  /** How late a scheduled send left (measured phase only). */
+  sendLag(lateNs: number): void {
+    if (this.measuring) this.selfCheck.recordSendLag(lateNs);
+  }
+
+  /** A frame from the server at `nowNs`; returns the tag of the probe it carried, if any. */
+  frame(data: Buffer, nowNs: number): number | undefined {
+    const tag = data[0];
+    if (tag === SLASH) {
+      const control = parseServerControl(data.toString());
+      this.counters.addError(control?.kind === 'error' ? `server:${control.code}` : 'unexpected-control-frame');
+      return undefined;
+    }
+    const sentAt = probeSentAtNs(data);
+    if (sentAt < 0) {
+      if (data.toString('latin1', 0, ADMIN_BROADCAST_PREFIX.length) === ADMIN_BROADCAST_PREFIX) this.counters.adminBroadcastsReceived++;
+      else this.counters.unexpected++;
+      return undefined;
+    }
+    this.probe(tag!, probeSeq(data), nowNs - sentAt, nowNs);
+    return tag;
+  }
+
+  handshake(durationNs: number): void {
+    recordNs(this.counters.handshake, durationNs);
+  }
+
+  error(cause: string): void {
+    this.counters.addError(cause);
+  }
+
+  clientLost(cause: string): void {
+    this.clientsLost++;
+    this.counters.addError(cause);
+  }
+
+  /** Closes the current second. */
+  tick(context: Omit<SecondContext, 'errorsSoFar' | 'trafficPhase'>): TimeSeriesSample {
+    const trafficPhase = context.phase === 'measure' ? this.currentTrafficPhase : undefined;
+    return this.series.take({ ...context, errorsSoFar: this.counters.errorTotal, ...(trafficPhase !== undefined && { trafficPhase }) });
+  }
+
+  /** The measured phase is over: the self-check stops watching. */
+  stopWatching(): void {
+    this.selfCheck.stop();
+  }
+
+  encode(facts: PartFacts): PartialMeasurement {
+    const c = this.counters;
+    return {
+      schemaVersion: PARTIAL_SCHEMA_VERSION,
+      ...facts,
+      firstMeasuredSeq: Number.isFinite(this.firstMeasuredSeq) ? this.firstMeasuredSeq : null,
+      receiveSpanNs: c.lastReceiveNs > 0 ? c.lastReceiveNs - this.measureStartNs : 0,
+      clientsLost: this.clientsLost,
+      counters: c.encode(),
+      ledger: this.ledger.encode(),
+      phases: this.phaseStats.encode(),
+      timeSeries: this.series.parts,
+      selfCheck: this.selfCheck.encode(),
+    };
+  }
+
+  /** One probe delivery: every delivery is timed (duplicates too: the ledger flags them as extra). */
+  private probe(tag: number, seq: number, latencyNs: number, nowNs: number): void {
+    this.ledger.deliver(seq, latencyNs);
+    this.series.received++;
+    this.series.receivedSoFar++;
+    this.series.recordLatencyNs(latencyNs);
+    if (seq < this.firstMeasuredSeq) return;
+    const c = this.counters;
+    c.received++;
+    c.lastReceiveNs = nowNs;
+    this.phaseStats.received(seq, latencyNs);
+    if (tag === PROBE_TAG.echo) recordNs(c.latencyByKind.echo, latencyNs);
+    else if (tag === PROBE_TAG['send-to']) recordNs(c.latencyByKind['send-to'], latencyNs);
+    else if (tag === PROBE_TAG.broadcast) recordNs(c.latencyByKind.broadcast, latencyNs);
+  }
+}

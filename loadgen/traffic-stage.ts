@@ -1,0 +1,65 @@
+/**
+ * The traffic stage of a run: warm-up, the measured phase and the drain. The driver sends, the
+ * recorder counts; this only says when each begins and ends (the ticker, the self-check and churn
+ * stop whatever happens).
+ */
+import type { ServerGauges, ServerStats } from '../common/stats-schema.ts';
+import { nowNs } from './clock.ts';
+import type { ClientPool } from './drive/client-pool.ts';
+import { drain } from './drive/drain.ts';
+import type { TrafficDriver } from './drive/driver.ts';
+import type { ProbeSender } from './drive/probe-sender.ts';
+import { startSecondTicker } from './drive/second-ticker.ts';
+import type { LoadPlan } from './plan.ts';
+import type { Recorder } from './record/recorder.ts';
+import type { RunOptions } from './runner.ts';
+
+export interface TrafficContext {
+  readonly plan: LoadPlan;
+  readonly options: RunOptions;
+  readonly recorder: Recorder;
+  readonly pool: ClientPool;
+  readonly sender: ProbeSender;
+  readonly driver: TrafficDriver;
+  readonly random: () => number;
+  readonly gaugesBefore: ServerGauges | undefined;
+}
+
+export async function runTraffic(c: TrafficContext): Promise<{ trafficNs: number; drainNs: number; stats: ServerStats | undefined }> {
+  const { plan, recorder, pool, sender, driver } = c;
+  const { observer = {}, serverStats } = c.options;
+  const trafficStart = nowNs();
+  const measureStart = trafficStart + plan.warmupMs * 1e6;
+  const ticker = startSecondTicker(recorder, pool, trafficStart, serverStats, (sample) => observer.tick?.(sample));
+  try {
+    if (plan.warmupMs > 0) observer.phase?.('warmup', `${pool.open} open, ${plan.warmupMs / 1000} s`);
+    const trafficOn = pool.open > 0;
+    if (trafficOn) await driver.warmUp(trafficStart, measureStart);
+    recorder.startMeasuring(sender.seq, measureStart);
+    ticker.stage = 'measure';
+    void serverStats?.reset();
+    pool.pauseStoppedReaders();
+    pool.startChurn(c.random);
+    observer.phase?.('measure', `${pool.open} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
+    if (trafficOn) await driver.measure(measureStart, measureStart + plan.durationMs * 1e6, (atNs) => recorder.beginPhase(sender.seq, (atNs - trafficStart) / 1e9));
+    driver.stop();
+    const trafficNs = nowNs() - measureStart;
+    recorder.stopWatching();
+    await pool.stopChurn();
+    await c.options.sideTraffic?.();
+    // The server's figures cover the measured phase only (a long drain would dilute CPU and depth means).
+    const stats = await serverStats?.snapshot();
+
+    ticker.stage = 'drain';
+    observer.phase?.('drain', `${recorder.outstanding} deliveries outstanding`);
+    const drainStart = nowNs();
+    await drain({ recorder, pool, timeoutMs: plan.drainTimeoutMs, serverStats, gaugesBefore: c.gaugesBefore });
+    return { trafficNs, drainNs: nowNs() - drainStart, stats };
+  } finally {
+    ticker.stop();
+    driver.stop();
+    recorder.stopWatching();
+    await pool.stopChurn();
+  }
+}
+
