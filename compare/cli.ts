@@ -13,7 +13,7 @@ import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { pinLoadGenerator } from '../loadgen/pinning.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { seededRandom } from '../loadgen/random.ts';
-import { MODEL_NAMES } from '../common/models.ts';
+import { describeModels } from '../common/models.ts';
 import { armBenchOptions, parseArmList } from '../common/arm-spec.ts';
 import { analyse } from './analysis.ts';
 import { renderMarkdown } from './report-markdown.ts';
@@ -28,7 +28,7 @@ const program = new Command()
   .name('npm run compare --')
   .description('Run the models side by side on the same scenarios, interleaved over several trials, with confidence intervals.')
   .option('--scenarios <list>', 'scenarios to compare', 'echo')
-  .option('--models <list>', `arms, in order (the first is the reference; an arm may repeat for an A/A check): model[:key=value…] with model one of ${MODEL_NAMES.join(', ')} and keys policy=await|drop|disconnect, timeout=<s> (with policy=disconnect)`, 'actor,mutex,baseline')
+  .option('--models <list>', `arms, in order (the first is the reference; an arm may repeat for an A/A check): model[:key=value…] with model one of ${describeModels()}, and keys policy=await|drop|disconnect, timeout=<s> (with policy=disconnect)`, 'actor,mutex,baseline')
   .option('--trials <n>', 'trials per arm and scenario', '5')
   .option('--clients <n>', 'clients (default: each scenario\u2019s)')
   .option('--duration <seconds>', 'measured seconds per trial (default: the scenario\u2019s)')

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
+import { upgradeResult } from '../loadgen/result-upgrade.ts';
 import { UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
 import type { BenchResult } from '../loadgen/result.ts';
@@ -50,12 +51,12 @@ function writeReports(dir: string, trials: readonly Trial[], arms: readonly stri
 
 function regenerate(dir: string): void {
   const stored = readJson<StoredComparison>(path.join(dir, 'compare.json'));
-  const trials: Trial[] = stored.files.map((f) => ({ ...f, result: readJson<BenchResult>(path.join(dir, f.file)) }));
+  const trials: Trial[] = stored.files.map((f) => ({ ...f, result: upgradeResult(readJson<BenchResult>(path.join(dir, f.file))) }));
   writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed });
 }
 
 function compareFiles(files: readonly string[], out: string): void {
-  const results = files.map((f) => readJson<BenchResult>(f));
+  const results = files.map((f) => upgradeResult(readJson<BenchResult>(f)));
   const scenarios = new Set(results.map((r) => r.scenario.name));
   if (scenarios.size > 1) throw new UsageError('ERR_BAD_REPORT_INPUT', `the files must be runs of one scenario, got ${[...scenarios].join(', ')}`);
   // One arm per file, named after its model (numbered when two files share a model).

@@ -69,9 +69,10 @@ function chartsFor(scenario: string, arms: readonly string[], trials: readonly T
     { id: `${slug}-throughput`, title: `${scenario}: messages received per second (median trial)`, kind: 'time', yLabel: 'msg/s', logY: false, series: overTime((s) => s.received) },
     { id: `${slug}-p99`, title: `${scenario}: p99 latency per second (median trial)`, kind: 'time', yLabel: 'p99 (ms)', logY: false, series: overTime((s) => (s.received > 0 ? s.p99 / 1000 : undefined)) },
   ];
-  const contention = overTime((s) => s.server?.mailboxDepth ?? s.server?.lockWaiters);
+  // Each arm's first contention gauge (the actor's mailbox depth, the mutex's lock waiters), whatever the model.
+  const contention = overTime((s) => Object.values(s.server?.contention ?? {})[0]);
   if (contention.some((s) => s.points.length > 0)) {
-    charts.push({ id: `${slug}-contention`, title: `${scenario}: actor mailbox depth / mutex lock waiters (median trial)`, kind: 'time', yLabel: 'messages or tasks', logY: false, series: contention });
+    charts.push({ id: `${slug}-contention`, title: `${scenario}: contention — mailbox depth, lock waiters (median trial)`, kind: 'time', yLabel: 'messages or tasks', logY: false, series: contention });
   }
   return charts;
 }

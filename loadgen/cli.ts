@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { Problems, UsageError } from '../common/usage.ts';
-import { MODEL_NAMES } from '../common/models.ts';
+import { describeModels } from '../common/models.ts';
 import { runBench } from './bench.ts';
 import { DEFAULT_MAX_SEND_LAG_MS } from './record/self-check.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
@@ -25,7 +25,7 @@ import { EXIT } from '../common/exit-codes.ts';
 const program = new Command()
   .name('npm run bench --')
   .description('Open many WebSocket clients against a reference server and measure latency, throughput and errors.')
-  .addOption(new Option('--model <name>', `server to start: ${MODEL_NAMES.join(', ')}`))
+  .addOption(new Option('--model <name>', `server to start: ${describeModels()}`))
   .option('--scenario <name|file.json>', 'scenario from scenarios/ or a path to a scenario file', 'echo')
   .option('--clients <n>', 'connections to open (default: the scenario\'s)')
   .option('--warmup <seconds>', 'traffic before the measured phase, not counted (default: the scenario\'s)')

@@ -23,8 +23,9 @@ import type { HttpReport } from './http-load.ts';
  * 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields.
  * 3: adds trafficPhases, stall, accounting, registry, roles, churn, http, slowConsumerPolicy.
  * 4: adds the `interrupted` state (its `interruption` and `partial` figures).
+ * 5: the server stats inside are stats schema 3 (one generic `contention` part), and so are the gauges of `timeSeries`.
  */
-export const RESULT_SCHEMA_VERSION = 4;
+export const RESULT_SCHEMA_VERSION = 5;
 
 export interface Environment {
   readonly node: string;

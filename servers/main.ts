@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { alreadyRaised, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { parseIntegerOption, UsageError } from '../common/usage.ts';
-import { isModelName, MODEL_NAMES } from './common/registry.ts';
+import { describeModels, isModelName, MODEL_NAMES } from '../common/models.ts';
 import { DEFAULT_TIMING_SAMPLE_EVERY } from './metrics/server-metrics.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer, type DebugBehaviours } from './server.ts';
 import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
@@ -14,8 +14,8 @@ import { exitOnError } from '../common/main.ts';
 
 const program = new Command()
   .name('npm run server --')
-  .description('Start one reference WebSocket server (actor, mutex or baseline) on its own.')
-  .addOption(new Option('--model <name>', `coordination model: ${MODEL_NAMES.join(', ')}`).makeOptionMandatory())
+  .description(`Start one reference WebSocket server on its own. Models: ${describeModels()}.`)
+  .addOption(new Option('--model <name>', `coordination model: ${MODEL_NAMES.join(', ')} (described above)`).makeOptionMandatory())
   .option('--host <address>', 'interface to bind', DEFAULT_HOST)
   .option('--port <n>', 'port to listen on (0 picks a free one)', String(DEFAULT_PORT))
   .option('--max-payload <bytes>', 'largest accepted frame; larger ones close the connection with 1009', String(DEFAULT_MAX_PAYLOAD))

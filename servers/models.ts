@@ -1,37 +1,21 @@
-/** Builds a model by name: its registry and the outbound each of its connections gets. */
-import type { WebSocket } from 'ws';
-import { ActorRegistry } from './actor/registry.ts';
-import { BaselineRegistry } from './baseline/registry.ts';
-import { MutexRegistry } from './mutex/registry.ts';
-import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, DirectOutbound, OutboundQueue, type Outbound } from './common/outbound.ts';
-import type { ServerMetrics } from './metrics/server-metrics.ts';
-import { AWAIT_POLICY, PolicyCounters, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
-import type { ModelName, Registry } from './common/registry.ts';
-
-export interface Model {
-  readonly registry: Registry;
-  readonly outboundFor: (ws: WebSocket) => Outbound;
-  /** What the slow-consumer policy did (always zero for the baseline, which has no queues). */
-  readonly policyCounters: PolicyCounters;
-}
-
 /**
- * Builds a model; with `metrics`, its registry and outbound queues record into them. The
- * slow-consumer policy applies to the models' outbound queues; the baseline has none to apply it to.
+ * Every model the servers can run, one definition per `servers/<model>/` folder. The list is
+ * typed against the catalog in common/models.ts, so a model named there without a folder here
+ * (or the other way round) does not compile. Adding a model: its folder, its catalog entry, and
+ * one line below.
  */
-export function createModel(name: ModelName, metrics?: ServerMetrics, policy: SlowConsumerPolicy = AWAIT_POLICY): Model {
-  const policyCounters = new PolicyCounters();
-  const queueFor = (ws: WebSocket): Outbound =>
-    new OutboundQueue(ws, { capacity: DEFAULT_OUTBOUND_CAPACITY, highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK, ...(metrics && { onFull: metrics.queueFull }), policy, policyCounters });
-  switch (name) {
-    case 'actor': {
-      const registry = new ActorRegistry(metrics?.actor);
-      if (metrics) metrics.actorDepth = () => registry.mailboxDepth;
-      return { registry, outboundFor: queueFor, policyCounters };
-    }
-    case 'mutex':
-      return { registry: new MutexRegistry(metrics?.mutex), outboundFor: queueFor, policyCounters };
-    case 'baseline':
-      return { registry: new BaselineRegistry(), outboundFor: (ws) => new DirectOutbound(ws), policyCounters };
-  }
+import type { ModelName } from '../common/models.ts';
+import { actorModel } from './actor/model.ts';
+import { baselineModel } from './baseline/model.ts';
+import type { ModelDefinition } from './common/model-definition.ts';
+import { mutexModel } from './mutex/model.ts';
+
+export const MODEL_DEFINITIONS = {
+  actor: actorModel,
+  mutex: mutexModel,
+  baseline: baselineModel,
+} as const satisfies Record<ModelName, ModelDefinition>;
+
+export function modelDefinition(name: ModelName): ModelDefinition {
+  return MODEL_DEFINITIONS[name];
 }

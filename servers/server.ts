@@ -9,18 +9,23 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import { serveConnection } from './common/connection.ts';
 import type { ModelName, Registry } from './common/registry.ts';
-import { createModel } from './models.ts';
+import type { ModelDefinition, ModelInstance } from './common/model-definition.ts';
+import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, DirectOutbound, OutboundQueue } from './common/outbound.ts';
+import { modelDefinition } from './models.ts';
 import { isUtf8 } from 'node:buffer';
-import { AWAIT_POLICY, type PolicyCounters, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
+import { AWAIT_POLICY, PolicyCounters, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 import { startDebugStall } from './debug-stall.ts';
 import { createPrometheusExport, type PrometheusExport } from './metrics/prometheus.ts';
-import { ServerMetrics } from './metrics/server-metrics.ts';
+import { DEFAULT_TIMING_SAMPLE_EVERY, ServerMetrics } from './metrics/server-metrics.ts';
 
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT } from '../common/server-defaults.ts';
 export { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT } from '../common/server-defaults.ts';
 
 export interface ServerOptions {
-  readonly model: ModelName;
+  /** A model of the catalog by name, or a definition (a test-only model's). */
+  readonly model: ModelName | ModelDefinition;
+  /** The model's own options, each one its definition lists. */
+  readonly modelOptions?: Readonly<Record<string, string>>;
   /** Interface to bind; loopback unless told otherwise. */
   readonly host?: string;
   /** 0 picks a free port. */
@@ -50,7 +55,7 @@ export interface DebugBehaviours {
 }
 
 export interface RunningServer {
-  readonly model: ModelName;
+  readonly model: string;
   readonly host: string;
   readonly port: number;
   readonly registry: Registry;
@@ -67,17 +72,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let handlerErrors = 0;
   const hooks = { onHandlerError: () => void handlerErrors++, ...(options.debug?.delayPerMessageUs && { debugDelayUs: options.debug.delayPerMessageUs }) };
   let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
-  const metrics = options.metrics === false ? undefined : new ServerMetrics(options.model, () => wss?.clients.size ?? 0, options.timingSampleEvery);
+  const definition = typeof options.model === 'string' ? modelDefinition(options.model) : options.model;
   const policy = options.slowConsumerPolicy ?? AWAIT_POLICY;
-  const model = createModel(options.model, metrics, policy);
-  if (metrics) metrics.policy = { policy, counters: model.policyCounters };
+  const policyCounters = new PolicyCounters();
+  let queueFullHook: (() => void) | undefined; // set once the metrics exist (they need the model's instruments first)
+  const model: ModelInstance = definition.create({
+    queueFor: (ws) => new OutboundQueue(ws, { capacity: DEFAULT_OUTBOUND_CAPACITY, highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK, onFull: () => queueFullHook?.(), policy, policyCounters }),
+    directFor: (ws) => new DirectOutbound(ws),
+    timingSampleEvery: options.metrics === false ? undefined : (options.timingSampleEvery ?? DEFAULT_TIMING_SAMPLE_EVERY),
+    options: options.modelOptions ?? {},
+  });
+  const metrics =
+    options.metrics === false ? undefined : new ServerMetrics({ model: definition.name, connections: () => wss?.clients.size ?? 0, contention: model.contention, policy, policyCounters });
+  queueFullHook = metrics?.queueFull;
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const prometheus = metrics && createPrometheusExport(metrics);
   const stall = options.debug?.stall;
   const stopStall = stall ? startDebugStall(stall.ms, stall.everyMs) : undefined;
 
   const httpServer = http.createServer((req, res) => {
-    handleAdmin(req, res, { registry: model.registry, metrics, prometheus, policyCounters: model.policyCounters, maxPayload, debugMetricsToggle: options.debug?.metricsToggle === true }).catch((error: unknown) => {
+    handleAdmin(req, res, { registry: model.registry, metrics, prometheus, maxPayload, debugMetricsToggle: options.debug?.metricsToggle === true }).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error instanceof Error ? error.message : String(error)}\n`);
     });
   });
@@ -111,13 +125,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   wsServer.on('error', report);
 
   return {
-    model: options.model,
+    model: definition.name,
     host,
     port: (httpServer.address() as AddressInfo).port,
     registry: model.registry,
     metrics,
     policy,
-    policyCounters: model.policyCounters,
+    policyCounters,
     handlerErrors: () => handlerErrors,
     async close() {
       stopStall?.();
@@ -136,7 +150,6 @@ interface AdminContext {
   readonly registry: Registry;
   readonly metrics: ServerMetrics | undefined;
   readonly prometheus: PrometheusExport | undefined;
-  readonly policyCounters: PolicyCounters;
   readonly maxPayload: number;
   readonly debugMetricsToggle: boolean;
 }

@@ -53,7 +53,7 @@ describe('npm run bench', () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^\d{4}-\d\d-\d\dT.*-mutex-echo\.json$/);
     const result = JSON.parse(readFileSync(path.join(out, files[0]!), 'utf8')) as BenchResult;
-    expect(result.schemaVersion).toBe(4);
+    expect(result.schemaVersion).toBe(5);
     expect(result.status).toBe('completed');
     if (result.status !== 'completed') return;
     expect(result.command.argv).toContain('--clients');

@@ -1,11 +1,13 @@
-/** Every model passes the same contract: register, unregister, echo, broadcast, send-to, size. */
+/**
+ * Every model passes the same contract: register, unregister, echo, broadcast, send-to, size —
+ * each built from its plug-in definition, the test-only one included (test/helpers/contract-models.ts).
+ */
 import { describe, expect, it } from 'vitest';
-import { ActorRegistry } from '../servers/actor/registry.ts';
-import { BaselineRegistry } from '../servers/baseline/registry.ts';
 import { READY } from '../servers/common/bounded-channel.ts';
-import { MutexRegistry } from '../servers/mutex/registry.ts';
+import type { ModelDefinition } from '../servers/common/model-definition.ts';
 import type { Frame, Outbound } from '../servers/common/outbound.ts';
 import type { Registry } from '../servers/common/registry.ts';
+import { CONTRACT_MODELS, STALLS_BEHIND_A_FULL_QUEUE } from './helpers/contract-models.ts';
 
 /** Accepts every frame at once and records it; the first is always the welcome. */
 class RecordingOutbound implements Outbound {
@@ -35,11 +37,16 @@ class BlockedOutbound extends RecordingOutbound {
   }
 }
 
-const models: [string, () => Registry][] = [
-  ['actor', () => new ActorRegistry()],
-  ['mutex', () => new MutexRegistry()],
-  ['baseline', () => new BaselineRegistry()],
-];
+/** A model's registry, without metrics; the tests hand it outbounds of their own. */
+const registryOf = (definition: ModelDefinition): Registry =>
+  definition.create({
+    queueFor: () => new RecordingOutbound(),
+    directFor: () => new RecordingOutbound(),
+    timingSampleEvery: undefined,
+    options: {},
+  }).registry;
+
+const models: [string, () => Registry][] = CONTRACT_MODELS.map((d) => [d.name, () => registryOf(d)]);
 
 /** The actor answers asynchronously: a size() round trip proves earlier mail has been handled. */
 const settled = (registry: Registry): Promise<number> => registry.size();
@@ -127,12 +134,9 @@ describe.each(models)('%s registry', (_name, create) => {
  * while the registry is held (the actor busy, or the lock taken), so it stalls every other
  * operation; the baseline never waits.
  */
-describe.each([
-  ['actor', () => new ActorRegistry(), true],
-  ['mutex', () => new MutexRegistry(), true],
-  ['baseline', () => new BaselineRegistry(), false],
-] as const)('%s registry behind a full client queue', (_name, create, stallsEveryone) => {
+describe.each(CONTRACT_MODELS.map((d) => [d.name, () => registryOf(d), STALLS_BEHIND_A_FULL_QUEUE[d.name]] as const))('%s registry behind a full client queue', (name, create, stallsEveryone) => {
   it(stallsEveryone ? 'stalls other clients until the queue drains' : 'keeps serving other clients', async () => {
+    expect(stallsEveryone, `${name}: say in STALLS_BEHIND_A_FULL_QUEUE whether the design stalls behind a full queue`).toBeTypeOf('boolean');
     const registry = create();
     const slow = new BlockedOutbound();
     const [a, b] = [new RecordingOutbound(), new RecordingOutbound()];

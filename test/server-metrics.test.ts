@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelName } from '../servers/common/registry.ts';
 import { TimeWeightedGauge } from '../servers/metrics/time-weighted-gauge.ts';
 import type { ServerStats } from '../servers/metrics/server-metrics.ts';
+import type { ContentionTiming, ServerGauges } from '../common/stats-schema.ts';
+import { contentionRows } from '../loadgen/report/table.ts';
+import { serialChainModel } from './fixtures/models/serial-chain/model.ts';
 import { startServer, type RunningServer } from '../servers/server.ts';
 import { connectTestClient, pause, type TestClient } from './helpers/test-client.ts';
 
@@ -107,17 +110,21 @@ describe.each([['mutex'], ['actor']] as [ModelName][])('%s server with a slow co
     const stalled = await round(server, true);
     // Counts and the imposed pause only: how long a healthy round takes depends on the machine.
     expect(stalled.outboundQueueFullEvents).toBeGreaterThan(0);
+    const c = stalled.contention;
+    const timing = (name: string): ContentionTiming['byOperation'] => c.timings.find((t) => t.name === name)!.byOperation;
     if (model === 'mutex') {
-      expect(stalled.mutex!.acquisitions.echo).toBe(ECHOERS * ECHOES);
-      expect(stalled.mutex!.lockWait.echo!.summary.count).toBe(ECHOERS * ECHOES);
+      expect(c.kind).toBe('lock');
+      expect(c.counts!.byOperation.echo).toBe(ECHOERS * ECHOES);
+      expect(timing('mutex_lock_wait').echo!.summary.count).toBe(ECHOERS * ECHOES);
       // Every echoer queued behind the lock that the broadcast holds while the slow reader is paused.
-      expect(stalled.mutex!.waiters.max).toBeGreaterThanOrEqual(ECHOERS);
-      expect(stalled.mutex!.lockWait.echo!.summary.max).toBeGreaterThanOrEqual(SLOW_PAUSE_MS * 1000 * WAIT_SHARE);
+      expect(c.gauges.find((g) => g.name === 'mutex_waiters')!.max).toBeGreaterThanOrEqual(ECHOERS);
+      expect(timing('mutex_lock_wait').echo!.summary.max).toBeGreaterThanOrEqual(SLOW_PAUSE_MS * 1000 * WAIT_SHARE);
     } else {
-      expect(stalled.actor!.handled['send-to']).toBe(ECHOERS * ECHOES);
+      expect(c.kind).toBe('mailbox');
+      expect(c.counts!.byOperation['send-to']).toBe(ECHOERS * ECHOES);
       // Every echo queued in the mailbox behind the broadcast that waits for the slow reader.
-      expect(stalled.actor!.mailboxDepth.max).toBeGreaterThanOrEqual(ECHOERS * ECHOES);
-      expect(stalled.actor!.mailboxWait['send-to']!.summary.max).toBeGreaterThanOrEqual(SLOW_PAUSE_MS * 1000 * WAIT_SHARE);
+      expect(c.gauges.find((g) => g.name === 'actor_mailbox_depth')!.max).toBeGreaterThanOrEqual(ECHOERS * ECHOES);
+      expect(timing('actor_mailbox_wait')['send-to']!.summary.max).toBeGreaterThanOrEqual(SLOW_PAUSE_MS * 1000 * WAIT_SHARE);
     }
   });
 });
@@ -132,7 +139,7 @@ describe.each([['actor'], ['mutex']] as [ModelName][])('%s server with recording
   const toggle = (on: string): Promise<Response> => fetch(`http://127.0.0.1:${server.port}/debug/metrics-recording?on=${on}`, { method: 'POST' });
   const counted = async (): Promise<number> => {
     const stats = (await (await fetch(`http://127.0.0.1:${server.port}/stats`)).json()) as ServerStats;
-    const counts = model === 'actor' ? stats.actor!.handled : stats.mutex!.acquisitions;
+    const counts = stats.contention.counts!.byOperation;
     return counts['send-to'] ?? counts['echo'] ?? 0;
   };
 
@@ -216,5 +223,32 @@ describe.each([
     expect(received() + (await dropped())).toBe(expected);
     for (const c of [slow, sender, ...echoers]) c.ws.terminate();
     await Promise.all([slow, sender, ...echoers].map((c) => c.closed));
+  });
+});
+
+describe('a plug-in model (the test-only serial chain)', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ model: serialChainModel, port: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('reports its own contention in /stats, /stats/gauges, /metrics and the table, with no code of its own there', async () => {
+    const client = await connectTestClient(`ws://127.0.0.1:${server.port}`);
+    for (let i = 0; i < 5; i++) client.ws.send(`hello ${i}`);
+    await client.waitForFrames(5);
+    const base = `http://127.0.0.1:${server.port}`;
+    const stats = (await (await fetch(`${base}/stats`)).json()) as ServerStats;
+    expect(stats.model).toBe('serial-chain');
+    expect(stats.contention.kind).toBe('chain');
+    expect(stats.contention.counts?.byOperation.echo).toBe(5);
+    const gauges = (await (await fetch(`${base}/stats/gauges`)).json()) as ServerGauges;
+    expect(gauges.contention).toEqual({ chain_waiting: 0 });
+    const families = new Map(parsePrometheusTextFormat(await (await fetch(`${base}/metrics`)).text()).map((f) => [f.name, f]));
+    expect(families.get('wsbench_chain_operations')?.metrics.find((m) => m.labels?.operation === 'echo')?.value).toBe('5');
+    expect(families.has('wsbench_chain_waiting')).toBe(true);
+    expect(contentionRows(stats).map(([label]) => label)).toContain('operations waiting in the chain max');
+    client.ws.close();
+    await client.closed;
   });
 });

@@ -1,6 +1,7 @@
 /** Each model's real server, over real sockets: the protocol, and bad input costing only its sender. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_NAMES, type ModelName } from '../servers/common/registry.ts';
+import type { ModelDefinition } from '../servers/common/model-definition.ts';
+import { CONTRACT_MODELS } from './helpers/contract-models.ts';
 import { startServer, type RunningServer } from '../servers/server.ts';
 import WebSocket from 'ws';
 import { connectTestClient, pause } from './helpers/test-client.ts';
@@ -22,7 +23,7 @@ async function waitForCount(server: RunningServer, expected: number): Promise<nu
   return count;
 }
 
-describe.each(MODEL_NAMES.map((m) => [m]))('%s server', (model: ModelName) => {
+describe.each(CONTRACT_MODELS.map((m) => [m.name, m] as const))('%s server', (_name: string, model: ModelDefinition) => {
   let server: RunningServer;
   let url: string;
   beforeAll(async () => {

@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderTable } from '../loadgen/report/table.ts';
 import { exitCodeForResult, type BenchResult, type CompletedResult } from '../loadgen/result.ts';
+import { upgradeResult } from '../loadgen/result-upgrade.ts';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
+// Stored by an older version: read through the upgrade that `npm run report` uses.
+const fixture = upgradeResult(JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult) as CompletedResult;
 
 describe('table report', () => {
   it('shows connections, handshake, throughput, latency percentiles, errors and lost', () => {

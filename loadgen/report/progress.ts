@@ -8,8 +8,10 @@ import type { TimeSeriesSample } from '../record/time-series.ts';
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export function progressLine(sample: TimeSeriesSample): string {
-  const server =
-    sample.server?.mailboxDepth !== undefined ? `  mailbox ${int(sample.server.mailboxDepth)}` : sample.server?.lockWaiters !== undefined ? `  lock waiters ${int(sample.server.lockWaiters)}` : '';
+  // The model's contention gauges (mailbox depth, lock waiters…), whatever the model.
+  const server = Object.entries(sample.server?.contention ?? {})
+    .map(([name, value]) => `  ${name.replace(/_/g, ' ')} ${int(value)}`)
+    .join('');
   return `[${sample.phase}] ${sample.t.toFixed(0)} s  clients ${int(sample.openClients)}  sent ${int(sample.sent)}/s  received ${int(sample.received)}/s  p99 ${(sample.p99 / 1000).toFixed(1)} ms  errors ${int(sample.errors)}${server}`;
 }
 

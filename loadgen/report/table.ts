@@ -154,12 +154,10 @@ export function contentionRows(server: ServerStats): Row[] {
     ['server RSS', mib(server.rssBytes)],
     ['outbound queue full events', int(server.outboundQueueFullEvents)],
   ];
-  if (server.actor) {
-    const depth = server.actor.mailboxDepth;
-    rows.push(['mailbox depth mean / max', `${depth.mean} / ${int(depth.max)}`], ...byLabel('mailbox wait', server.actor.mailboxWait), ...byLabel('handling', server.actor.handling));
+  // Whatever the model contends on, in the one shape every model reports.
+  for (const gauge of server.contention.gauges) {
+    rows.push(gauge.mean === undefined ? [`${gauge.help} max`, int(gauge.max)] : [`${gauge.help} mean / max`, `${gauge.mean} / ${int(gauge.max)}`]);
   }
-  if (server.mutex) {
-    rows.push(['lock waiters max', int(server.mutex.waiters.max)], ...byLabel('lock wait', server.mutex.lockWait), ...byLabel('lock hold', server.mutex.lockHold));
-  }
+  for (const timing of server.contention.timings) rows.push(...byLabel(timing.help, timing.byOperation));
   return rows;
 }

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BoundedChannel, READY } from '../common/bounded-channel.ts';
-import type { ActorMetrics } from '../metrics/server-metrics.ts';
+import type { ActorMetrics } from './metrics.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
 import { encodeWelcome } from '../../common/protocol.ts';

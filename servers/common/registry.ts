@@ -5,11 +5,11 @@
  */
 import type { Frame, Outbound } from './outbound.ts';
 
-import type { ModelName } from '../../common/models.ts';
 export { isModelName, MODEL_NAMES, type ModelName } from '../../common/models.ts';
 
 export interface Registry {
-  readonly model: ModelName;
+  /** The model's name (a test-only model's too). */
+  readonly model: string;
   /**
    * Assigns the client an id, sends it the welcome frame, then makes it reachable: the welcome is
    * always the first frame a client gets.

@@ -2,13 +2,15 @@
  * GET /metrics in the Prometheus text format (prom-client), so that Prometheus or Grafana can scrape
  * a long-running server. Values are read from ServerMetrics at scrape time; latency figures are
  * exposed as summaries would be (quantile-labelled gauges plus a count of timed samples), in seconds;
- * exact counts are the wsbench_actor_handled and wsbench_mutex_acquisitions gauges. They cover the
+ * the model's contention comes from its generic report (gauges, exact counts, timings), so the
+ * metric names are the model's own (wsbench_actor_mailbox_depth, wsbench_mutex_lock_wait_seconds…)
+ * with no per-model code here. They cover the
  * window since the last reset, like the JSON snapshot (a server nobody resets counts from its start).
  * prom-client's own process metrics (nodejs_*, process_*) are added from the first scrape on.
  */
 import client from 'prom-client';
 import type { LatencySummary } from '../../common/histogram.ts';
-import type { LabelledHistograms } from './kind-histograms.ts';
+import type { ContentionReport, HistogramReport } from '../../common/stats-schema.ts';
 import type { ServerMetrics } from './server-metrics.ts';
 
 const QUANTILES: [string, keyof LatencySummary][] = [
@@ -53,14 +55,14 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
       }),
     );
   };
-  const latency = (name: string, help: string, label: string, histograms: LabelledHistograms): void => {
+  const latency = (name: string, help: string, label: string, reports: () => Record<string, HistogramReport>): void => {
     gauge(`${name}_seconds`, `${help} (quantiles over the window, seconds)`, [label, 'quantile'], (g) => {
-      for (const [value, summary] of Object.entries(histograms.summaries())) {
+      for (const [value, { summary }] of Object.entries(reports())) {
         for (const [q, key] of QUANTILES) g.set({ [label]: value, quantile: q }, summary[key] / 1e6);
       }
     });
     gauge(`${name}_count`, `${help} (timed samples over the window)`, [label], (g) => {
-      for (const [value, summary] of Object.entries(histograms.summaries())) g.set({ [label]: value }, summary.count);
+      for (const [value, { summary }] of Object.entries(reports())) g.set({ [label]: value }, summary.count);
     });
   };
 
@@ -75,31 +77,26 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
     g.set({ policy: p.name }, p.disconnected);
   });
   gauge('wsbench_event_loop_utilization', 'Event-loop utilization over the window (0..1)', [], (g) => g.set(metrics.utilization()));
-  if (metrics.actor) {
-    const actor = metrics.actor;
-    gauge('wsbench_actor_mailbox_depth', 'Actor mailbox depth: current, max and time-weighted mean over the window', ['stat'], (g) => {
-      const depth = actor.depthReport(performance.now());
-      g.set({ stat: 'current' }, depth.current);
-      g.set({ stat: 'max' }, depth.max);
-      g.set({ stat: 'mean' }, depth.mean);
-    });
-    gauge('wsbench_actor_handled', 'Messages the actor handled over the window, by kind', ['kind'], (g) => {
-      for (const [kind, n] of actor.handled) g.set({ kind }, n);
-    });
-    latency('wsbench_actor_mailbox_wait', 'Time messages waited in the actor mailbox', 'kind', actor.mailboxWait);
-    latency('wsbench_actor_handling', 'Time the actor spent on a message, awaited sends included', 'kind', actor.handling);
-  }
-  if (metrics.mutex) {
-    const mutex = metrics.mutex;
-    gauge('wsbench_mutex_waiters', 'Tasks waiting for the registry lock: current and max over the window', ['stat'], (g) => {
-      g.set({ stat: 'current' }, mutex.waiters);
-      g.set({ stat: 'max' }, mutex.maxWaiters);
-    });
-    gauge('wsbench_mutex_acquisitions', 'Registry lock acquisitions over the window, by operation', ['operation'], (g) => {
-      for (const [operation, n] of mutex.acquisitions) g.set({ operation }, n);
-    });
-    latency('wsbench_mutex_lock_wait', 'Time from asking for the registry lock to getting it', 'operation', mutex.lockWait);
-    latency('wsbench_mutex_lock_hold', 'Time the registry lock was held, awaited sends included', 'operation', mutex.lockHold);
+  // The model's contention, whatever the model: each gauge, its exact counts, its sampled timings.
+  const contention = metrics.contention;
+  if (contention) {
+    const read = (): ContentionReport => contention.report(performance.now());
+    for (const g of read().gauges) {
+      gauge(`wsbench_${g.name}`, `${g.help}: current, max${g.mean === undefined ? '' : ' and time-weighted mean'} over the window`, ['stat'], (m) => {
+        const now = read().gauges.find((x) => x.name === g.name);
+        if (!now) return;
+        m.set({ stat: 'current' }, now.current);
+        m.set({ stat: 'max' }, now.max);
+        if (now.mean !== undefined) m.set({ stat: 'mean' }, now.mean);
+      });
+    }
+    const counts = read().counts;
+    if (counts) {
+      gauge(`wsbench_${counts.name}`, `${counts.help} over the window, by kind or operation`, ['operation'], (m) => {
+        for (const [operation, n] of Object.entries(read().counts?.byOperation ?? {})) m.set({ operation }, n);
+      });
+    }
+    for (const t of read().timings) latency(`wsbench_${t.name}`, t.help, 'operation', () => read().timings.find((x) => x.name === t.name)?.byOperation ?? {});
   }
   return { contentType: registry.contentType, scrape };
 }

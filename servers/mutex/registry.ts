@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Mutex, type MutexInterface } from 'async-mutex';
-import type { MutexMetrics } from '../metrics/server-metrics.ts';
+import type { MutexMetrics } from './metrics.ts';
 import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
