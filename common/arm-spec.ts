@@ -9,12 +9,12 @@ import { isModelName, MODEL_NAMES, type ModelName } from './models.ts';
 import { isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES } from './slow-consumer-policy.ts';
 import { Problems } from './usage.ts';
 
-/** The options an arm may carry: its key, the bench option it sets, and what it accepts. */
+/** The options an arm may carry: its key, the bench option it sets (typed by `value`), and what it accepts. */
 export const ARM_OPTIONS = {
-  policy: { benchOption: 'slowConsumerPolicy', flag: '--slow-consumer-policy', describe: `a slow-consumer policy, one of ${SLOW_CONSUMER_POLICIES.join(', ')}`, valid: isSlowConsumerPolicyName },
+  policy: { benchOption: 'slowConsumerPolicy', value: (v: string): string => v, describe: `a slow-consumer policy, one of ${SLOW_CONSUMER_POLICIES.join(', ')}`, valid: isSlowConsumerPolicyName },
   timeout: {
-    benchOption: 'slowConsumerTimeout',
-    flag: '--slow-consumer-timeout',
+    benchOption: 'slowConsumerTimeoutSeconds',
+    value: (v: string): number => Number(v),
     describe: `the seconds a full queue may last before policy=disconnect closes its client, from ${MIN_SLOW_CONSUMER_TIMEOUT_S} to ${MAX_SLOW_CONSUMER_TIMEOUT_S}`,
     valid: (v: string) => v.trim() !== '' && Number(v) >= MIN_SLOW_CONSUMER_TIMEOUT_S && Number(v) <= MAX_SLOW_CONSUMER_TIMEOUT_S,
   },
@@ -69,12 +69,7 @@ export function parseArmList(text: string, flag = '--models'): ArmSpec[] {
   return arms as ArmSpec[];
 }
 
-/** The bench options an arm sets (keys of the bench's raw options). */
-export function armBenchOptions(arm: ArmSpec): Record<string, string> {
-  return Object.fromEntries(Object.entries(arm.options).map(([k, v]) => [ARM_OPTIONS[k as ArmOptionKey].benchOption, v]));
-}
-
-/** The same as bench command-line flags, for the command recorded in each trial's result. */
-export function armBenchArgs(arm: ArmSpec): string[] {
-  return Object.entries(arm.options).flatMap(([k, v]) => [ARM_OPTIONS[k as ArmOptionKey].flag, v]);
+/** The bench options an arm sets, typed (keys of the bench's options: slowConsumerPolicy, slowConsumerTimeoutSeconds). */
+export function armBenchOptions(arm: ArmSpec): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(arm.options).map(([k, v]) => [ARM_OPTIONS[k as ArmOptionKey].benchOption, ARM_OPTIONS[k as ArmOptionKey].value(v)]));
 }

@@ -12,6 +12,7 @@ import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } fro
 import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { pinLoadGenerator } from '../loadgen/pinning.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
+import { parseBenchOptions, type BenchOptions } from '../loadgen/bench-options.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import { describeModels } from '../common/models.ts';
 import { armBenchOptions, parseArmList } from '../common/arm-spec.ts';
@@ -62,20 +63,10 @@ async function main(): Promise<number> {
   const seed = parseIntegerOption('--seed', o.seed, 0, 2 ** 32 - 1);
   const scenarios = o.scenarios.split(',').map((s) => s.trim());
   const slowArm = o.debugSlowArm === undefined ? undefined : parseSlowArm(o.debugSlowArm, specs.length);
-  const bench = {
-    inFlight: '1',
-    drainTimeout: '30',
-    maxSendLag: '10',
-    seed: String(seed),
-    out: o.out,
-    ...(o.clients !== undefined && { clients: o.clients }),
-    ...(o.duration !== undefined && { duration: o.duration }),
-    ...(o.warmup !== undefined && { warmup: o.warmup }),
-    ...(o.rate !== undefined && { rate: o.rate }),
-    ...(o.pin && { pin: true }),
-  };
+  // The bench options every trial shares, parsed and checked by the bench's own rules.
+  const bench: BenchOptions = { ...parseBenchOptions({ clients: o.clients, duration: o.duration, warmup: o.warmup, rate: o.rate, seed: o.seed, out: o.out, pin: o.pin === true }), drainTimeoutSeconds: 30 };
   // Every option is checked before anything runs (a bad scenario, or --pin where it cannot be): it fails now, not an hour in.
-  const plans = scenarios.flatMap((scenario) => specs.map((arm) => resolveBenchPlan({ ...bench, scenario, model: arm.model, ...armBenchOptions(arm) })));
+  const plans = scenarios.flatMap((scenario) => specs.map((arm) => resolveBenchPlan({ ...bench, scenario, model: arm.model, ...(armBenchOptions(arm) as Partial<BenchOptions>) })));
   const limits = readFileLimits();
   if (checkFileLimit(Math.max(...plans.map((p) => p.load.clients)), limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   if (o.pin) pinLoadGenerator();

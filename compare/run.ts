@@ -5,14 +5,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runBench } from '../loadgen/bench.ts';
-import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
+import { resolveBenchPlan } from '../loadgen/plan.ts';
+import { benchArgs, type BenchOptions } from '../loadgen/bench-options.ts';
+import type { ModelName } from '../common/models.ts';
 import type { Trial } from './analysis.ts';
 import type { ScheduledRun } from './schedule.ts';
 import { unfinishedSummary } from '../loadgen/result.ts';
 
 export interface CompareOptions {
   /** Bench options shared by every trial (scenario and model are set per run). */
-  readonly bench: Omit<RawBenchOptions, 'scenario' | 'model'>;
+  readonly bench: BenchOptions;
   readonly dir: string;
   readonly log: (line: string) => void;
 }
@@ -24,10 +26,9 @@ export async function runSchedule(schedule: readonly ScheduledRun[], o: CompareO
   mkdirSync(raw, { recursive: true });
   const trials: Trial[] = [];
   for (const [i, run] of schedule.entries()) {
-    const plan = resolveBenchPlan({ ...o.bench, scenario: run.scenario, model: run.arm.model, ...run.arm.benchOptions });
-    const server = plan.server.kind === 'spawn' ? { ...plan.server, extraArgs: [...plan.server.extraArgs, ...run.arm.serverArgs] } : plan.server;
-    const argv = ['--scenario', run.scenario, '--model', run.arm.model, ...run.arm.benchArgs, ...run.arm.serverArgs, `(compare arm ${run.arm.name}, round ${run.round})`];
-    const result = await runBench({ ...plan, server }, argv);
+    const options: BenchOptions = { ...o.bench, scenario: run.scenario, model: run.arm.model as ModelName, ...run.arm.benchOptions };
+    const plan = resolveBenchPlan(options);
+    const result = await runBench(plan, [...benchArgs(options), `(compare arm ${run.arm.name}, round ${run.round})`]);
     const file = path.join(raw, `${slug(run.scenario)}-${slug(run.arm.name)}-${run.round}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     trials.push({ scenario: run.scenario, arm: run.arm.name, round: run.round, file: path.relative(o.dir, file), result });

@@ -4,18 +4,17 @@
  * arm alike and no arm always runs first or last.
  */
 import { shuffle } from 'simple-statistics';
-import { armBenchArgs, armBenchOptions, type ArmSpec } from '../common/arm-spec.ts';
+import { armBenchOptions, type ArmSpec } from '../common/arm-spec.ts';
+import { benchArgs, type BenchOptions } from '../loadgen/bench-options.ts';
 
 /** One arm: a model with its options, numbered when the same spec appears twice (an A/A check). */
 export interface Arm {
   readonly name: string;
   readonly model: string;
-  /** The arm's options as bench options (e.g. slowConsumerPolicy: 'drop'). */
-  readonly benchOptions: Readonly<Record<string, string>>;
+  /** The arm's options as bench options (e.g. slowConsumerPolicy: 'drop'; a slowed arm's debug delay). */
+  readonly benchOptions: Partial<BenchOptions>;
   /** The same as bench flags (for the command line each trial records). */
   readonly benchArgs: readonly string[];
-  /** Debug only: extra server flags for this arm (e.g. a per-message delay). */
-  readonly serverArgs: readonly string[];
 }
 
 export interface ScheduledRun {
@@ -32,12 +31,12 @@ export function armsFor(specs: readonly ArmSpec[], slowArm?: { readonly index: n
     seen.set(spec.label, n);
     const repeated = specs.filter((s) => s.label === spec.label).length > 1;
     const slowed = slowArm !== undefined && slowArm.index === i;
+    const benchOptions: Partial<BenchOptions> = { ...(armBenchOptions(spec) as Partial<BenchOptions>), ...(slowed && { debugDelayPerMessageUs: slowArm.delayUs }) };
     return {
       name: `${spec.label}${repeated ? `#${n}` : ''}${slowed ? ` (+${slowArm.delayUs} µs/msg)` : ''}`,
       model: spec.model,
-      benchOptions: armBenchOptions(spec),
-      benchArgs: armBenchArgs(spec),
-      serverArgs: slowed ? ['--debug', '--debug-delay-per-message-us', String(slowArm.delayUs)] : [],
+      benchOptions,
+      benchArgs: benchArgs(benchOptions),
     };
   });
 }

@@ -6,9 +6,9 @@ import { Command, Option } from 'commander';
 import { Problems, UsageError } from '../common/usage.ts';
 import { describeModels } from '../common/models.ts';
 import { runBench } from './bench.ts';
-import { DEFAULT_MAX_SEND_LAG_MS } from './record/self-check.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
-import { resolveBenchPlan, type BenchPlan, type RawBenchOptions } from './plan.ts';
+import { resolveBenchPlan, type BenchPlan } from './plan.ts';
+import { BENCH_DEFAULTS, parseBenchOptions, type BenchOptions, type RawBenchOptions } from './bench-options.ts';
 import { parseNumberOption } from '../common/usage.ts';
 import { parseLatencyBound, parseSweep, type SweepSpec } from './sweep.ts';
 import { pinLoadGenerator } from './pinning.ts';
@@ -26,17 +26,17 @@ const program = new Command()
   .name('npm run bench --')
   .description('Open many WebSocket clients against a reference server and measure latency, throughput and errors.')
   .addOption(new Option('--model <name>', `server to start: ${describeModels()}`))
-  .option('--scenario <name|file.json>', 'scenario from scenarios/ or a path to a scenario file', 'echo')
+  .option('--scenario <name|file.json>', 'scenario from scenarios/ or a path to a scenario file', BENCH_DEFAULTS.scenario)
   .option('--clients <n>', 'connections to open (default: the scenario\'s)')
   .option('--warmup <seconds>', 'traffic before the measured phase, not counted (default: the scenario\'s)')
   .option('--duration <seconds>', 'length of the measured phase (default: the scenario\'s)')
   .option('--rate <msgs/s>', 'messages per second across all clients, open loop (default: the scenario\'s)')
   .option('--closed-loop', 'instead of a rate: each client keeps --in-flight echoes outstanding (maximum throughput)')
-  .option('--in-flight <n>', 'echoes each client keeps outstanding with --closed-loop', '1')
+  .option('--in-flight <n>', 'echoes each client keeps outstanding with --closed-loop', String(BENCH_DEFAULTS.inFlight))
   .option('--connect-concurrency <n>', 'handshakes in flight while connecting (default: the scenario\'s)')
   .option('--message-bytes <n>', 'probe payload size in bytes (default: the scenario\'s)')
-  .option('--drain-timeout <seconds>', 'how long to wait for outstanding replies after the traffic phase', '10')
-  .option('--max-send-lag <ms>', 'mark the run loadgen-saturated when 1% of sends leave later than this behind schedule', String(DEFAULT_MAX_SEND_LAG_MS))
+  .option('--drain-timeout <seconds>', 'how long to wait for outstanding replies after the traffic phase', String(BENCH_DEFAULTS.drainTimeoutSeconds))
+  .option('--max-send-lag <ms>', 'mark the run loadgen-saturated when 1% of sends leave later than this behind schedule', String(BENCH_DEFAULTS.maxSendLagMs))
   .option('--port <n>', 'port for the started server (default: a free one)')
   .option('--target <url>', 'drive an already running server, e.g. ws://127.0.0.1:8080 (instead of --model)')
   .option('--debug-stall-ms <ms>', 'debug: the started server blocks its event loop this long once a second')
@@ -45,8 +45,8 @@ const program = new Command()
   .option('--pin', 'pin the started server to CPU 0 and the load generator to CPU 1 (needs taskset and 2 CPUs)')
   .option('--no-stop-reading', 'control run: clients with the stop-reading role keep reading (same traffic, no slow consumers)')
   .option('--no-server-metrics', 'start the server with --no-metrics (to measure what instrumentation costs)')
-  .option('--seed <n>', 'seed for the random choices (broadcast senders, send-to targets)', '1')
-  .option('--out <dir>', 'folder for the JSON result', 'results')
+  .option('--seed <n>', 'seed for the random choices (broadcast senders, send-to targets)', String(BENCH_DEFAULTS.seed))
+  .option('--out <dir>', 'folder for the JSON result', BENCH_DEFAULTS.outDir)
   .option('--json', 'print the JSON result instead of the table')
   .option('--sweep <param=values>', 'run at each point: clients=1000,2500,5000 or rate=1000,2000 (a fresh server per point)')
   .option('--find-saturation', 'raise the rate (×1.5, then bisect) until p99 exceeds --slo-p99, errors or losses appear; report the highest sustainable rate')
@@ -77,7 +77,8 @@ async function main(): Promise<number> {
   }
   // The plan's options and the curve's are checked together: every problem is named in one message.
   const problems = new Problems();
-  const checkedPlan = problems.check(() => resolveBenchPlan(raw), undefined);
+  const options = parseBenchOptions(raw);
+  const checkedPlan = problems.check(() => resolveBenchPlan(options), undefined);
   const sweep = problems.check(() => (raw.sweep === undefined ? undefined : parseSweep(raw.sweep)), undefined);
   if (raw.findSaturation) {
     problems.check(() => parseLatencyBound('--slo-p99', raw.sloP99), 0);
@@ -91,7 +92,7 @@ async function main(): Promise<number> {
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   if (raw.pin && !pinLoadGenerator()) throw new UsageError('ERR_BAD_OPTION', '--pin: could not pin the load generator to its CPU');
-  if (sweep !== undefined || raw.findSaturation) return runCurve(raw, sweep, plan, log);
+  if (sweep !== undefined || raw.findSaturation) return runCurve(options, raw, sweep, plan, log);
   const result = await runBench(plan, process.argv.slice(2), progressObserver(process.stderr));
   const file = writeResultFile(result, plan.outDir);
   process.stdout.write(plan.printJson ? JSON.stringify(result, null, 2) + '\n' : renderTable(result, { color: process.stdout.isTTY }) + '\n');
@@ -100,9 +101,9 @@ async function main(): Promise<number> {
 }
 
 /** --sweep or --find-saturation: a run per point, then the curve. */
-async function runCurve(raw: RawBenchOptions & { findSaturation?: boolean; sloP99: string; maxRate: string }, spec: SweepSpec | undefined, plan: BenchPlan, log: (line: string) => void): Promise<number> {
+async function runCurve(bench: BenchOptions, raw: { findSaturation?: boolean; sloP99: string; maxRate: string }, spec: SweepSpec | undefined, plan: BenchPlan, log: (line: string) => void): Promise<number> {
   if (spec !== undefined && raw.findSaturation) throw new UsageError('ERR_BAD_OPTION', 'give --sweep or --find-saturation, not both');
-  const options = { raw, argv: process.argv.slice(2), observer: progressObserver(process.stderr), log };
+  const options = { bench, argv: process.argv.slice(2), observer: progressObserver(process.stderr), log };
   const model = plan.server.kind === 'spawn' ? plan.server.model : 'external';
   const color = process.stdout.isTTY;
   if (spec !== undefined) {

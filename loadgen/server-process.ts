@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { markFileLimitRaised, readFileLimits } from '../common/file-limit.ts';
 import type { ModelName } from '../common/models.ts';
+import { serverArgs, type ServerSettings } from '../common/server-settings.ts';
 
 const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
@@ -22,12 +23,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export interface SpawnServerOptions {
-  readonly model: ModelName;
-  readonly host: string;
-  readonly port: number;
-  /** Extra server flags (e.g. debug options of later issues). */
-  readonly extraArgs?: readonly string[];
+export interface SpawnServerOptions extends ServerSettings {
   /** CPU list for `taskset -c` (e.g. "0"), to keep the server off the load generator's core. */
   readonly cpus?: string;
   /** Extra Node.js flags for the server process (e.g. --cpu-prof). */
@@ -35,7 +31,7 @@ export interface SpawnServerOptions {
 }
 
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
-  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER_MAIN, '--model', options.model, '--host', options.host, '--port', String(options.port), ...(options.extraArgs ?? [])];
+  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER_MAIN, ...serverArgs(options)];
   // The server gets the hard open-file limit from `ulimit` in an exec'd shell, so the pid we hold
   // (and signal on stop) is the server itself, never a wrapper that could leave it orphaned.
   const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), process.execPath, ...args];

@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runBench } from './bench.ts';
-import { resolveBenchPlan, type RawBenchOptions } from './plan.ts';
+import { resolveBenchPlan } from './plan.ts';
+import type { BenchOptions } from './bench-options.ts';
 import type { BenchResult } from './result.ts';
 import type { RunObserver } from './runner.ts';
 import { writeResultFile } from './report/json-file.ts';
@@ -24,14 +25,14 @@ export interface CurvePoint {
 }
 
 export interface SweepRunOptions {
-  readonly raw: RawBenchOptions;
+  readonly bench: BenchOptions;
   readonly argv: readonly string[];
   readonly observer: RunObserver;
   readonly log: (line: string) => void;
 }
 
 async function runPoint(o: SweepRunOptions, parameter: 'clients' | 'rate', value: number): Promise<{ result: BenchResult; file: string }> {
-  const plan = resolveBenchPlan({ ...o.raw, [parameter]: String(value) });
+  const plan = resolveBenchPlan({ ...o.bench, [parameter]: value });
   o.log(`--- ${parameter} = ${value} ---`);
   const result = await runBench(plan, [...o.argv, `(${parameter}=${value})`], o.observer);
   return { result, file: writeResultFile(result, plan.outDir) };

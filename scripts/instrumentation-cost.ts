@@ -91,7 +91,7 @@ async function alternate(server: ServerProcess, windows: number, windowMs: numbe
 }
 
 async function measureModel(model: ModelName, clients: number, rate: number, windows: number, windowMs: number, cpus: string | undefined): Promise<Window[]> {
-  const server = await spawnServer({ model, host: '127.0.0.1', port: 0, extraArgs: ['--debug', '--debug-metrics-toggle'], ...(cpus && { cpus }) });
+  const server = await spawnServer({ model, host: '127.0.0.1', port: 0, debug: { metricsToggle: true }, ...(cpus && { cpus }) });
   try {
     let alternation: Promise<Window[]> | undefined;
     const m = await runLoad(loadPlan(server.url, clients, rate, windows * windowMs + 1000), {

@@ -14,10 +14,12 @@ import Table from 'cli-table3';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { parseIntegerOption } from '../common/usage.ts';
 import { runBench } from '../loadgen/bench.ts';
-import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
+import { resolveBenchPlan } from '../loadgen/plan.ts';
+import { benchArgs, benchOptions, type BenchOptions } from '../loadgen/bench-options.ts';
 import { unfinishedSummary, type BenchResult, type CompletedResult } from '../loadgen/result.ts';
 import { listScenarioNames, loadScenario } from '../loadgen/scenario.ts';
-import { SLOW_CONSUMER_POLICIES } from '../common/slow-consumer-policy.ts';
+import { SLOW_CONSUMER_POLICIES, type SlowConsumerPolicyName } from '../common/slow-consumer-policy.ts';
+import { parseModelList, type ModelName } from '../common/models.ts';
 import { runMain } from '../common/main.ts';
 import { EXIT } from '../common/exit-codes.ts';
 
@@ -40,23 +42,21 @@ interface Row {
 async function main(): Promise<number> {
   program.parse();
   const o = program.opts<{ models: string; scenarios?: string; clients?: string; out: string }>();
-  const models = o.models.split(',');
   const scenarios = o.scenarios ? o.scenarios.split(',') : listScenarioNames();
-  const clients = o.clients === undefined ? undefined : String(parseIntegerOption('--clients', o.clients, 2));
-  const largest = clients !== undefined ? Number(clients) : Math.max(...scenarios.map((s) => loadScenario(s).clients));
+  const clients = o.clients === undefined ? undefined : parseIntegerOption('--clients', o.clients, 2);
+  const models = parseModelList('--models', o.models);
+  const largest = clients ?? Math.max(...scenarios.map((s) => loadScenario(s).clients));
   const limits = readFileLimits();
   if (checkFileLimit(largest, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
 
   const dir = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-scenario-matrix`);
   mkdirSync(dir, { recursive: true });
   const rows: Row[] = [];
-  const run = async (scenario: string, model: string, policy: string, extra: Partial<RawBenchOptions> = {}, label = scenario): Promise<void> => {
-    const raw: RawBenchOptions = { scenario, model, inFlight: '1', drainTimeout: '30', maxSendLag: '10', seed: '1', out: dir, ...(clients && { clients }), ...extra };
-    if (policy !== 'await') raw.slowConsumerPolicy = policy;
-    const plan = resolveBenchPlan(raw);
+  const run = async (scenario: string, model: ModelName, policy: SlowConsumerPolicyName, extra: Partial<BenchOptions> = {}, label = scenario): Promise<void> => {
+    const options = benchOptions({ scenario, model, drainTimeoutSeconds: 30, outDir: dir, ...(clients !== undefined && { clients }), ...(policy !== 'await' && { slowConsumerPolicy: policy }), ...extra });
+    const plan = resolveBenchPlan(options);
     process.stderr.write(`${label} · ${model}${policy !== 'await' ? ` · ${policy}` : ''} …\n`);
-    const argv = ['--scenario', scenario, '--model', model, ...(policy !== 'await' ? ['--slow-consumer-policy', policy] : []), ...(extra.stopReading === false ? ['--no-stop-reading'] : [])];
-    const result = await runBench(plan, argv);
+    const result = await runBench(plan, benchArgs(options));
     const file = path.join(dir, `${label}-${model}-${policy}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     rows.push({ scenario: label, model, policy, file, result });

@@ -1,13 +1,18 @@
 /** Bad options and bad scenario files get a one-line UsageError that names the problem and the fix. */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../common/usage.ts';
+import { serverArgs } from '../common/server-settings.ts';
 import { checkFileLimit, maxClientsFor, RESERVED_FILES } from '../common/file-limit.ts';
-import { resolveBenchPlan, type RawBenchOptions } from '../loadgen/plan.ts';
+import { resolveBenchPlan, type BenchPlan } from '../loadgen/plan.ts';
+import { benchArgs, benchOptions, parseBenchOptions, validateBenchOptions, type RawBenchOptions } from '../loadgen/bench-options.ts';
 import { listScenarioNames, loadScenario, parseScenario } from '../loadgen/scenario.ts';
 import { canPin } from '../loadgen/pinning.ts';
 
 const defaults: RawBenchOptions = { scenario: 'echo', inFlight: '1', drainTimeout: '10', maxSendLag: '10', seed: '1', out: 'results' };
-const plan = (overrides: Partial<RawBenchOptions>) => resolveBenchPlan({ ...defaults, ...overrides });
+/** As the CLI does it: the strings parsed, then the plan resolved, every problem in one error. */
+function plan(overrides: Partial<RawBenchOptions>): BenchPlan {
+  return resolveBenchPlan(parseBenchOptions({ ...defaults, ...overrides }));
+}
 
 function usageError(fn: () => unknown): UsageError {
   try {
@@ -24,8 +29,8 @@ function usageError(fn: () => unknown): UsageError {
 describe('bench options', () => {
   it('take the scenario defaults and let options override them', () => {
     const p = plan({ model: 'actor' });
-    expect(p.server).toEqual({ kind: 'spawn', model: 'actor', host: '127.0.0.1', port: 0, extraArgs: [] });
-    expect(plan({ model: 'mutex', debugStallMs: '200', serverMetrics: false }).server).toMatchObject({ extraArgs: ['--debug', '--debug-stall-ms', '200', '--no-metrics'] });
+    expect(p.server).toEqual({ kind: 'spawn', model: 'actor', host: '127.0.0.1', port: 0 });
+    expect(plan({ model: 'mutex', debugStallMs: '200', serverMetrics: false }).server).toMatchObject({ metrics: false, debug: { stallMs: 200 } });
     expect(p.load.clients).toBe(10000);
     expect(p.load.mode).toEqual({ kind: 'open-loop', rate: 10000 });
     const o = plan({ model: 'mutex', clients: '250', duration: '2.5', rate: '500', port: '9000' });
@@ -117,7 +122,7 @@ describe('scenario plans', () => {
   it('carry behaviours, size ranges, HTTP traffic and the slow-consumer policy into the plan', () => {
     const slow = plan({ model: 'mutex', scenario: 'slow-consumers', slowConsumerPolicy: 'disconnect', slowConsumerTimeout: '0.5' });
     expect(slow.load.behaviours).toEqual({ stopReading: 5, publisher: { kind: 'send-to-stopped', everyMs: 50, bytes: 65000 } });
-    expect(slow.server).toMatchObject({ extraArgs: ['--slow-consumer-policy', 'disconnect', '--slow-consumer-timeout-ms', '500'] });
+    expect(slow.server).toMatchObject({ slowConsumerPolicy: { kind: 'disconnect', timeoutMs: 500 } });
     expect(plan({ model: 'actor', scenario: 'mixed' }).load).toMatchObject({ messageBytes: 32, messageBytesMax: 512 });
     expect(plan({ model: 'actor', scenario: 'churn' }).load.behaviours).toEqual({ churnPerSecond: 50 });
     expect(plan({ model: 'actor', scenario: 'admin-http' }).http?.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /clients/count', 'POST /broadcast']);
@@ -196,11 +201,45 @@ describe('every problem at once', () => {
   it('names every bad bench option in one message', () => {
     const e = usageError(() => plan({ model: 'actor', clients: '0', seed: '-1', slowConsumerPolicy: 'ignore' }));
     expect(e.problems).toEqual([
-      "--slow-consumer-policy must be one of await, drop, disconnect, got 'ignore'",
       "--clients must be an integer >= 1, got '0'",
       "--seed must be an integer from 0 to 4294967295, got '-1'",
+      "--slow-consumer-policy must be one of await, drop, disconnect, got 'ignore'",
     ]);
     expect(e.message).toBe(`3 problems: ${e.problems.join('; ')}`);
+  });
+});
+
+describe('bench options as data', () => {
+  it('validate options built in code against the same rules as the CLI, every problem at once', () => {
+    const problems = validateBenchOptions(benchOptions({ model: 'actor', clients: 0, rate: -5, seed: 1.5, slowConsumerTimeoutSeconds: 2 }));
+    expect(problems.map((p) => p.message)).toEqual([
+      "--clients must be an integer >= 1, got '0'",
+      "--rate must be a number > 0, got '-5'",
+      "--seed must be an integer from 0 to 4294967295, got '1.5'",
+      '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only',
+    ]);
+    expect(validateBenchOptions(benchOptions({ model: 'mutex', clients: 10, rate: 100 }))).toEqual([]);
+  });
+
+  it('resolve a plan from typed options without a round trip through strings (what sweeps and compare do)', () => {
+    const base = benchOptions({ model: 'actor', scenario: 'echo', clients: 100, rate: 200 });
+    const point = resolveBenchPlan({ ...base, clients: 250 });
+    expect(point.load).toMatchObject({ clients: 250, mode: { kind: 'open-loop', rate: 200 } });
+    expect(resolveBenchPlan({ ...base, slowConsumerPolicy: 'disconnect', slowConsumerTimeoutSeconds: 0.5 }).server).toMatchObject({ slowConsumerPolicy: { kind: 'disconnect', timeoutMs: 500 } });
+  });
+
+  it('write options back as the bench flags a result records, defaults left out', () => {
+    expect(benchArgs(benchOptions({ model: 'mutex', scenario: 'broadcast', clients: 2000, slowConsumerPolicy: 'drop', stopReading: false }))).toEqual([
+      '--scenario',
+      'broadcast',
+      '--model',
+      'mutex',
+      '--clients',
+      '2000',
+      '--slow-consumer-policy',
+      'drop',
+      '--no-stop-reading',
+    ]);
   });
 });
 
@@ -209,5 +248,20 @@ describe('--pin', () => {
     expect(usageError(() => plan({ target: 'ws://127.0.0.1:1', pin: true })).message).toMatch(/--pin apply to a started server/);
     if (canPin()) expect(plan({ model: 'actor', pin: true }).server).toMatchObject({ kind: 'spawn', cpus: '0' });
     else expect(usageError(() => plan({ model: 'actor', pin: true })).message).toMatch(/--pin needs taskset and at least 2 CPUs/);
+  });
+});
+
+describe('serverArgs, the one function that spells the server flags', () => {
+  it('writes model, address, metrics, policy and debug behaviours, with --debug only when one is asked', () => {
+    expect(serverArgs({ model: 'actor', host: '127.0.0.1', port: 0 })).toEqual(['--model', 'actor', '--host', '127.0.0.1', '--port', '0']);
+    expect(serverArgs({ model: 'mutex', host: '::1', port: 9000, metrics: false, slowConsumerPolicy: { kind: 'disconnect', timeoutMs: 500 }, debug: { stallMs: 200, delayPerMessageUs: 5 } })).toEqual([
+      '--model', 'mutex', '--host', '::1', '--port', '9000', '--no-metrics', '--slow-consumer-policy', 'disconnect', '--slow-consumer-timeout-ms', '500',
+      '--debug', '--debug-stall-ms', '200', '--debug-stall-every-ms', '1000', '--debug-delay-per-message-us', '5',
+    ]); // prettier-ignore
+  });
+
+  it('is what a bench plan starts its server with', () => {
+    const p = resolveBenchPlan(benchOptions({ model: 'mutex', slowConsumerPolicy: 'drop', debugStallMs: 100 }));
+    expect(p.server.kind === 'spawn' && serverArgs(p.server)).toEqual(['--model', 'mutex', '--host', '127.0.0.1', '--port', '0', '--slow-consumer-policy', 'drop', '--debug', '--debug-stall-ms', '100', '--debug-stall-every-ms', '1000']);
   });
 });

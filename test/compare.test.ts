@@ -64,14 +64,14 @@ describe('the schedule', () => {
   it('numbers a repeated model and marks a deliberately slowed arm', () => {
     expect(armsFor(parseArmList('actor,actor')).map((a) => a.name)).toEqual(['actor#1', 'actor#2']);
     const slowed = armsFor(parseArmList('actor,actor'), { index: 1, delayUs: 50 });
-    expect(slowed[1]).toEqual({ name: 'actor#2 (+50 µs/msg)', model: 'actor', benchOptions: {}, benchArgs: [], serverArgs: ['--debug', '--debug-delay-per-message-us', '50'] });
+    expect(slowed[1]).toEqual({ name: 'actor#2 (+50 µs/msg)', model: 'actor', benchOptions: { debugDelayPerMessageUs: 50 }, benchArgs: ['(server: --debug-delay-per-message-us 50)'] });
   });
 
   it('labels arms by their options, normalised, and passes the options to the bench', () => {
     const arms = armsFor(parseArmList('actor, actor:policy=drop ,mutex:timeout=0.5:policy=disconnect'));
     expect(arms.map((a) => a.name)).toEqual(['actor', 'actor:policy=drop', 'mutex:policy=disconnect:timeout=0.5']);
     expect(arms[1]).toMatchObject({ model: 'actor', benchOptions: { slowConsumerPolicy: 'drop' }, benchArgs: ['--slow-consumer-policy', 'drop'] });
-    expect(arms[2]!.benchOptions).toEqual({ slowConsumerPolicy: 'disconnect', slowConsumerTimeout: '0.5' });
+    expect(arms[2]!.benchOptions).toEqual({ slowConsumerPolicy: 'disconnect', slowConsumerTimeoutSeconds: 0.5 });
     expect(armsFor(parseArmList('actor:policy=drop,actor:policy=drop')).map((a) => a.name)).toEqual(['actor:policy=drop#1', 'actor:policy=drop#2']);
   });
 

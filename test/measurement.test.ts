@@ -18,7 +18,7 @@ const plan = (url: string, overrides: Partial<LoadPlan>): LoadPlan => testPlan(u
 describe('a server that stalls 200 ms every second', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await spawnServer({ model: 'baseline', host: '127.0.0.1', port: 0, extraArgs: ['--debug', '--debug-stall-ms', String(STALL_MS), '--debug-stall-every-ms', '1000'] });
+    server = await spawnServer({ model: 'baseline', host: '127.0.0.1', port: 0, debug: { stallMs: STALL_MS, stallEveryMs: 1000 } });
   });
   afterAll(() => server.stop());
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBench } from '../loadgen/bench.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
+import { benchOptions } from '../loadgen/bench-options.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import type { Measurement } from '../loadgen/record/measurement.ts';
 import { ServerStatsClient } from '../loadgen/server-stats.ts';
@@ -123,7 +124,7 @@ describe('HTTP side traffic (autocannon)', () => {
       },
     };
     writeFileSync(file, JSON.stringify(scenario));
-    const plan = resolveBenchPlan({ scenario: file, model: 'actor', inFlight: '1', drainTimeout: '10', maxSendLag: '10', seed: '1', out: dir });
+    const plan = resolveBenchPlan(benchOptions({ scenario: file, model: 'actor', outDir: dir }));
     const result = await runBench(plan, []);
     expect(result.status).toBe('completed');
     if (result.status !== 'completed') return;

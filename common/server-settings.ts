@@ -1,0 +1,43 @@
+/**
+ * A server to start, as data: the model, where it listens, and how it runs. `serverArgs` is the
+ * one function that turns it into the server CLI's arguments (the bench, compare, the scripts and
+ * the tests all start servers through it), so a flag is spelt in one place.
+ */
+import type { ModelName } from './models.ts';
+import type { SlowConsumerPolicy } from './slow-consumer-policy.ts';
+
+export interface ServerDebugSettings {
+  /** Block the event loop this long, once every `stallEveryMs` (default 1000). */
+  readonly stallMs?: number;
+  readonly stallEveryMs?: number;
+  /** Spin this many µs before handling each client frame. */
+  readonly delayPerMessageUs?: number;
+  /** Serve POST /debug/metrics-recording (to cost the instrumentation). */
+  readonly metricsToggle?: boolean;
+}
+
+export interface ServerSettings {
+  readonly model: ModelName;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** false: --no-metrics (only to measure what the instrumentation costs). */
+  readonly metrics?: boolean;
+  readonly slowConsumerPolicy?: SlowConsumerPolicy;
+  /** Debug behaviours; any of them starts the server with --debug. */
+  readonly debug?: ServerDebugSettings;
+}
+
+export function serverArgs(s: ServerSettings): string[] {
+  const args = ['--model', s.model, '--host', s.host, '--port', String(s.port)];
+  if (s.metrics === false) args.push('--no-metrics');
+  const policy = s.slowConsumerPolicy;
+  if (policy && policy.kind !== 'await') args.push('--slow-consumer-policy', policy.kind);
+  if (policy?.kind === 'disconnect') args.push('--slow-consumer-timeout-ms', String(policy.timeoutMs));
+  const debug = s.debug ?? {};
+  const debugArgs: string[] = [];
+  if (debug.stallMs !== undefined) debugArgs.push('--debug-stall-ms', String(debug.stallMs), '--debug-stall-every-ms', String(debug.stallEveryMs ?? 1000));
+  if (debug.delayPerMessageUs !== undefined) debugArgs.push('--debug-delay-per-message-us', String(debug.delayPerMessageUs));
+  if (debug.metricsToggle) debugArgs.push('--debug-metrics-toggle');
+  return debugArgs.length > 0 ? [...args, '--debug', ...debugArgs] : args;
+}
