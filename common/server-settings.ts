@@ -18,6 +18,8 @@ export interface ServerDebugSettings {
 
 export interface ServerSettings {
   readonly model: ModelName;
+  /** The model's own options (e.g. `{lock: 'async-mutex'}`), each one its catalog entry lists. */
+  readonly modelOptions?: Readonly<Record<string, string>>;
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
@@ -29,7 +31,7 @@ export interface ServerSettings {
 }
 
 export function serverArgs(s: ServerSettings): string[] {
-  const args = ['--model', s.model, '--host', s.host, '--port', String(s.port)];
+  const args = ['--model', s.model, ...Object.entries(s.modelOptions ?? {}).flatMap(([k, v]) => ['--model-option', `${k}=${v}`]), '--host', s.host, '--port', String(s.port)];
   if (s.metrics === false) args.push('--no-metrics');
   const policy = s.slowConsumerPolicy;
   if (policy && policy.kind !== 'await') args.push('--slow-consumer-policy', policy.kind);

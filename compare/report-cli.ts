@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { upgradeResult } from '../loadgen/result-upgrade.ts';
 import { UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
-import type { BenchResult } from '../loadgen/result.ts';
+import { modelLabel, type BenchResult } from '../loadgen/result.ts';
 import { analyse, type Trial } from './analysis.ts';
 import { renderHtml } from './report-html.ts';
 import { renderMarkdown, type ReportContext } from './report-markdown.ts';
@@ -60,7 +60,8 @@ function compareFiles(files: readonly string[], out: string): void {
   const scenarios = new Set(results.map((r) => r.scenario.name));
   if (scenarios.size > 1) throw new UsageError('ERR_BAD_REPORT_INPUT', `the files must be runs of one scenario, got ${[...scenarios].join(', ')}`);
   // One arm per file, named after its model (numbered when two files share a model).
-  const names = results.map((r, i) => (results.filter((q) => q.model === r.model).length > 1 ? `${r.model}#${results.slice(0, i + 1).filter((q) => q.model === r.model).length}` : r.model));
+  const labels = results.map(modelLabel);
+  const names = labels.map((label, i) => (labels.filter((l) => l === label).length > 1 ? `${label}#${labels.slice(0, i + 1).filter((l) => l === label).length}` : label));
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-report`;
   const dir = path.join(out, runId);
   mkdirSync(dir, { recursive: true });

@@ -5,7 +5,7 @@
  * any of them against the same rules, returning every problem at once; `benchArgs` writes them
  * back as bench flags (the command a result records). plan.ts turns checked options into a run.
  */
-import { MODEL_NAMES, type ModelName } from '../common/models.ts';
+import { isModelName, MODEL_NAMES, modelDescriptor, modelOptionProblems, parseModelOptionPairs, type ModelName } from '../common/models.ts';
 import { MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicyName } from '../common/slow-consumer-policy.ts';
 import type { UsageErrorCode } from '../common/usage.ts';
 import { DEFAULT_MAX_SEND_LAG_MS } from './record/self-check.ts';
@@ -13,6 +13,8 @@ import { DEFAULT_MAX_SEND_LAG_MS } from './record/self-check.ts';
 export interface BenchOptions {
   /** Start this model's server (exactly one of model and target). */
   readonly model?: ModelName;
+  /** The model's own options, e.g. `{lock: 'async-mutex'}` for mutex (its catalog entry lists them). */
+  readonly modelOptions?: Readonly<Record<string, string>>;
   /** Drive a running server at this ws:// or wss:// URL. */
   readonly target?: string;
   /** A scenario name from scenarios/, or a path to a scenario file. */
@@ -71,6 +73,8 @@ export function benchOptions(given: Partial<BenchOptions> = {}): BenchOptions {
 /** Options as commander hands them over: strings, unvalidated. */
 export interface RawBenchOptions {
   model?: string;
+  /** Repeatable `--model-option key=value`. */
+  modelOption?: string[];
   scenario?: string;
   clients?: string;
   duration?: string;
@@ -155,6 +159,10 @@ export interface OptionProblem {
 export function validateBenchOptions(o: BenchOptions): OptionProblem[] {
   const found: OptionProblem[] = VALUE_KEYS.filter((key) => o[key] !== undefined && !satisfies(BENCH_OPTION_RULES[key], o[key])).map((key) => ({ key, ...problemOf(BENCH_OPTION_RULES[key], String(o[key])) }));
   if (o.model === undefined && o.target === undefined) found.push({ code: 'ERR_BAD_OPTION', message: `give --model (${MODEL_NAMES.join(', ')}) to start a server, or --target ws://host:port to drive a running one` });
+  if (o.modelOptions && Object.keys(o.modelOptions).length > 0) {
+    if (o.model === undefined) found.push({ code: 'ERR_BAD_OPTION', message: '--model-option applies to a started server (--model)' });
+    else if (isModelName(o.model)) for (const message of modelOptionProblems(modelDescriptor(o.model), o.modelOptions, '--model-option')) found.push({ code: 'ERR_BAD_OPTION', message });
+  }
   if (o.slowConsumerTimeoutSeconds !== undefined && o.slowConsumerPolicy !== 'disconnect') found.push({ code: 'ERR_BAD_OPTION', message: '--slow-consumer-timeout applies to --slow-consumer-policy disconnect only' });
   return found;
 }
@@ -173,8 +181,13 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     const numeric = rule.type === 'integer' ? /^\s*-?\d+\s*$/ : /^\s*-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
     typed[key] = rule.type !== 'choice' && numeric.test(text) ? Number(text) : text;
   }
+  // A pair without '=' is kept under its own text, so that validation names it as an unknown option.
+  const pairs = parseModelOptionPairs('--model-option', raw.modelOption ?? []);
+  const malformed = (raw.modelOption ?? []).filter((p) => p.indexOf('=') <= 0).map((p) => [p, ''] as const);
+  const modelOptions = { ...pairs.options, ...Object.fromEntries(malformed) };
   return benchOptions({
     ...(typed as Partial<BenchOptions>),
+    ...(Object.keys(modelOptions).length > 0 && { modelOptions }),
     ...(raw.target !== undefined && { target: raw.target }),
     ...(raw.scenario !== undefined && { scenario: raw.scenario }),
     ...(raw.closedLoop !== undefined && { closedLoop: raw.closedLoop }),
@@ -191,10 +204,12 @@ export function benchArgs(o: Partial<BenchOptions>): string[] {
   const args: string[] = [];
   if (o.scenario !== undefined) args.push('--scenario', o.scenario);
   if (o.target !== undefined) args.push('--target', o.target);
+  const modelOptionArgs = Object.entries(o.modelOptions ?? {}).flatMap(([k, v]) => ['--model-option', `${k}=${v}`]);
   for (const key of VALUE_KEYS) {
     const value = o[key];
     const isDefault = (BENCH_DEFAULTS as Partial<Record<string, unknown>>)[key] === value;
     if (value !== undefined && !isDefault) args.push(BENCH_OPTION_RULES[key].flag, String(value));
+    if (key === 'model') args.push(...modelOptionArgs);
   }
   if (o.closedLoop) args.push('--closed-loop');
   if (o.serverMetrics === false) args.push('--no-server-metrics');

@@ -228,6 +228,7 @@ function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<Va
   return {
     kind: 'spawn',
     model: o.model,
+    ...(o.modelOptions && Object.keys(o.modelOptions).length > 0 && { modelOptions: o.modelOptions }),
     host: DEFAULT_HOST,
     port: o.port,
     ...(!o.serverMetrics && { metrics: false }),

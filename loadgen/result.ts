@@ -155,6 +155,12 @@ export interface InterruptedResult extends ResultHeader {
 
 export type BenchResult = CompletedResult | FailedResult | InterruptedResult;
 
+/** The model as a label: its name with its own options, e.g. `mutex:lock=async-mutex`. */
+export function modelLabel(result: BenchResult): string {
+  const server = result.command.options.server as { modelOptions?: Record<string, string> } | undefined;
+  return [result.model, ...Object.entries(server?.modelOptions ?? {}).map(([k, v]) => `${k}=${v}`)].join(':');
+}
+
 /** One line for a run that did not complete: why it failed, or where a signal stopped it. */
 export function unfinishedSummary(result: FailedResult | InterruptedResult): string {
   return result.status === 'failed' ? `FAILED: ${result.error.message}` : `INTERRUPTED by ${result.interruption.signal} during ${result.interruption.phase}`;

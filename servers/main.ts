@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { alreadyRaised, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
 import { parseIntegerOption, UsageError } from '../common/usage.ts';
-import { describeModels, isModelName, MODEL_NAMES } from '../common/models.ts';
+import { describeModels, isModelName, MODEL_NAMES, modelDescriptor, modelOptionProblems, parseModelOptionPairs } from '../common/models.ts';
 import { DEFAULT_TIMING_SAMPLE_EVERY } from './metrics/server-metrics.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer, type DebugBehaviours } from './server.ts';
 import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
@@ -16,6 +16,7 @@ const program = new Command()
   .name('npm run server --')
   .description(`Start one reference WebSocket server on its own. Models: ${describeModels()}.`)
   .addOption(new Option('--model <name>', `coordination model: ${MODEL_NAMES.join(', ')} (described above)`).makeOptionMandatory())
+  .option('--model-option <key=value>', "one of the model's own options, e.g. lock=async-mutex for mutex (repeatable)", (value: string, previous: string[]) => [...previous, value], [] as string[])
   .option('--host <address>', 'interface to bind', DEFAULT_HOST)
   .option('--port <n>', 'port to listen on (0 picks a free one)', String(DEFAULT_PORT))
   .option('--max-payload <bytes>', 'largest accepted frame; larger ones close the connection with 1009', String(DEFAULT_MAX_PAYLOAD))
@@ -33,15 +34,19 @@ const program = new Command()
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ debug?: boolean; model: string; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
+  const raw = program.opts<{ debug?: boolean; model: string; modelOption: string[]; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
   checkDebugGate(raw);
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
+  const { options: modelOptions, problems } = parseModelOptionPairs('--model-option', raw.modelOption);
+  problems.push(...modelOptionProblems(modelDescriptor(raw.model), modelOptions, '--model-option'));
+  if (problems.length > 0) throw new UsageError('ERR_BAD_OPTION', problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.join('; ')}`, problems);
   // Every connection is an open file: serve as many as the hard limit allows, not the soft 1024 many machines start with.
   const limits = readFileLimits();
   if (limits.soft < limits.hard && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   const server = await startServer({
     slowConsumerPolicy: resolvePolicy(raw.slowConsumerPolicy, raw.slowConsumerTimeoutMs),
     model: raw.model,
+    modelOptions,
     host: raw.host,
     port: parseIntegerOption('--port', raw.port, 0, 65535),
     maxPayload: parseIntegerOption('--max-payload', raw.maxPayload, 1, 256 * 1024 * 1024),
@@ -49,7 +54,7 @@ async function main(): Promise<void> {
     timingSampleEvery: parseIntegerOption('--timing-sample-every', raw.timingSampleEvery, 1, 1_000_000),
     ...(raw.debug && { debug: resolveDebug(raw) }),
   });
-  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined, slowConsumerPolicy: server.policy.kind }) + '\n');
+  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, modelOptions, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined, slowConsumerPolicy: server.policy.kind }) + '\n');
 
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

@@ -10,8 +10,10 @@ import { WebSocketServer } from 'ws';
 import { serveConnection } from './common/connection.ts';
 import type { ModelName, Registry } from './common/registry.ts';
 import type { ModelDefinition, ModelInstance } from './common/model-definition.ts';
-import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, DirectOutbound, OutboundQueue } from './common/outbound.ts';
+import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, OutboundQueue } from './common/outbound.ts';
 import { modelDefinition } from './models.ts';
+import { modelOptionProblems } from '../common/models.ts';
+import { UsageError } from '../common/usage.ts';
 import { isUtf8 } from 'node:buffer';
 import { AWAIT_POLICY, PolicyCounters, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 import { startDebugStall } from './debug-stall.ts';
@@ -73,12 +75,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const hooks = { onHandlerError: () => void handlerErrors++, ...(options.debug?.delayPerMessageUs && { debugDelayUs: options.debug.delayPerMessageUs }) };
   let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
   const definition = typeof options.model === 'string' ? modelDefinition(options.model) : options.model;
+  const optionProblems = modelOptionProblems(definition, options.modelOptions ?? {}, 'model options');
+  if (optionProblems.length > 0) throw new UsageError('ERR_BAD_OPTION', optionProblems.join('; '), optionProblems);
   const policy = options.slowConsumerPolicy ?? AWAIT_POLICY;
   const policyCounters = new PolicyCounters();
   let queueFullHook: (() => void) | undefined; // set once the metrics exist (they need the model's instruments first)
   const model: ModelInstance = definition.create({
     queueFor: (ws) => new OutboundQueue(ws, { capacity: DEFAULT_OUTBOUND_CAPACITY, highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK, onFull: () => queueFullHook?.(), policy, policyCounters }),
-    directFor: (ws) => new DirectOutbound(ws),
     timingSampleEvery: options.metrics === false ? undefined : (options.timingSampleEvery ?? DEFAULT_TIMING_SAMPLE_EVERY),
     options: options.modelOptions ?? {},
   });

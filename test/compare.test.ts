@@ -75,9 +75,19 @@ describe('the schedule', () => {
     expect(armsFor(parseArmList('actor:policy=drop,actor:policy=drop')).map((a) => a.name)).toEqual(['actor:policy=drop#1', 'actor:policy=drop#2']);
   });
 
+  it("carries a model's own options (mutex:lock=async-mutex) into its label and its bench options", () => {
+    const arms = armsFor(parseArmList('mutex,mutex:policy=drop:lock=async-mutex'));
+    expect(arms.map((a) => a.name)).toEqual(['mutex', 'mutex:lock=async-mutex:policy=drop']);
+    expect(arms[1]!.benchOptions).toEqual({ slowConsumerPolicy: 'drop', modelOptions: { lock: 'async-mutex' } });
+    expect(arms[1]!.benchArgs).toEqual(['--model-option', 'lock=async-mutex', '--slow-consumer-policy', 'drop']);
+    expect(() => parseArmList('mutex:lock=spin,actor:lock=fifo')).toThrow(
+      "2 problems: arm 'mutex:lock=spin': lock must be one of fifo, async-mutex, got 'spin'; arm 'actor:lock=fifo': unknown option 'lock'; an arm takes policy=…, timeout=…",
+    );
+  });
+
   it('names every problem of every arm in one message', () => {
     expect(() => parseArmList('actr:policy=drop,mutex:colour=red:policy=ignore')).toThrow(
-      "3 problems: arm 'actr:policy=drop': the model must be one of actor, mutex, baseline, got 'actr'; arm 'mutex:colour=red:policy=ignore': unknown option 'colour'; an arm takes policy=…, timeout=…; arm 'mutex:colour=red:policy=ignore': policy must be a slow-consumer policy, one of await, drop, disconnect, got 'ignore'",
+      "3 problems: arm 'actr:policy=drop': the model must be one of actor, mutex, baseline, got 'actr'; arm 'mutex:colour=red:policy=ignore': unknown option 'colour'; an arm of mutex takes lock=…, policy=…, timeout=…; arm 'mutex:colour=red:policy=ignore': policy must be a slow-consumer policy, one of await, drop, disconnect, got 'ignore'",
     );
     expect(() => parseArmList('actor')).toThrow("--models needs at least two arms to compare, got 'actor'");
     expect(() => parseArmList('actor,mutex:timeout=1')).toThrow("arm 'mutex:timeout=1': timeout applies to policy=disconnect only");

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BaselineRegistry } from '../servers/baseline/registry.ts';
 import { serveConnection } from '../servers/common/connection.ts';
-import { DirectOutbound, type Frame } from '../servers/common/outbound.ts';
+import { OutboundQueue, type Frame } from '../servers/common/outbound.ts';
 import { pause } from './helpers/test-client.ts';
 
 /** A baseline registry whose echoes wait for release(), one at a time. */
@@ -38,7 +38,7 @@ describe('serveConnection', () => {
     await new Promise((resolve) => wss!.once('listening', resolve));
     const serverSide = new Promise<WebSocket>((resolve) =>
       wss!.once('connection', (ws) => {
-        serveConnection(ws, registry, new DirectOutbound(ws));
+        serveConnection(ws, registry, new OutboundQueue(ws));
         resolve(ws);
       }),
     );

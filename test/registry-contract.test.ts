@@ -41,7 +41,6 @@ class BlockedOutbound extends RecordingOutbound {
 const registryOf = (definition: ModelDefinition): Registry =>
   definition.create({
     queueFor: () => new RecordingOutbound(),
-    directFor: () => new RecordingOutbound(),
     timingSampleEvery: undefined,
     options: {},
   }).registry;

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { LatencySummary } from '../../common/histogram.ts';
 import type { HistogramReport } from '../../common/stats-schema.ts';
 import type { ServerStats } from '../../common/stats-schema.ts';
-import type { BenchResult, CompletedResult } from '../result.ts';
+import { modelLabel, type BenchResult, type CompletedResult } from '../result.ts';
 
 /** A completed run, or an interrupted one's partial figures under its header. */
 type Figures = Omit<CompletedResult, 'status'>;
@@ -18,7 +18,7 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`
 
 export function renderTable(result: BenchResult, options: { color?: boolean } = {}): string {
   const table = new Table({
-    head: ['', `${result.model} · ${result.scenario.name}`],
+    head: ['', `${modelLabel(result)} · ${result.scenario.name}`],
     style: { head: options.color ? ['cyan'] : [], border: options.color ? ['grey'] : [] },
     colAligns: ['left', 'right'],
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },

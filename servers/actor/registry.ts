@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BoundedChannel, READY } from '../common/bounded-channel.ts';
+import { sendToAllBut } from '../common/fan-out.ts';
 import type { ActorMetrics } from './metrics.ts';
 import { unknownClientFrame } from '../common/errors.ts';
 import type { Frame, Outbound } from '../common/outbound.ts';
@@ -93,8 +94,12 @@ export class ActorRegistry implements Registry {
 
   private async run(): Promise<void> {
     for (;;) {
-      const mail = this.mailbox.take() ?? (await this.mailbox.receive());
-      if (mail === undefined) return;
+      const mail = this.mailbox.take();
+      if (mail === undefined) {
+        if (this.mailbox.isClosed) return;
+        await this.mailbox.itemArrived(); // the mailbox hop: one microtask turn per wake-up
+        continue;
+      }
       const metrics = this.metrics;
       if (!metrics?.recording) {
         const handled = this.handle(mail);
@@ -133,7 +138,7 @@ export class ActorRegistry implements Registry {
         this.connections.delete(mail.id);
         return READY;
       case 'broadcast':
-        return this.sendToAllBut(this.connections.values(), this.connections.get(mail.from), mail.frame);
+        return sendToAllBut(this.connections.values(), this.connections.get(mail.from), mail.frame);
       case 'send-to': {
         const target = this.connections.get(mail.to);
         if (target) return target.send(mail.frame);
@@ -148,15 +153,5 @@ export class ActorRegistry implements Registry {
   private admit(id: number, outbound: Outbound, reply: (id: number) => void): void {
     this.connections.set(id, outbound);
     reply(id);
-  }
-
-  /** Sends to every outbound left in `rest` except the sender's, waiting wherever a queue is full. */
-  private sendToAllBut(rest: Iterator<Outbound>, sender: Outbound | undefined, frame: Frame): Promise<void> {
-    for (let next = rest.next(); !next.done; next = rest.next()) {
-      if (next.value === sender) continue;
-      const sent = next.value.send(frame);
-      if (sent !== READY) return sent.then(() => this.sendToAllBut(rest, sender, frame));
-    }
-    return READY;
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The baseline: a plain Map with no lock, no mailbox and no outbound queue (its clients get a
- * DirectOutbound). It does the same lookups and sends as the models and nothing else, so it is
- * the floor that ws itself costs; both models' overhead is measured against it.
+ * The baseline: a plain Map with no lock and no mailbox, and the same bounded outbound queue as
+ * the models. It does the same lookups and sends as the models and coordinates nothing: a send
+ * to a full queue is awaited only by the connection whose frame it is (a broadcast waits for all
+ * its full queues at once), never by anyone else. So the models' overhead against it is their
+ * coordination alone, not a different queue.
  */
 import { READY } from '../common/bounded-channel.ts';
 import { unknownClientFrame } from '../common/errors.ts';
@@ -16,9 +18,12 @@ export class BaselineRegistry implements Registry {
 
   register(outbound: Outbound): Promise<number> {
     const id = this.nextId++;
-    void outbound.send(encodeWelcome(id));
-    this.connections.set(id, outbound);
-    return Promise.resolve(id);
+    const welcomed = outbound.send(encodeWelcome(id));
+    const add = (): number => {
+      this.connections.set(id, outbound);
+      return id;
+    };
+    return welcomed === READY ? Promise.resolve(add()) : welcomed.then(add);
   }
 
   unregister(id: number): Promise<void> {
@@ -27,23 +32,23 @@ export class BaselineRegistry implements Registry {
   }
 
   echo(from: number, frame: Frame): Promise<void> {
-    void this.connections.get(from)?.send(frame);
-    return READY;
+    return this.connections.get(from)?.send(frame) ?? READY;
   }
 
   broadcast(from: number, frame: Frame): Promise<void> {
     const sender = this.connections.get(from);
+    let waiting: Promise<void>[] | undefined;
     for (const outbound of this.connections.values()) {
-      if (outbound !== sender) void outbound.send(frame);
+      if (outbound === sender) continue;
+      const sent = outbound.send(frame);
+      if (sent !== READY) (waiting ??= []).push(sent);
     }
-    return READY;
+    return waiting ? Promise.all(waiting).then(() => undefined) : READY;
   }
 
   sendTo(from: number, to: number, frame: Frame): Promise<void> {
     const target = this.connections.get(to);
-    if (target) void target.send(frame);
-    else void this.connections.get(from)?.send(unknownClientFrame(to));
-    return READY;
+    return (target ? target.send(frame) : this.connections.get(from)?.send(unknownClientFrame(to))) ?? READY;
   }
 
   size(): Promise<number> {

@@ -83,8 +83,16 @@ export class BoundedChannel<T> {
     for (;;) {
       const item = this.take();
       if (item !== undefined || this.closed) return item;
-      await new Promise<void>((wake) => (this.wakeConsumer = wake));
+      await this.itemArrived();
     }
+  }
+
+  /**
+   * Settles when an item lands in the empty channel (or it closes). A consumer that awaits this
+   * directly and then calls take() pays one microtask turn per wake-up, no more.
+   */
+  itemArrived(): Promise<void> {
+    return new Promise<void>((wake) => (this.wakeConsumer = wake));
   }
 
   /** Closes the channel: queued items are dropped, waiting senders are released. */

@@ -24,10 +24,8 @@ export interface ContentionMetrics {
 }
 
 export interface ModelContext {
-  /** The bounded outbound queue every queued model gives its connections (capacity, policy, metrics). */
+  /** The bounded outbound queue every model gives its connections (capacity, policy, metrics). */
   readonly queueFor: (ws: WebSocket) => Outbound;
-  /** Straight into ws, unbounded (the baseline's path). */
-  readonly directFor: (ws: WebSocket) => Outbound;
   /** Set when metrics are on: time one operation in this many. */
   readonly timingSampleEvery: number | undefined;
   /** The model's own options (each one the descriptor lists), already validated. */

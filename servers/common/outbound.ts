@@ -1,11 +1,10 @@
 /**
  * A connection's outbound side. Everyone who sends to a client goes through its Outbound.
- * - OutboundQueue (actor, mutex): the original's bounded channel (capacity 100) drained by a
+ * - OutboundQueue (every model): the original's bounded channel (capacity 100) drained by a
  *   writer into the socket; when the socket's buffer passes its high-water mark the writer waits
  *   for it to flush, the queue fills, and senders wait: backpressure reaches them. Unless the
  *   slow-consumer policy says otherwise: `drop` drops the frame, `disconnect` drops it and closes
  *   a client whose queue has stayed full for longer than its timeout (1008).
- * - DirectOutbound (baseline): straight into ws, no queue, no waiting; ws buffers without bound.
  */
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
@@ -133,18 +132,4 @@ export class OutboundQueue implements Outbound {
     if (error) this.channel.close();
     else this.write();
   };
-}
-
-export class DirectOutbound implements Outbound {
-  private closed = false;
-  constructor(private readonly ws: WebSocket) {}
-
-  send(frame: Frame): Promise<void> {
-    if (!this.closed) this.ws.send(frame, TEXT_FRAME);
-    return READY;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
 }

@@ -3,11 +3,13 @@ import { modelDescriptor } from '../../common/models.ts';
 import type { ModelDefinition } from '../common/model-definition.ts';
 import { MutexMetrics } from './metrics.ts';
 import { MutexRegistry } from './registry.ts';
+import type { LockKind } from '../common/fifo-lock.ts';
 
 export const mutexModel: ModelDefinition = {
   ...modelDescriptor('mutex'),
-  create({ queueFor, timingSampleEvery }) {
+  create({ queueFor, timingSampleEvery, options }) {
     const metrics = timingSampleEvery === undefined ? undefined : new MutexMetrics(timingSampleEvery);
-    return { registry: new MutexRegistry(metrics), outboundFor: queueFor, ...(metrics && { contention: metrics }) };
+    const lock = (options.lock ?? 'fifo') as LockKind;
+    return { registry: new MutexRegistry(metrics, lock), outboundFor: queueFor, ...(metrics && { contention: metrics }) };
   },
 };
