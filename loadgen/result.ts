@@ -23,7 +23,8 @@ import type { HttpReport } from './http-load.ts';
  * 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields.
  * 3: adds trafficPhases, stall, accounting, registry, roles, churn, http, slowConsumerPolicy.
  * 4: adds the `interrupted` state (its `interruption` and `partial` figures).
- * 5: the server stats inside are stats schema 3 (one generic `contention` part), and so are the gauges of `timeSeries`.
+ * 5: the server stats inside are stats schema 3 (one generic `contention` part), and so are the gauges of `timeSeries`;
+ *    `accounting.byCause` (per (probe, receiver) causes); surplus deliveries are errors by cause, not `extra-delivery`.
  */
 export const RESULT_SCHEMA_VERSION = 5;
 
@@ -127,6 +128,12 @@ export interface MeasuredFigures {
     readonly lost: number;
     readonly unexplained: number | null;
     readonly balanced: boolean | null;
+    /**
+     * Per (probe, receiver), over the whole run: receivers that never got their copy, copies a
+     * receiver got more than once, broadcasts back to their sender, copies at a client they were
+     * not for, deliveries of probes this run never sent.
+     */
+    readonly byCause: { readonly missing: number; readonly duplicate: number; readonly toSender: number; readonly wrongReceiver: number; readonly unknownProbe: number };
   };
   /** The server's slow-consumer policy and what it did during the run. */
   readonly slowConsumerPolicy?: { readonly name: string; readonly dropped: number; readonly disconnected: number };
@@ -295,7 +302,10 @@ function account(expected: number, m: Measurement): MeasuredFigures['accounting'
   const lost = m.lost + m.lostInWarmup;
   const dropped = m.policy ? m.policy.dropped : null;
   const unexplained = dropped === null ? null : lost - dropped - m.refused;
+  const { measured: m1, warmup: w } = m.deliveryCauses;
+  const byCause = { missing: m1.missing + w.missing, duplicate: m1.duplicate + w.duplicate, toSender: m1.toSender + w.toSender, wrongReceiver: m1.wrongReceiver + w.wrongReceiver, unknownProbe: m1.unknownProbe + w.unknownProbe };
   return {
+    byCause,
     expected,
     delivered: expected - lost,
     droppedByPolicy: dropped,

@@ -61,7 +61,7 @@ export async function runPart(plan: LoadPlan, options: RunOptions = {}): Promise
   const pool = await ClientPool.connect(plan, {
     onFrame: (client, data) => {
       const now = nowNs();
-      if (recorder.frame(data, now) === PROBE_TAG.echo) driver?.replied(client, now);
+      if (recorder.frame(data, now, client.index) === PROBE_TAG.echo) driver?.replied(client, now);
     },
     onHandshake: (ns) => recorder.handshake(ns),
     onError: (cause) => recorder.error(cause),

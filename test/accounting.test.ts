@@ -1,7 +1,9 @@
 /**
- * The load generator's accounting against deliberately wrong servers over real sockets: a
- * duplicate never hides a loss, extra deliveries are errors, a server that hangs up before the
- * welcome is a counted connect failure.
+ * The load generator's accounting against deliberately wrong servers over real sockets, per
+ * (probe, receiver): a duplicate never hides a loss, and every surplus or missing delivery is
+ * named by its cause — a broadcast twice to one client and never to another, a broadcast back to
+ * its sender, an echo at the wrong client; a server that hangs up before the welcome is a counted
+ * connect failure.
  */
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,6 +30,13 @@ async function fakeServer(onFrame: (ws: WebSocket, data: Buffer, n: number) => v
   return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 }
 
+/** The other clients of the fake server, in the order they connected. */
+const others = (ws: WebSocket): WebSocket[] => [...wss!.clients].filter((c) => c !== ws);
+/** A broadcast probe as the server passes it on: without its `/broadcast ` command. */
+const stripBroadcast = (data: Buffer): Buffer => data.subarray('/broadcast '.length);
+/** 10 measured broadcasts from random clients, no warm-up. */
+const broadcasts = (url: string): LoadPlan => testPlan(url, { clients: 10, connectConcurrency: 10, connectTimeoutMs: 5000, warmupMs: 0, durationMs: 500, mode: { kind: 'open-loop', rate: 20 }, mix: { echo: 0, broadcast: 1, sendTo: 0 }, messageBytes: 0, drainTimeoutMs: 2000 });
+
 const plan = (url: string): LoadPlan => testPlan(url, { clients: 10, connectConcurrency: 10, connectTimeoutMs: 5000, durationMs: 500, mode: { kind: 'open-loop', rate: 200 }, messageBytes: 0, drainTimeoutMs: 3000 }); // probes never answered hold the drain to its end: room for late answers on a loaded machine
 
 describe('delivery accounting', () => {
@@ -44,7 +53,8 @@ describe('delivery accounting', () => {
     expect(m.counters.received).toBe(100);
     expect(m.lost).toBe(50);
     expect(m.extra).toBe(50);
-    expect(m.counters.errors['extra-delivery']).toBe(50);
+    expect(m.counters.errors['duplicate-delivery']).toBe(50);
+    expect(m.deliveryCauses.measured).toMatchObject({ missing: 50, duplicate: 50, toSender: 0, wrongReceiver: 0 });
     // Every delivery is timed, the duplicates too (they are flagged as extra, never hidden).
     expect(m.histograms.latency.totalCount).toBe(100);
   });
@@ -56,6 +66,38 @@ describe('delivery accounting', () => {
     expect(m.extra).toBe(0);
     expect(m.counters.received).toBe(m.counters.sent);
     expect(m.counters.errors).toEqual({});
+  });
+
+  it('names a broadcast delivered twice to one client and never to another', async () => {
+    const url = await fakeServer((ws, data) => {
+      const [first, second, ...rest] = others(ws);
+      for (const client of [first, first, ...rest]) client?.send(stripBroadcast(data), { binary: false }); // `second` skipped
+      void second;
+    });
+    const m = await runLoad(broadcasts(url));
+    expect(m.counters.broadcasts).toBe(10);
+    expect(m.deliveryCauses.measured).toMatchObject({ missing: 10, duplicate: 10, toSender: 0, wrongReceiver: 0, unknownProbe: 0 });
+    expect(m.lost).toBe(10);
+    expect(m.counters.errors['duplicate-delivery']).toBe(10);
+    expect(m.counters.fanoutsCompleted).toBe(0);
+  });
+
+  it('names a broadcast that reaches its sender and skips someone else', async () => {
+    const url = await fakeServer((ws, data) => {
+      const [, ...rest] = others(ws); // the first other client is skipped…
+      for (const client of [ws, ...rest]) client.send(stripBroadcast(data), { binary: false }); // …and the sender gets it
+    });
+    const m = await runLoad(broadcasts(url));
+    expect(m.deliveryCauses.measured).toMatchObject({ missing: 10, duplicate: 0, toSender: 10, wrongReceiver: 0 });
+    expect(m.counters.errors['broadcast-to-sender']).toBe(10);
+  });
+
+  it('names an echo delivered to the wrong client', async () => {
+    const url = await fakeServer((ws, data, n) => (n % 10 === 0 ? others(ws)[0]! : ws).send(data, { binary: false }));
+    const m = await runLoad(plan(url));
+    expect(m.deliveryCauses.measured).toMatchObject({ missing: 10, duplicate: 0, toSender: 0, wrongReceiver: 10 });
+    expect(m.counters.errors['delivery-to-wrong-client']).toBe(10);
+    expect(m.lost).toBe(10);
   });
 
   it('counts a server that closes before the welcome as one connect failure per client', async () => {

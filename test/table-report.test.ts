@@ -53,11 +53,19 @@ describe('table report', () => {
   });
 
   it('balances deliveries against what the slow-consumer policy dropped, and flags what is unexplained', () => {
-    const accounting = { expected: 1000, delivered: 900, droppedByPolicy: 95, refusedTargetGone: 5, lost: 100, unexplained: 0, balanced: true };
+    const byCause = { missing: 100, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
+    const accounting = { expected: 1000, delivered: 900, droppedByPolicy: 95, refusedTargetGone: 5, lost: 100, unexplained: 0, balanced: true, byCause };
     const policy = { name: 'drop', dropped: 95, disconnected: 0 };
     expect(renderTable({ ...fixture, accounting, slowConsumerPolicy: policy })).toMatch(/900 \+ 95 \+ 5 of 1,000 expected: balanced/);
     expect(renderTable({ ...fixture, accounting: { ...accounting, droppedByPolicy: 90, unexplained: 5, balanced: false }, slowConsumerPolicy: policy })).toMatch(/5 UNEXPLAINED/);
     expect(renderTable({ ...fixture, slowConsumerPolicy: policy })).toMatch(/drop: 95 frames dropped, 0 clients disconnected/);
+  });
+
+  it('names wrong deliveries per receiver by cause', () => {
+    const byCause = { missing: 10, duplicate: 10, toSender: 2, wrongReceiver: 3, unknownProbe: 0 };
+    const text = renderTable({ ...fixture, accounting: { ...fixture.accounting, byCause } });
+    expect(text).toMatch(/deliveries by receiver\s+│\s+missing 10, duplicate 10, to sender 2, wrong client 3, unknown probe 0/);
+    expect(renderTable(fixture)).not.toContain('deliveries by receiver');
   });
 
   it('shows each traffic phase, and the recovery after the peak', () => {

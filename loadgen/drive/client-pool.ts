@@ -8,6 +8,7 @@ import type { LoadPlan } from '../plan.ts';
 import { startChurn, type Churn, type ChurnReport } from './churn.ts';
 import { closeClients, connectClient, connectClients, type ConnectHooks, type LoadClient } from './connect.ts';
 import { assignRoles, type Roles } from './roles.ts';
+import { clientBitset, setBit } from '../record/ledger.ts';
 
 const CLOSE_TIMEOUT_MS = 15_000;
 /** How long a client leaving by churn stays open after its last probe, so its replies can arrive. */
@@ -21,6 +22,8 @@ export class ClientPool {
   private churn: Churn | undefined;
   private churnReport: ChurnReport | undefined;
   private readonly joinedByChurn: LoadClient[] = [];
+  /** The highest client index so far (churn gives joining clients new ones). */
+  private highestIndex: number;
 
   private constructor(
     private readonly plan: PoolPlan,
@@ -29,6 +32,7 @@ export class ClientPool {
     readonly roles: Roles,
   ) {
     this.open = clients.filter((c) => c.open).length; // some may have been closed by the server already
+    this.highestIndex = Math.max(-1, ...clients.map((c) => c.index));
   }
 
   /** Opens the plan's clients; `hooks.onLost` is wrapped so that the open count follows. */
@@ -45,6 +49,20 @@ export class ClientPool {
     const clients = await connectClients(options, counted);
     pool = new ClientPool(plan, counted, clients, assignRoles(clients, plan.behaviours ?? {}));
     return pool;
+  }
+
+  /** Every open client but `sender`, as a bitset of client indexes (a broadcast's expected receivers), and how many. */
+  openClientsExcept(sender: LoadClient): { readonly bits: Uint8Array; readonly count: number } {
+    const bits = clientBitset(this.highestIndex + 1);
+    let count = 0;
+    for (const list of [this.clients, this.joinedByChurn]) {
+      for (const client of list) {
+        if (!client.open || client === sender) continue;
+        setBit(bits, client.index);
+        count++;
+      }
+    }
+    return { bits, count };
   }
 
   get roleCounts(): { publisher: number; stoppedReaders: number; senders: number } {
@@ -78,6 +96,7 @@ export class ClientPool {
       onLeft: () => void this.open--,
       onJoined: (client) => {
         this.open++;
+        this.highestIndex = Math.max(this.highestIndex, client.index);
         this.joinedByChurn.push(client);
       },
     });

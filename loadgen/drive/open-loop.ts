@@ -57,7 +57,7 @@ export class OpenLoopDriver implements TrafficDriver {
     const from = roles.publisher;
     if (!publisher || !from?.open) return;
     if (publisher.kind === 'broadcast') this.c.sender.send(from, 'broadcast', scheduledNs, publisher.bytes);
-    else for (const target of roles.stopped) this.c.sender.send(from, 'send-to', scheduledNs, publisher.bytes, target.id);
+    else for (const target of roles.stopped) this.c.sender.send(from, 'send-to', scheduledNs, publisher.bytes, target);
   }
 }
 

@@ -5,6 +5,7 @@
 import { encodeProbeFrame, type ProbeKind } from '../../common/protocol.ts';
 import type { LoadPlan } from '../plan.ts';
 import type { Recorder } from '../record/recorder.ts';
+import type { ExpectedReceivers } from '../record/ledger.ts';
 import type { ClientPool } from './client-pool.ts';
 import type { LoadClient } from './connect.ts';
 import { pickOther } from './traffic.ts';
@@ -31,22 +32,26 @@ export class ProbeSender {
     return this.sizeRange > 0 ? this.plan.messageBytes + Math.floor(this.random() * (this.sizeRange + 1)) : this.plan.messageBytes;
   }
 
-  /** Sends one probe; `target` is a send-to's target id (a random other sender when absent). */
-  send(client: LoadClient, kind: ProbeKind, sentAtNs: number, bytes = this.messageBytes(), target?: number): void {
+  /**
+   * Sends one probe and tells the recorder who should get it: the sender (echo), the target
+   * (send-to: `target`, or a random other sender when absent), or every other open client
+   * (broadcast).
+   */
+  send(client: LoadClient, kind: ProbeKind, sentAtNs: number, bytes = this.messageBytes(), target?: LoadClient): void {
+    let receivers: ExpectedReceivers = client.index;
     let deliveries = 1;
-    let to = 0;
+    let to: LoadClient | undefined;
     if (kind === 'broadcast') {
-      deliveries = this.pool.open - 1;
+      const others = this.pool.openClientsExcept(client);
+      receivers = others.bits;
+      deliveries = others.count;
     } else if (kind === 'send-to') {
-      if (target !== undefined) to = target;
-      else {
-        const other = pickOther(this.pool.roles.senders, client, this.random);
-        if (!other) return;
-        to = other.id;
-      }
+      to = target ?? pickOther(this.pool.roles.senders, client, this.random);
+      if (!to) return;
+      receivers = to.index;
     }
     const seq = this.seq++;
-    client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, bytes, to), TEXT_FRAME);
-    this.recorder.sent(seq, kind, deliveries);
+    client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, bytes, to?.id ?? 0), TEXT_FRAME);
+    this.recorder.sent(seq, kind, client.index, deliveries, receivers);
   }
 }

@@ -7,7 +7,7 @@ import { mergeEncoded, mergeHistograms, type Histogram } from '../../common/hist
 import type { ProbeKind } from '../../common/protocol.ts';
 import type { ServerStats } from '../../common/stats-schema.ts';
 import type { ChurnReport } from '../drive/churn.ts';
-import { settleLedgers } from './ledger.ts';
+import { settleLedgers, surplus, type DeliveryCauses } from './ledger.ts';
 import type { PartialMeasurement, PhaseDurations, PolicyEffect, RoleCounts } from './partial.ts';
 import { reportPhases, type PhaseReport } from './phase-stats.ts';
 import { judgeSelfCheck, type SelfCheckReport } from './self-check.ts';
@@ -50,8 +50,10 @@ export interface Measurement {
   readonly lostInWarmup: number;
   /** Deliveries the warm-up probes called for. */
   readonly warmupExpected: number;
-  /** Deliveries beyond what their probe called for (duplicates, or a broadcast that reached its sender). */
+  /** Deliveries beyond what their probe called for, of every cause (warm-up included). */
   readonly extra: number;
+  /** Surplus and missing deliveries per (probe, receiver), by cause: measured probes and warm-up ones. */
+  readonly deliveryCauses: { readonly measured: DeliveryCauses; readonly warmup: DeliveryCauses };
   /** Clients open when the traffic phase began. */
   readonly clientsOpen: number;
   readonly clientsFailed: number;
@@ -97,7 +99,7 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
     parts.map((p) => p.ledger),
     firstSeqs.length > 0 ? Math.min(...firstSeqs) : Number.POSITIVE_INFINITY,
   );
-  const errors = mergeErrors(parts, settled.extra + settled.extraInWarmup);
+  const errors = mergeErrors(parts, settled.measured, settled.warmup);
   const histograms = mergeHistogramsOf(parts, settled.fanout);
   const timeSeries = mergeSamples(parts.map((p) => p.timeSeries));
   const server = parts.find((p) => p.server)?.server;
@@ -116,10 +118,11 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
       errorTotal: Object.values(errors).reduce((total, n) => total + n, 0),
     },
     histograms,
-    lost: settled.lost,
-    lostInWarmup: settled.lostInWarmup,
+    lost: settled.measured.missing,
+    lostInWarmup: settled.warmup.missing,
     warmupExpected: sum((p) => p.counters.warmupExpected),
-    extra: settled.extra + settled.extraInWarmup,
+    extra: surplus(settled.measured) + surplus(settled.warmup),
+    deliveryCauses: { measured: settled.measured, warmup: settled.warmup },
     clientsOpen: sum((p) => p.clients.openAtStart),
     clientsFailed: sum((p) => p.clients.requested - p.clients.connected),
     clientsLost: sum((p) => p.clientsLost),
@@ -156,11 +159,22 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
   };
 }
 
-/** Errors by cause, added over the parts, with the ledger's surplus deliveries as `extra-delivery`. */
-function mergeErrors(parts: readonly PartialMeasurement[], extra: number): Record<string, number> {
+/** The error cause each surplus delivery counts under. */
+export const SURPLUS_ERRORS = {
+  duplicate: 'duplicate-delivery',
+  toSender: 'broadcast-to-sender',
+  wrongReceiver: 'delivery-to-wrong-client',
+  unknownProbe: 'delivery-of-unknown-probe',
+} as const satisfies Partial<Record<keyof DeliveryCauses, string>>;
+
+/** Errors by cause, added over the parts, with the ledger's surplus deliveries named by their cause. */
+function mergeErrors(parts: readonly PartialMeasurement[], measured: DeliveryCauses, warmup: DeliveryCauses): Record<string, number> {
   const errors: Record<string, number> = {};
   for (const part of parts) for (const [cause, n] of Object.entries(part.counters.errors)) errors[cause] = (errors[cause] ?? 0) + n;
-  if (extra > 0) errors['extra-delivery'] = extra;
+  for (const [key, name] of Object.entries(SURPLUS_ERRORS) as [keyof typeof SURPLUS_ERRORS, string][]) {
+    const n = measured[key] + warmup[key];
+    if (n > 0) errors[name] = n;
+  }
   return errors;
 }
 

@@ -9,7 +9,7 @@ import { parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind 
 import { ADMIN_BROADCAST_PREFIX } from '../admin-broadcast.ts';
 import type { TrafficPhase } from '../plan.ts';
 import { RunCounters } from './counters.ts';
-import { DeliveryLedger } from './ledger.ts';
+import { DeliveryLedger, type ExpectedReceivers } from './ledger.ts';
 import { PARTIAL_SCHEMA_VERSION, type PartFacts, type PartialMeasurement } from './partial.ts';
 import { PhaseStats } from './phase-stats.ts';
 import { SelfCheck } from './self-check.ts';
@@ -63,9 +63,9 @@ export class Recorder {
     this.phaseStats.begin(firstSeq, atSecond);
   }
 
-  /** Probe `seq` went out and calls for `deliveries`. */
-  sent(seq: number, kind: ProbeKind, deliveries: number): void {
-    this.ledger.expect(seq, deliveries, kind);
+  /** Probe `seq` went out from client `sender` and calls for `deliveries` to `to` (one client, or a broadcast's bitset). */
+  sent(seq: number, kind: ProbeKind, sender: number, deliveries: number, to: ExpectedReceivers): void {
+    this.ledger.expect(seq, kind, sender, deliveries, to);
     this.series.sent++;
     this.series.expectedSoFar += deliveries;
     const c = this.counters;
@@ -87,8 +87,8 @@ export class Recorder {
     if (this.measuring) this.selfCheck.recordSendLag(lateNs);
   }
 
-  /** A frame from the server at `nowNs`; returns the tag of the probe it carried, if any. */
-  frame(data: Buffer, nowNs: number): number | undefined {
+  /** A frame from the server at client `receiver`, at `nowNs`; returns the tag of the probe it carried, if any. */
+  frame(data: Buffer, nowNs: number, receiver: number): number | undefined {
     const tag = data[0];
     if (tag === SLASH) {
       const control = parseServerControl(data.toString());
@@ -101,7 +101,7 @@ export class Recorder {
       else this.counters.unexpected++;
       return undefined;
     }
-    this.probe(tag!, probeSeq(data), nowNs - sentAt, nowNs);
+    this.probe(tag!, probeSeq(data), receiver, nowNs - sentAt, nowNs);
     return tag;
   }
 
@@ -145,9 +145,9 @@ export class Recorder {
     };
   }
 
-  /** One probe delivery: every delivery is timed (duplicates too: the ledger flags them as extra). */
-  private probe(tag: number, seq: number, latencyNs: number, nowNs: number): void {
-    this.ledger.deliver(seq, latencyNs);
+  /** One probe delivery: every delivery is timed (surplus ones too: the ledger names their cause). */
+  private probe(tag: number, seq: number, receiver: number, latencyNs: number, nowNs: number): void {
+    this.ledger.deliver(seq, tag, receiver, latencyNs);
     this.series.received++;
     this.series.receivedSoFar++;
     this.series.recordLatencyNs(latencyNs);

@@ -84,6 +84,10 @@ function accountingRows(result: Figures): Row[] {
     const verdict = a.balanced ? 'balanced' : `${int(a.unexplained ?? 0)} UNEXPLAINED`;
     rows.push(['delivered + dropped + refused', `${int(a.delivered)} + ${int(a.droppedByPolicy)} + ${int(a.refusedTargetGone)} of ${int(a.expected)} expected: ${verdict}`]);
   }
+  const b = a.byCause;
+  if (b && b.missing + b.duplicate + b.toSender + b.wrongReceiver + b.unknownProbe > 0) {
+    rows.push(['deliveries by receiver', `missing ${int(b.missing)}, duplicate ${int(b.duplicate)}, to sender ${int(b.toSender)}, wrong client ${int(b.wrongReceiver)}, unknown probe ${int(b.unknownProbe)}`]);
+  }
   const p = result.slowConsumerPolicy;
   if (p && (p.name !== 'await' || p.dropped > 0)) rows.push(['slow-consumer policy', `${p.name}: ${int(p.dropped)} frames dropped, ${int(p.disconnected)} clients disconnected`]);
   const r = result.registry;
