@@ -209,6 +209,11 @@ function readNumber(data: Buffer, start: number): typeof parsed {
   return parsed;
 }
 
+/** Reads the index of the client that sent a probe (the digits after its tag); -1 when there are none. */
+export function probeSender(data: Buffer): number {
+  return readNumber(data, 1).value;
+}
+
 /** Reads a probe's sequence number from the received bytes; -1 when the frame is not a probe. */
 export function probeSeq(data: Buffer): number {
   const dot = data.indexOf(DOT_BYTE, 1);

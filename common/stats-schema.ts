@@ -39,6 +39,8 @@ export interface ContentionGauge {
 export interface ContentionCounts {
   readonly name: string;
   readonly help: string;
+  /** What the keys of `byOperation` are: `kind` (the actor's messages) or `operation` (the mutex's); the /metrics label. */
+  readonly label: string;
   readonly byOperation: Record<string, number>;
 }
 
@@ -46,6 +48,7 @@ export interface ContentionCounts {
 export interface ContentionTiming {
   readonly name: string;
   readonly help: string;
+  readonly label: string;
   readonly byOperation: Record<string, HistogramReport>;
 }
 
@@ -120,22 +123,22 @@ export function upgradeServerStats(stats: ServerStats | StatsV2): ServerStats {
     ? {
         kind: 'mailbox',
         gauges: [{ name: 'actor_mailbox_depth', help: 'mailbox depth', ...actor.mailboxDepth }],
-        counts: { name: 'actor_handled', help: 'messages handled', byOperation: actor.handled },
+        counts: { name: 'actor_handled', help: 'messages handled', label: 'kind', byOperation: actor.handled },
         timingSampleEvery: actor.timingSampleEvery,
         timings: [
-          { name: 'actor_mailbox_wait', help: 'mailbox wait', byOperation: actor.mailboxWait },
-          { name: 'actor_handling', help: 'handling', byOperation: actor.handling },
+          { name: 'actor_mailbox_wait', help: 'mailbox wait', label: 'kind', byOperation: actor.mailboxWait },
+          { name: 'actor_handling', help: 'handling', label: 'kind', byOperation: actor.handling },
         ],
       }
     : mutex
       ? {
           kind: 'lock',
           gauges: [{ name: 'mutex_waiters', help: 'lock waiters', ...mutex.waiters }],
-          counts: { name: 'mutex_acquisitions', help: 'lock acquisitions', byOperation: mutex.acquisitions },
+          counts: { name: 'mutex_acquisitions', help: 'lock acquisitions', label: 'operation', byOperation: mutex.acquisitions },
           timingSampleEvery: mutex.timingSampleEvery,
           timings: [
-            { name: 'mutex_lock_wait', help: 'lock wait', byOperation: mutex.lockWait },
-            { name: 'mutex_lock_hold', help: 'lock hold', byOperation: mutex.lockHold },
+            { name: 'mutex_lock_wait', help: 'lock wait', label: 'operation', byOperation: mutex.lockWait },
+            { name: 'mutex_lock_hold', help: 'lock hold', label: 'operation', byOperation: mutex.lockHold },
           ],
         }
       : { kind: 'none', gauges: [], timingSampleEvery: 1, timings: [] };

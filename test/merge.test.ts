@@ -1,8 +1,9 @@
 /**
  * Partial measurements merge without loss: one real run (a mix of echo, broadcast and send-to,
- * two traffic phases, warm-up) is recorded whole and, at the same time, split over three parts —
- * each probe sent recorded by one part, each delivery by another — and the three parts, passed
- * through JSON, merge into exactly the single measurement: histograms, counts, time series,
+ * two traffic phases, warm-up) is recorded whole and, at the same time, split over three parts as
+ * if each part held a third of the clients — each probe recorded by its sender's part, each
+ * delivery by its receiver's — and the three parts, passed through JSON, merge into exactly the
+ * single measurement: histograms, counts, time series,
  * accounting, self-check. Then the same against a server that duplicates and loses, so that the
  * ledger's merge is checked on losses and surpluses too.
  */
@@ -25,7 +26,6 @@ const PARTS = 3;
 /** Records everything itself and hands each event to one of three parts as well. */
 class SplitRecorder extends Recorder {
   readonly parts: Recorder[];
-  private deliveries = 0;
 
   constructor(options: RecorderOptions) {
     super(options);
@@ -43,15 +43,15 @@ class SplitRecorder extends Recorder {
   }
   override sent(...args: Parameters<Recorder['sent']>): void {
     super.sent(...args);
-    this.parts[args[0] % PARTS]!.sent(...args);
+    this.parts[args[2] % PARTS]!.sent(...args); // by sending client, as if each part held a third of the clients
   }
   override sendLag(lateNs: number): void {
     super.sendLag(lateNs);
     this.parts[Math.floor(lateNs) % PARTS]!.sendLag(lateNs);
   }
   override frame(data: Buffer, nowNs: number, receiver: number): number | undefined {
-    // Deliveries go round the parts in turn, so a probe's sender and its receivers are mostly in different parts.
-    this.parts[this.deliveries++ % PARTS]!.frame(data, nowNs, receiver);
+    // By receiving client: a broadcast's receivers, and mostly a send-to's target, are in other parts than its sender.
+    this.parts[receiver % PARTS]!.frame(data, nowNs, receiver);
     return super.frame(data, nowNs, receiver);
   }
   override handshake(durationNs: number): void {

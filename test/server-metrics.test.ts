@@ -252,3 +252,23 @@ describe('a plug-in model (the test-only serial chain)', () => {
     await client.closed;
   });
 });
+
+describe('actor /metrics', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer({ model: 'actor', port: 0, timingSampleEvery: 1 });
+  });
+  afterAll(() => server.close());
+
+  it('keeps its metric names and labels its message kinds `kind`', async () => {
+    const client = await connectTestClient(`ws://127.0.0.1:${server.port}`);
+    client.ws.send('hello');
+    await client.waitForFrames(1);
+    const families = new Map(parsePrometheusTextFormat(await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()).map((f) => [f.name, f]));
+    expect(families.get('wsbench_actor_handled')?.metrics.find((m) => m.labels?.kind === 'send-to')?.value).toBe('1');
+    expect(families.get('wsbench_actor_mailbox_wait_seconds')?.metrics.some((m) => m.labels?.kind === 'send-to' && m.labels?.quantile === '0.99')).toBe(true);
+    expect(families.has('wsbench_actor_mailbox_depth')).toBe(true);
+    client.ws.close();
+    await client.closed;
+  });
+});

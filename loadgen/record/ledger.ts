@@ -8,6 +8,9 @@
  * (`missing`), got it twice (`duplicate`), a broadcast back to its sender (`to-sender`), a copy at
  * a client it was not for (`wrong-receiver`), or a probe no part sent (`unknown-probe`).
  *
+ * Sequence numbers are one numbering per run: parts recorded apart (several processes, later)
+ * must draw them from disjoint ranges of it.
+ *
  * Memory: 21 bytes per probe in typed-array pages; per broadcast, its expected receivers as a
  * bitset and its receivers' counts as 16-bit integers: about 21 KB per broadcast at 10,000
  * receivers (1.25 KB + 20 KB).
@@ -19,8 +22,10 @@ import { PROBE_TAG, type ProbeKind } from '../../common/protocol.ts';
 const PAGE_BITS = 16;
 const PAGE_SIZE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SIZE - 1;
-/** Sequence numbers at or past this are not probes of ours (a run sends far fewer). */
-const MAX_SEQ = 2 ** 26;
+/** Sequence numbers at or past this are not probes of ours (2^31 probes: weeks at 1,000 msg/s). */
+const MAX_SEQ = 2 ** 31;
+/** Pages a ledger allocates for deliveries of probes it never saw sent (garbage sequence numbers cannot exhaust memory). */
+const MAX_FOREIGN_PAGES = 64;
 const MAX_COUNT = 0xffff;
 const KIND_CODE: Record<ProbeKind, number> = { echo: 1, broadcast: 2, 'send-to': 3 };
 const NO_CLIENT = -1;
@@ -61,11 +66,13 @@ export class DeliveryLedger {
   private readonly broadcastExpected = new Map<number, Uint8Array>();
   private readonly broadcastReceived = new Map<number, Uint16Array>();
   private outOfRange = 0;
+  private foreignPages = 0;
   /** Deliveries still missing, of the probes sent here, as far as this part has seen them arrive. */
   outstanding = 0;
 
   /** Probe `seq`, sent by client `sender`, calls for `count` deliveries to `to`. */
   expect(seq: number, kind: ProbeKind, sender: number, count: number, to: ExpectedReceivers): void {
+    if (!(seq >= 0 && seq < MAX_SEQ)) throw new RangeError(`probe sequence numbers must be from 0 to ${MAX_SEQ - 1}, got ${seq}`);
     const page = this.page(seq >>> PAGE_BITS);
     const slot = seq & PAGE_MASK;
     page.expected[slot] = count;
@@ -78,33 +85,46 @@ export class DeliveryLedger {
     this.outstanding += count;
   }
 
-  /** One delivery of probe `seq` (its frame's tag says its kind) at client `receiver`. */
-  deliver(seq: number, tag: number, receiver: number, latencyNs: number): void {
-    if (!(seq >= 0 && seq < MAX_SEQ)) {
+  /**
+   * One delivery of probe `seq` (its frame's tag says its kind; `sender` is the client the frame
+   * names) at client `receiver`. Returns true when this copy is surplus as far as this part can
+   * tell: a second copy at one receiver, a broadcast at its sender, an echo at another client.
+   * (A part holds its receivers' every delivery, so those it always can.)
+   */
+  deliver(seq: number, tag: number, receiver: number, sender: number, latencyNs: number): boolean {
+    const index = seq >>> PAGE_BITS;
+    if (!(seq >= 0 && seq < MAX_SEQ) || (!this.pages[index] && this.foreignPages >= MAX_FOREIGN_PAGES)) {
       this.outOfRange++;
-      return;
+      return true;
     }
-    const page = this.page(seq >>> PAGE_BITS);
+    if (!this.pages[index]) this.foreignPages++;
+    const page = this.page(index);
     const slot = seq & PAGE_MASK;
-    page.lastUs[slot] = toMicros(latencyNs);
+    let copies: number;
     if (tag === PROBE_TAG.broadcast) {
       const counts = this.broadcastCounts(seq, receiver);
       if (counts[receiver]! < MAX_COUNT) counts[receiver]!++;
+      copies = counts[receiver]!;
       const expected = this.broadcastExpected.get(seq);
-      if (counts[receiver] === 1 && expected && hasBit(expected, receiver)) this.outstanding--;
-      return;
-    }
-    let copies: number;
-    if (page.receiver[slot] === NO_CLIENT || page.receiver[slot] === receiver) {
-      page.receiver[slot] = receiver;
-      copies = ++page.count[slot]!;
+      if (copies === 1 && expected && hasBit(expected, receiver)) this.outstanding--;
     } else {
-      const others = this.elsewhere.get(seq) ?? new Map<number, number>();
-      copies = (others.get(receiver) ?? 0) + 1;
-      others.set(receiver, copies);
-      this.elsewhere.set(seq, others);
+      if (page.receiver[slot] === NO_CLIENT || page.receiver[slot] === receiver) {
+        page.receiver[slot] = receiver;
+        copies = ++page.count[slot]!;
+      } else {
+        const others = this.elsewhere.get(seq) ?? new Map<number, number>();
+        copies = (others.get(receiver) ?? 0) + 1;
+        others.set(receiver, copies);
+        this.elsewhere.set(seq, others);
+      }
+      if (copies === 1 && page.expected[slot]! > 0 && page.target[slot] === receiver) this.outstanding--;
     }
-    if (copies === 1 && page.expected[slot]! > 0 && page.target[slot] === receiver) this.outstanding--;
+    const atSender = receiver === sender;
+    const surplus = copies > 1 || (tag === PROBE_TAG.echo ? !atSender : atSender);
+    // The latest first copy at a rightful receiver: a broadcast's fan-out time, which no duplicate inflates.
+    const us = toMicros(latencyNs);
+    if (!surplus && us > page.lastUs[slot]!) page.lastUs[slot] = us;
+    return surplus;
   }
 
   encode(): EncodedLedger {

@@ -5,7 +5,7 @@
  * partial measurement.
  */
 import { recordNs } from '../../common/histogram.ts';
-import { parseServerControl, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../../common/protocol.ts';
+import { parseServerControl, probeSender, probeSentAtNs, probeSeq, PROBE_TAG, type ProbeKind } from '../../common/protocol.ts';
 import { ADMIN_BROADCAST_PREFIX } from '../admin-broadcast.ts';
 import type { TrafficPhase } from '../plan.ts';
 import { RunCounters } from './counters.ts';
@@ -101,7 +101,7 @@ export class Recorder {
       else this.counters.unexpected++;
       return undefined;
     }
-    this.probe(tag!, probeSeq(data), receiver, nowNs - sentAt, nowNs);
+    this.probe(tag!, probeSeq(data), receiver, probeSender(data), nowNs - sentAt, nowNs);
     return tag;
   }
 
@@ -146,10 +146,10 @@ export class Recorder {
   }
 
   /** One probe delivery: every delivery is timed (surplus ones too: the ledger names their cause). */
-  private probe(tag: number, seq: number, receiver: number, latencyNs: number, nowNs: number): void {
-    this.ledger.deliver(seq, tag, receiver, latencyNs);
+  private probe(tag: number, seq: number, receiver: number, sender: number, latencyNs: number, nowNs: number): void {
+    const surplus = this.ledger.deliver(seq, tag, receiver, sender, latencyNs);
     this.series.received++;
-    this.series.receivedSoFar++;
+    if (!surplus) this.series.receivedSoFar++;
     this.series.recordLatencyNs(latencyNs);
     if (seq < this.firstMeasuredSeq) return;
     const c = this.counters;

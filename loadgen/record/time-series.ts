@@ -18,7 +18,7 @@ export interface TimeSeriesSample {
   readonly received: number;
   /** Errors in this second. */
   readonly errors: number;
-  /** Deliveries still expected at the end of this second (all sent so far, less all received so far). */
+  /** Deliveries still expected at the end of this second (called for so far, less rightful ones received so far). */
   readonly outstanding: number;
   /** The scenario's traffic phase this second ended in (measured seconds only). */
   readonly trafficPhase?: string;
@@ -39,7 +39,7 @@ export interface PartSample {
   readonly sent: number;
   readonly received: number;
   readonly errors: number;
-  /** Deliveries called for and deliveries received since the traffic began, warm-up included. */
+  /** Deliveries called for, and rightful deliveries received (no surplus copy), since the traffic began, warm-up included. */
   readonly expectedSoFar: number;
   readonly receivedSoFar: number;
   readonly latency: string;

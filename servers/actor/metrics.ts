@@ -79,11 +79,11 @@ export class ActorMetrics implements ContentionMetrics {
     return {
       kind: 'mailbox',
       gauges: [{ name: 'actor_mailbox_depth', help: 'mailbox depth', ...this.depthReport(now) }],
-      counts: { name: 'actor_handled', help: 'messages handled', byOperation: Object.fromEntries(this.handled) },
+      counts: { name: 'actor_handled', help: 'messages handled', label: 'kind', byOperation: Object.fromEntries(this.handled) },
       timingSampleEvery: this.sampleEvery,
       timings: [
-        { name: 'actor_mailbox_wait', help: 'mailbox wait', byOperation: this.mailboxWait.report() },
-        { name: 'actor_handling', help: 'handling', byOperation: this.handling.report() },
+        { name: 'actor_mailbox_wait', help: 'mailbox wait', label: 'kind', byOperation: this.mailboxWait.report() },
+        { name: 'actor_handling', help: 'handling', label: 'kind', byOperation: this.handling.report() },
       ],
     };
   }

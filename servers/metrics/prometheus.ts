@@ -92,11 +92,11 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
     }
     const counts = read().counts;
     if (counts) {
-      gauge(`wsbench_${counts.name}`, `${counts.help} over the window, by kind or operation`, ['operation'], (m) => {
-        for (const [operation, n] of Object.entries(read().counts?.byOperation ?? {})) m.set({ operation }, n);
+      gauge(`wsbench_${counts.name}`, `${counts.help} over the window, by ${counts.label}`, [counts.label], (m) => {
+        for (const [key, n] of Object.entries(read().counts?.byOperation ?? {})) m.set({ [counts.label]: key }, n);
       });
     }
-    for (const t of read().timings) latency(`wsbench_${t.name}`, t.help, 'operation', () => read().timings.find((x) => x.name === t.name)?.byOperation ?? {});
+    for (const t of read().timings) latency(`wsbench_${t.name}`, t.help, t.label, () => read().timings.find((x) => x.name === t.name)?.byOperation ?? {});
   }
   return { contentType: registry.contentType, scrape };
 }

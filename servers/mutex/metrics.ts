@@ -44,11 +44,11 @@ export class MutexMetrics implements ContentionMetrics {
     return {
       kind: 'lock',
       gauges: [{ name: 'mutex_waiters', help: 'lock waiters', current: this.waiters, max: this.maxWaiters }],
-      counts: { name: 'mutex_acquisitions', help: 'lock acquisitions', byOperation: Object.fromEntries(this.acquisitions) },
+      counts: { name: 'mutex_acquisitions', help: 'lock acquisitions', label: 'operation', byOperation: Object.fromEntries(this.acquisitions) },
       timingSampleEvery: this.sampleEvery,
       timings: [
-        { name: 'mutex_lock_wait', help: 'lock wait', byOperation: this.lockWait.report() },
-        { name: 'mutex_lock_hold', help: 'lock hold', byOperation: this.lockHold.report() },
+        { name: 'mutex_lock_wait', help: 'lock wait', label: 'operation', byOperation: this.lockWait.report() },
+        { name: 'mutex_lock_hold', help: 'lock hold', label: 'operation', byOperation: this.lockHold.report() },
       ],
     };
   }
