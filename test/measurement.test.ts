@@ -3,7 +3,11 @@
  * mostly hides in the closed-loop one (coordinated omission); broadcast fan-out is timed to the last
  * receiver; a load generator that falls behind its schedule says so.
  */
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { encodeWelcome } from '../common/protocol.ts';
 import { summarize } from '../common/histogram.ts';
 import type { LoadPlan } from '../loadgen/plan.ts';
 import { testPlan } from './helpers/load-plan.ts';
@@ -84,10 +88,52 @@ describe('the self-check', () => {
     try {
       const m = await runLoad(plan(server.url, { durationMs: 2000 }));
       expect(m.selfCheck.saturated).toBe(true);
+      expect(m.selfCheck.side === 'send' || m.selfCheck.side === 'both').toBe(true);
       expect(m.selfCheck.reason).toMatch(/behind schedule/);
-      expect(m.selfCheck.sendLag.p99).toBeGreaterThan(10_000);
+      expect(m.selfCheck.sendSide.late).toBeGreaterThanOrEqual(2);
+      expect(m.selfCheck.advice).toMatch(/--pin/);
     } finally {
       clearInterval(hog);
     }
+  });
+
+  it('marks a run saturated on the receive side when its loop is blocked while replies are due, though every send left on time', async () => {
+    // 40 sends, 100 ms apart; a server in this process answers each 5 ms later, and the loop is
+    // blocked 50 ms at each send's arrival, while its reply is due: replies are read late.
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    let id = 0;
+    wss.on('connection', (ws) => {
+      ws.send(encodeWelcome(++id));
+      ws.on('message', (data: Buffer) => {
+        setTimeout(() => ws.send(data, { binary: false }), 5);
+        const until = performance.now() + 50;
+        while (performance.now() < until) {
+          // the receiving loop blocked on purpose
+        }
+      });
+    });
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+      const m = await runLoad(testPlan(url, { clients: 4, warmupMs: 0, durationMs: 4000, mode: { kind: 'open-loop', rate: 10 } }));
+      expect(m.counters.sent).toBe(40);
+      expect(m.lost).toBe(0);
+      expect(m.selfCheck.receiveSide.saturated).toBe(true);
+      expect(m.selfCheck.receiveSide.late).toBeGreaterThanOrEqual(20);
+      // Sends had 45 ms of slack after each block: far fewer of them were late, if any.
+      expect(m.selfCheck.sendSide.late).toBeLessThan(m.selfCheck.receiveSide.late / 2);
+      expect(m.selfCheck.saturated).toBe(true);
+      expect(['receive', 'both']).toContain(m.selfCheck.side);
+      expect(m.selfCheck.reason).toMatch(/event loop ran more than 10 ms late in \d+ of \d+ checks while replies were due/);
+    } finally {
+      await new Promise((resolve) => wss.close(resolve));
+    }
+  });
+
+  it('counts both sides: every send, and the loop checks made while replies were due', async () => {
+    const m = await runLoad(plan(server.url, { durationMs: 1000 }));
+    expect(m.selfCheck.sendSide.events).toBe(m.counters.sent);
+    expect(m.selfCheck.receiveSide.events).toBeGreaterThan(0);
+    expect(m.selfCheck.receiveSide.late).toBeLessThanOrEqual(m.selfCheck.receiveSide.events);
   });
 });

@@ -38,7 +38,7 @@ export class Recorder {
 
   constructor(private readonly options: RecorderOptions) {
     this.phaseStats = new PhaseStats(options.phases);
-    this.selfCheck = new SelfCheck(options.maxSendLagMs, options.openLoop);
+    this.selfCheck = new SelfCheck(options.maxSendLagMs, options.openLoop, () => this.ledger.outstanding > 0);
   }
 
   /** Deliveries still missing of the probes sent here (what the drain waits for). */

@@ -39,7 +39,12 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
 }
 
 function pushFigures(table: Table.Table, result: Figures): void {
-  if (result.selfCheck.saturated) table.push(['!! LOADGEN-SATURATED !!', 'these figures measure the load generator, not the server'], ['why', result.selfCheck.reason ?? '']);
+  const s = result.selfCheck;
+  if (s.saturated) {
+    const side = s.side === 'both' ? 'send and receive sides' : s.side === 'cpu' ? 'CPU' : `${s.side ?? 'send'} side`;
+    table.push(['!! LOADGEN-SATURATED !!', `these figures measure the load generator (${side}), not the server`], ['why', s.reason ?? '']);
+    if (s.advice) table.push(['what to try', s.advice]);
+  }
   if (result.stall) {
     table.push(['!! SERVER STALLED !!', `from second ${result.stall.beganAtSecond} of the measured phase, ${result.stall.stalledSeconds} s without replies`]);
   }
@@ -141,7 +146,13 @@ function fanoutRows(result: Figures): Row[] {
 function selfCheckRows(result: Figures): Row[] {
   const s = result.selfCheck;
   const lag = result.load.mode.kind === 'open-loop' ? `, send lag p99 ${msFromUs(s.sendLag.p99)}` : '';
-  return [['load generator', `${s.cpuPercent}% CPU, loop delay p99 ${msFromUs(s.eventLoopDelay.p99)} / max ${msFromUs(s.eventLoopDelay.max)}${lag}`]];
+  const rows: Row[] = [['load generator', `${s.cpuPercent}% CPU, loop delay p99 ${msFromUs(s.eventLoopDelay.p99)} / max ${msFromUs(s.eventLoopDelay.max)}${lag}`]];
+  // Late events per side, against the margin (results stored before both sides were judged have neither).
+  if (s.sendSide && s.receiveSide) {
+    const late = (side: typeof s.sendSide, what: string): string => `${int(side.late)} of ${int(side.events)} ${what}`;
+    rows.push([`late by > ${s.maxSendLagMs} ms`, `${late(s.sendSide, 'sends')}; ${late(s.receiveSide, 'loop checks while replies were due')}`]);
+  }
+  return rows;
 }
 
 /** One row per kind or operation: p50 / p99 / max and the count. */
