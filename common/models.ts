@@ -22,7 +22,18 @@ export interface ModelDescriptor {
 }
 
 export const MODEL_CATALOG = [
-  { name: 'actor', description: 'one connection-manager actor owns the registry; every operation is a message to its mailbox', options: [] },
+  {
+    name: 'actor',
+    description: 'one connection-manager actor owns the registry; every operation is a message to its mailbox',
+    options: [
+      {
+        name: 'supervision',
+        description: 'none: a failing handler ends the actor, as a panic ends a tokio task; restart: a supervisor drops the failed message and the actor goes on, its state kept',
+        values: ['none', 'restart'],
+        default: 'none',
+      },
+    ],
+  },
   {
     name: 'mutex',
     description: 'a shared Map behind a FIFO lock held across the awaited sends; every operation takes the lock',

@@ -5,6 +5,7 @@
  */
 import type { ModelName } from './models.ts';
 import type { SlowConsumerPolicy } from './slow-consumer-policy.ts';
+import type { FaultSite } from './fault.ts';
 
 export interface ServerDebugSettings {
   /** Block the event loop this long, once every `stallEveryMs` (default 1000). */
@@ -14,6 +15,8 @@ export interface ServerDebugSettings {
   readonly delayPerMessageUs?: number;
   /** Serve POST /debug/metrics-recording (to cost the instrumentation). */
   readonly metricsToggle?: boolean;
+  /** Panic on a client frame that carries the fault mark, at this site (common/fault.ts). */
+  readonly fault?: FaultSite;
 }
 
 export interface ServerSettings {
@@ -41,5 +44,6 @@ export function serverArgs(s: ServerSettings): string[] {
   if (debug.stallMs !== undefined) debugArgs.push('--debug-stall-ms', String(debug.stallMs), '--debug-stall-every-ms', String(debug.stallEveryMs ?? 1000));
   if (debug.delayPerMessageUs !== undefined) debugArgs.push('--debug-delay-per-message-us', String(debug.delayPerMessageUs));
   if (debug.metricsToggle) debugArgs.push('--debug-metrics-toggle');
+  if (debug.fault !== undefined) debugArgs.push('--debug-fault', debug.fault);
   return debugArgs.length > 0 ? [...args, '--debug', ...debugArgs] : args;
 }

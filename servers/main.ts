@@ -11,6 +11,7 @@ import { DEFAULT_TIMING_SAMPLE_EVERY } from './metrics/server-metrics.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer, type DebugBehaviours } from './server.ts';
 import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 import { exitOnError } from '../common/main.ts';
+import { FAULT_MARK, FAULT_SITES, isFaultSite, type FaultSite } from '../common/fault.ts';
 
 const program = new Command()
   .name('npm run server --')
@@ -29,12 +30,13 @@ const program = new Command()
   .option('--debug-stall-every-ms <ms>', 'debug only: period of the stall', '1000')
   .option('--debug-delay-per-message-us <us>', 'debug only: spin this long before handling each client frame (a deliberately slowed server)')
   .option('--debug-metrics-toggle', 'debug only: serve POST /debug/metrics-recording?on=true|false (to cost the instrumentation)')
+  .option('--debug-fault <site>', `debug only: panic on a client frame that begins with '${FAULT_MARK}', at ${FAULT_SITES.join(' or ')} (the fault-isolation experiment)`)
   .addHelpText('after', '\nExamples:\n  npm run server -- --model actor --port 8080\n  npx wscat -c ws://127.0.0.1:8080   then type: hello | broadcast | /to 2 hi')
   .showHelpAfterError(false);
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ debug?: boolean; model: string; modelOption: string[]; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
+  const raw = program.opts<{ debugFault?: string; debug?: boolean; model: string; modelOption: string[]; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
   checkDebugGate(raw);
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   const { options: modelOptions, problems } = parseModelOptionPairs('--model-option', raw.modelOption);
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
 
 interface RawDebugOptions {
   readonly debug?: boolean;
+  readonly debugFault?: string;
   readonly debugStallMs?: string;
   readonly debugStallEveryMs: string;
   readonly debugDelayPerMessageUs?: string;
@@ -75,13 +78,20 @@ interface RawDebugOptions {
 /** Debug behaviours exist only behind --debug: a debug flag without it is refused, all named at once. */
 export function checkDebugGate(raw: RawDebugOptions): void {
   if (raw.debug) return;
-  const given = [raw.debugStallMs !== undefined && '--debug-stall-ms', raw.debugDelayPerMessageUs !== undefined && '--debug-delay-per-message-us', raw.debugMetricsToggle && '--debug-metrics-toggle'].filter(Boolean);
+  const given = [
+    raw.debugStallMs !== undefined && '--debug-stall-ms',
+    raw.debugDelayPerMessageUs !== undefined && '--debug-delay-per-message-us',
+    raw.debugMetricsToggle && '--debug-metrics-toggle',
+    raw.debugFault !== undefined && '--debug-fault',
+  ].filter(Boolean);
   if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} --debug: debug behaviours are refused unless the server is started with --debug`);
 }
 
 function resolveDebug(raw: RawDebugOptions): DebugBehaviours {
+  if (raw.debugFault !== undefined && !isFaultSite(raw.debugFault)) throw new UsageError('ERR_BAD_OPTION', `--debug-fault must be one of ${FAULT_SITES.join(', ')}, got '${raw.debugFault}'`);
   return {
     metricsToggle: raw.debugMetricsToggle === true,
+    ...(raw.debugFault !== undefined && { fault: raw.debugFault as FaultSite }),
     ...(raw.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: parseIntegerOption('--debug-delay-per-message-us', raw.debugDelayPerMessageUs, 1, 1_000_000) }),
     ...(raw.debugStallMs !== undefined && {
       stall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },

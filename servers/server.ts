@@ -7,7 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
-import { serveConnection } from './common/connection.ts';
+import { serveConnection, type ConnectionHooks } from './common/connection.ts';
+import { FaultInjector } from './fault-injector.ts';
+import type { FaultSite } from '../common/fault.ts';
 import type { ModelName, Registry } from './common/registry.ts';
 import type { ModelDefinition, ModelInstance } from './common/model-definition.ts';
 import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, OutboundQueue } from './common/outbound.ts';
@@ -48,6 +50,8 @@ export interface ServerOptions {
 }
 
 export interface DebugBehaviours {
+  /** Panic on a client frame that carries FAULT_MARK, at this site (the fault-isolation experiment). */
+  readonly fault?: FaultSite;
   /** Block the event loop for `ms` once every `everyMs`. */
   readonly stall?: { readonly ms: number; readonly everyMs: number };
   /** Spin this many µs before handling each client frame (a deliberately slowed arm). */
@@ -64,16 +68,23 @@ export interface RunningServer {
   readonly metrics: ServerMetrics | undefined;
   readonly policy: SlowConsumerPolicy;
   readonly policyCounters: PolicyCounters;
-  /** Frames whose handling threw: always 0 unless a model has a bug. */
+  /** Frames whose handling threw: always 0 unless a model has a bug (or a fault was injected). */
   readonly handlerErrors: () => number;
+  /** Faults injected so far (debug fault only). */
+  readonly faultsInjected: () => number;
   close(): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
   let handlerErrors = 0;
-  const hooks = { onHandlerError: () => void handlerErrors++, ...(options.debug?.delayPerMessageUs && { debugDelayUs: options.debug.delayPerMessageUs }) };
-  let wss: WebSocketServer | undefined; // the metrics read its client count once it exists
+  let wss: WebSocketServer | undefined; // the metrics and the fault injector read its client count once it exists
+  const injector = options.debug?.fault ? new FaultInjector(options.debug.fault, () => wss?.clients.size ?? 0) : undefined;
+  const hooks: ConnectionHooks = {
+    onHandlerError: () => void handlerErrors++,
+    ...(options.debug?.delayPerMessageUs && { debugDelayUs: options.debug.delayPerMessageUs }),
+    ...(injector && { checkFrame: (data: Buffer) => injector.checkFrame(data) }),
+  };
   const definition = typeof options.model === 'string' ? modelDefinition(options.model) : options.model;
   const optionProblems = modelOptionProblems(definition, options.modelOptions ?? {}, 'model options');
   if (optionProblems.length > 0) throw new UsageError('ERR_BAD_OPTION', optionProblems.join('; '), optionProblems);
@@ -81,7 +92,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const policyCounters = new PolicyCounters();
   let queueFullHook: (() => void) | undefined; // set once the metrics exist (they need the model's instruments first)
   const model: ModelInstance = definition.create({
-    queueFor: (ws) => new OutboundQueue(ws, { capacity: DEFAULT_OUTBOUND_CAPACITY, highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK, onFull: () => queueFullHook?.(), policy, policyCounters }),
+    queueFor: (ws) => {
+      const queue = new OutboundQueue(ws, { capacity: DEFAULT_OUTBOUND_CAPACITY, highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK, onFull: () => queueFullHook?.(), policy, policyCounters });
+      return injector ? injector.wrap(queue) : queue;
+    },
     timingSampleEvery: options.metrics === false ? undefined : (options.timingSampleEvery ?? DEFAULT_TIMING_SAMPLE_EVERY),
     options: options.modelOptions ?? {},
   });
@@ -136,6 +150,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     policy,
     policyCounters,
     handlerErrors: () => handlerErrors,
+    faultsInjected: () => injector?.injected ?? 0,
     async close() {
       stopStall?.();
       metrics?.close();

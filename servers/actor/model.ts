@@ -6,11 +6,11 @@ import { ActorRegistry } from './registry.ts';
 
 export const actorModel: ModelDefinition = {
   ...modelDescriptor('actor'),
-  create({ queueFor, timingSampleEvery }) {
+  create({ queueFor, timingSampleEvery, options }) {
     // The metrics read the depth through a late-bound function: the registry they instrument comes second.
     let registry: ActorRegistry | undefined;
     const metrics = timingSampleEvery === undefined ? undefined : new ActorMetrics(() => registry?.mailboxDepth ?? 0, timingSampleEvery);
-    registry = new ActorRegistry(metrics);
+    registry = new ActorRegistry(metrics, options.supervision === 'restart' ? 'restart' : 'none');
     return { registry, outboundFor: queueFor, ...(metrics && { contention: metrics }) };
   },
 };

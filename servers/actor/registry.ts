@@ -26,7 +26,8 @@ type Mail = { readonly postedAt: number } & (
   | { readonly kind: 'size'; readonly reply: (size: number) => void }
 );
 
-const stopped = (): Error => Object.assign(new Error('the actor has stopped'), { code: 'ERR_ACTOR_STOPPED' });
+const stopped = (cause?: unknown): Error =>
+  Object.assign(new Error(`the actor has stopped${cause instanceof Error ? `: ${cause.message}` : ''}`), { code: 'ERR_ACTOR_STOPPED' });
 
 export class ActorRegistry implements Registry {
   readonly model = 'actor';
@@ -38,8 +39,15 @@ export class ActorRegistry implements Registry {
   /** Counts posts, to time one message in metrics.sampleEvery. */
   private postCount = 0;
 
+  /** Messages whose handling failed and that a supervised actor dropped to go on. */
+  restarts = 0;
+  /** Set once the loop has ended on a failure (unsupervised): every later operation fails. */
+  private failure: unknown;
+
   constructor(
     private readonly metrics?: ActorMetrics,
+    /** `restart`: a failure in a handler drops that message and the actor goes on (a supervisor's restart, state kept). */
+    private readonly supervision: 'none' | 'restart' = 'none',
     mailboxCapacity = DEFAULT_MAILBOX_CAPACITY,
   ) {
     this.mailbox = new BoundedChannel<Mail>(mailboxCapacity);
@@ -52,7 +60,7 @@ export class ActorRegistry implements Registry {
   }
 
   register(outbound: Outbound): Promise<number> {
-    if (this.mailbox.isClosed) return Promise.reject(stopped());
+    if (this.mailbox.isClosed) return Promise.reject(stopped(this.failure));
     return new Promise<number>((reply) => void this.post({ kind: 'register', outbound, reply, postedAt: this.now() }));
   }
 
@@ -73,7 +81,7 @@ export class ActorRegistry implements Registry {
   }
 
   size(): Promise<number> {
-    if (this.mailbox.isClosed) return Promise.reject(stopped());
+    if (this.mailbox.isClosed) return Promise.reject(stopped(this.failure));
     return new Promise<number>((reply) => void this.post({ kind: 'size', reply, postedAt: this.now() }));
   }
 
@@ -83,6 +91,8 @@ export class ActorRegistry implements Registry {
   }
 
   private post(mail: Mail): Promise<void> {
+    // The actor's task has ended: like a send on a channel whose receiver is gone, every post fails.
+    if (this.mailbox.isClosed) return Promise.reject(stopped(this.failure));
     const posted = this.mailbox.send(mail);
     if (this.metrics?.recording) this.metrics.observeDepth(this.mailboxDepth);
     return posted;
@@ -92,6 +102,11 @@ export class ActorRegistry implements Registry {
     this.mailbox.close();
   }
 
+  /**
+   * The actor's task: one message at a time. A handler that throws ends it, as a panic ends a
+   * tokio task: the mailbox closes (its receiver is gone) and every later operation fails. A
+   * supervised actor (`supervision=restart`) drops that message instead and goes on.
+   */
   private async run(): Promise<void> {
     for (;;) {
       const mail = this.mailbox.take();
@@ -100,24 +115,35 @@ export class ActorRegistry implements Registry {
         await this.mailbox.itemArrived(); // the mailbox hop: one microtask turn per wake-up
         continue;
       }
-      const metrics = this.metrics;
-      if (!metrics?.recording) {
-        const handled = this.handle(mail);
-        if (handled !== READY) await handled;
-        continue;
+      try {
+        const handled = this.handleTimed(mail);
+        if (handled !== READY) await handled; // no hop when nothing waited
+      } catch (error) {
+        if (this.supervision === 'restart') {
+          this.restarts++;
+          continue;
+        }
+        this.failure = error;
+        this.mailbox.close();
+        return;
       }
-      metrics.countHandled(mail.kind);
-      if (mail.postedAt === 0) {
-        const handled = this.handle(mail);
-        if (handled !== READY) await handled;
-        continue;
-      }
-      const takenAt = performance.now();
-      metrics.mailboxWait.recordMs(mail.kind, takenAt - mail.postedAt);
-      const handled = this.handle(mail);
-      if (handled !== READY) await handled;
-      metrics.handling.recordMs(mail.kind, performance.now() - takenAt);
     }
+  }
+
+  /** Handles one message, timing it when it is one of the sampled ones; READY when nothing waited. */
+  private handleTimed(mail: Mail): Promise<void> {
+    const metrics = this.metrics;
+    if (!metrics?.recording) return this.handle(mail);
+    metrics.countHandled(mail.kind);
+    if (mail.postedAt === 0) return this.handle(mail);
+    const takenAt = performance.now();
+    metrics.mailboxWait.recordMs(mail.kind, takenAt - mail.postedAt);
+    const handled = this.handle(mail);
+    if (handled === READY) {
+      metrics.handling.recordMs(mail.kind, performance.now() - takenAt);
+      return READY;
+    }
+    return handled.then(() => metrics.handling.recordMs(mail.kind, performance.now() - takenAt));
   }
 
   /**

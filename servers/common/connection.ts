@@ -11,10 +11,13 @@ import { encodeError, parseClientFrame } from '../../common/protocol.ts';
 import { READY } from './bounded-channel.ts';
 import type { Outbound } from './outbound.ts';
 import type { Registry } from './registry.ts';
+import { isInjectedPanic } from './panic.ts';
 
 export interface ConnectionHooks {
   /** A frame's handling failed unexpectedly (a bug, never bad input): counted, connection kept. */
   onHandlerError?: (error: unknown) => void;
+  /** Debug only (`--debug-fault connection`): sees each frame first, and may panic on it. */
+  checkFrame?: (data: Buffer) => void;
   /** Debug only: spin this long before handling each frame (a deliberately slowed server). */
   debugDelayUs?: number;
 }
@@ -32,6 +35,8 @@ const BINARY_FRAME = Buffer.alloc(0);
 export function serveConnection(ws: WebSocket, registry: Registry, outbound: Outbound, hooks: ConnectionHooks = {}): void {
   let id = -1;
   let closed = false;
+  /** Set when this connection's task panicked (debug fault): it ends without its cleanup. */
+  let panicked = false;
   let busy = true; // until registered: frames that arrive before the id is known wait in the backlog
   const backlog: Buffer[] = [];
 
@@ -39,6 +44,7 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
   // so that in every model the replies to one client come in the order of its frames.
   const dispatch = (data: Buffer): Promise<void> => {
     if (hooks.debugDelayUs) spin(hooks.debugDelayUs);
+    hooks.checkFrame?.(data);
     if (data === BINARY_FRAME) return registry.echo(id, BINARY_REFUSED);
     const command = parseClientFrame(data);
     switch (command.kind) {
@@ -53,9 +59,22 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
     }
   };
 
+  /**
+   * A panic ends this connection's task as a tokio panic would: the socket goes, and the cleanup
+   * that would unregister it never runs, so its entry stays in the registry as a ghost.
+   */
+  const panic = (): void => {
+    panicked = true;
+    closed = true;
+    backlog.length = 0;
+    outbound.close();
+    ws.terminate();
+  };
+
   const failed = (error: unknown): void => {
     hooks.onHandlerError?.(error);
-    drain();
+    if (isInjectedPanic(error)) panic();
+    else drain();
   };
 
   /** Handles the backlog in order; synchronously while handling completes at once, else resumes later. */
@@ -67,6 +86,7 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
         handled = dispatch(data);
       } catch (error) {
         hooks.onHandlerError?.(error);
+        if (isInjectedPanic(error)) return panic();
         continue;
       }
       if (handled !== READY) {
@@ -89,7 +109,7 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
   ws.on('close', () => {
     closed = true;
     outbound.close();
-    if (id !== -1) void registry.unregister(id);
+    if (id !== -1 && !panicked) registry.unregister(id).catch((error: unknown) => hooks.onHandlerError?.(error));
   });
 
   // A socket error is followed by 'close'; listening keeps ws from throwing it.
@@ -98,7 +118,7 @@ export function serveConnection(ws: WebSocket, registry: Registry, outbound: Out
   registry.register(outbound).then(
     (assigned) => {
       id = assigned;
-      if (closed) void registry.unregister(assigned);
+      if (closed) registry.unregister(assigned).catch((error: unknown) => hooks.onHandlerError?.(error));
       else drain();
     },
     (error: unknown) => {
