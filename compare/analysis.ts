@@ -11,9 +11,9 @@ import { CONFIDENCE, estimateMedian, estimateRatio, type Estimate, type RatioEst
 export const COMPARE_SCHEMA_VERSION = 1;
 
 export interface MetricDefinition {
-  readonly key: 'p50' | 'p99' | 'throughput' | 'fanoutP99';
+  readonly key: 'p50' | 'p99' | 'throughput' | 'fanoutP99' | 'servedAfterFault' | 'recoverySeconds' | 'ghosts';
   readonly label: string;
-  readonly unit: 'ms' | 'msg/s';
+  readonly unit: 'ms' | 'msg/s' | '%' | 's' | 'entries';
   /** Which way is better, for the wording of a verdict. */
   readonly better: 'lower' | 'higher';
   readonly read: (r: CompletedResult) => number | undefined;
@@ -27,6 +27,10 @@ export const METRICS: readonly MetricDefinition[] = [
   { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', read: (r) => mainLatency(r).p99 / 1000 },
   { key: 'throughput', label: 'received/s', unit: 'msg/s', better: 'higher', read: (r) => r.messages.receivedPerSec },
   { key: 'fanoutP99', label: 'fan-out p99', unit: 'ms', better: 'lower', read: (r) => (r.fanout ? r.fanout.completion.p99 / 1000 : undefined) },
+  // The fault-isolation experiment (only runs that injected its fault have these).
+  { key: 'servedAfterFault', label: 'clients served after the fault', unit: '%', better: 'higher', read: (r) => (r.fault && r.fault.activeBefore > 0 ? (r.fault.servedAfter / r.fault.activeBefore) * 100 : undefined) },
+  { key: 'recoverySeconds', label: 'time to recover', unit: 's', better: 'lower', read: (r) => r.fault?.recoveredAfterSeconds ?? undefined },
+  { key: 'ghosts', label: 'ghost registry entries', unit: 'entries', better: 'lower', read: (r) => r.fault?.ghosts ?? undefined },
 ];
 
 /** The metric a verdict quotes when no metric differs significantly. */

@@ -8,6 +8,7 @@
 import { isModelName, MODEL_NAMES, modelDescriptor, modelOptionProblems, parseModelOptionPairs, type ModelName } from '../common/models.ts';
 import { MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicyName } from '../common/slow-consumer-policy.ts';
 import type { UsageErrorCode } from '../common/usage.ts';
+import { FAULT_SITES, type FaultSite } from '../common/fault.ts';
 import { DEFAULT_MAX_SEND_LAG_MS } from './record/self-check.ts';
 
 export interface BenchOptions {
@@ -44,6 +45,8 @@ export interface BenchOptions {
   readonly debugStallMs?: number;
   /** Debug: the started server spins this long per message (a deliberately slowed compare arm). */
   readonly debugDelayPerMessageUs?: number;
+  /** The fault-isolation experiment: where the fault lands (default: the scenario's). */
+  readonly faultSite?: FaultSite;
   /** false: a control run whose would-be slow readers keep reading. */
   readonly stopReading: boolean;
   /** Server on CPU 0, load generator on CPU 1. */
@@ -92,6 +95,7 @@ export interface RawBenchOptions {
   out?: string;
   json?: boolean;
   debugStallMs?: string;
+  faultSite?: string;
   serverMetrics?: boolean;
   slowConsumerPolicy?: string;
   slowConsumerTimeout?: string;
@@ -104,7 +108,7 @@ type Rule =
   | { readonly flag: string; readonly raw: keyof RawBenchOptions; readonly type: 'number'; readonly min: number; readonly inclusive?: boolean; readonly max?: number }
   | { readonly flag: string; readonly raw: keyof RawBenchOptions; readonly type: 'choice'; readonly values: readonly string[]; readonly code?: UsageErrorCode };
 
-export type ValueKey = 'model' | 'clients' | 'durationSeconds' | 'warmupSeconds' | 'rate' | 'connectConcurrency' | 'messageBytes' | 'port' | 'inFlight' | 'drainTimeoutSeconds' | 'maxSendLagMs' | 'seed' | 'slowConsumerPolicy' | 'slowConsumerTimeoutSeconds' | 'debugStallMs';
+export type ValueKey = 'faultSite' | 'model' | 'clients' | 'durationSeconds' | 'warmupSeconds' | 'rate' | 'connectConcurrency' | 'messageBytes' | 'port' | 'inFlight' | 'drainTimeoutSeconds' | 'maxSendLagMs' | 'seed' | 'slowConsumerPolicy' | 'slowConsumerTimeoutSeconds' | 'debugStallMs';
 
 /** Every valued option: its flag, the commander key it arrives under, and what it accepts. */
 export const BENCH_OPTION_RULES: Readonly<Record<ValueKey, Rule>> = {
@@ -123,6 +127,7 @@ export const BENCH_OPTION_RULES: Readonly<Record<ValueKey, Rule>> = {
   slowConsumerPolicy: { flag: '--slow-consumer-policy', raw: 'slowConsumerPolicy', type: 'choice', values: SLOW_CONSUMER_POLICIES },
   slowConsumerTimeoutSeconds: { flag: '--slow-consumer-timeout', raw: 'slowConsumerTimeout', type: 'number', min: MIN_SLOW_CONSUMER_TIMEOUT_S, inclusive: true, max: MAX_SLOW_CONSUMER_TIMEOUT_S },
   debugStallMs: { flag: '--debug-stall-ms', raw: 'debugStallMs', type: 'integer', min: 1, max: 60_000 },
+  faultSite: { flag: '--fault-site', raw: 'faultSite', type: 'choice', values: FAULT_SITES },
 };
 
 const VALUE_KEYS = Object.keys(BENCH_OPTION_RULES) as ValueKey[];

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../common/server-defaults.ts';
 import type { ServerSettings } from '../common/server-settings.ts';
+import type { FaultSite } from '../common/fault.ts';
 import type { SlowConsumerPolicy } from '../common/slow-consumer-policy.ts';
 import { Problems } from '../common/usage.ts';
 import { validateBenchOptions, type BenchOptions, type ValueKey } from './bench-options.ts';
@@ -31,6 +32,8 @@ export interface ClientBehaviours {
   readonly publisher?: { readonly kind: 'broadcast' | 'send-to-stopped'; readonly everyMs: number; readonly bytes: number };
   /** Clients that leave, and new ones that join in their place, per second of measured traffic. */
   readonly churnPerSecond?: number;
+  /** The fault-isolation experiment: a fault frame `atMs` into the measured phase, for a server panicking at `site`. */
+  readonly fault?: { readonly atMs: number; readonly site: FaultSite };
 }
 
 /** What the load generator does, whoever serves it. */
@@ -99,11 +102,12 @@ export function resolveBenchPlan(options: BenchOptions): BenchPlan {
     if (p.key) invalid.add(p.key);
   }
   const o = withoutInvalid(options, invalid);
-  const server = serverPlan(o, problems, invalid);
   const scenario = problems.check(() => loadScenario(o.scenario), undefined);
+  const fault = scenario?.behaviours.fault && (o.faultSite ?? scenario.behaviours.fault.site);
+  const server = serverPlan(o, problems, invalid, fault);
   if (!scenario || invalid.has('clients')) return problems.throwIfAny() as never;
   const clients = o.clients ?? scenario.clients;
-  const behaviours = resolveBehaviours(scenario, clients, !o.stopReading, problems);
+  const behaviours = resolveBehaviours(scenario, clients, !o.stopReading, o.faultSite, problems);
   const phases = resolvePhases(scenario, o, clients, behaviours, problems);
   const sizes = o.messageBytes ?? scenario.messageBytes;
   const [messageBytes, messageBytesMax] = typeof sizes === 'number' ? [sizes, sizes] : [sizes.min, sizes.max];
@@ -172,8 +176,9 @@ function buildPlan(o: BenchOptions, server: ServerPlan, scenario: Scenario, r: R
   };
 }
 
-function resolveBehaviours(scenario: Scenario, clients: number, keepReading: boolean, problems: Problems): ClientBehaviours {
+function resolveBehaviours(scenario: Scenario, clients: number, keepReading: boolean, faultSite: FaultSite | undefined, problems: Problems): ClientBehaviours {
   const b = scenario.behaviours;
+  if (faultSite !== undefined && !b.fault) problems.add('ERR_BAD_OPTION', `--fault-site chooses where the fault-isolation experiment's fault lands; scenario '${scenario.name}' injects none`);
   if (keepReading && !b.stopReading) problems.add('ERR_BAD_OPTION', `--no-stop-reading makes a control run of a scenario with slow readers; scenario '${scenario.name}' has none`);
   const stopReading = b.stopReading?.clients;
   const reserved = (stopReading ?? 0) + (b.publisher ? 1 : 0);
@@ -183,6 +188,7 @@ function resolveBehaviours(scenario: Scenario, clients: number, keepReading: boo
     ...(keepReading && b.stopReading && { keepReading }),
     ...(b.publisher && { publisher: b.publisher }),
     ...(b.churn && { churnPerSecond: b.churn.perSecond }),
+    ...(b.fault && { fault: { atMs: Math.round(b.fault.atSecond * 1000), site: faultSite ?? b.fault.site } }),
   };
 }
 
@@ -209,7 +215,7 @@ function resolvePhases(scenario: Scenario, o: BenchOptions, clients: number, beh
 }
 
 /** The server to start, or the one to drive; undefined (with the problems added) when the options say neither clearly. */
-function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<ValueKey>): ServerPlan | undefined {
+function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<ValueKey>, fault: FaultSite | undefined): ServerPlan | undefined {
   if (o.target !== undefined) {
     if (o.model !== undefined || invalid.has('model')) problems.add('ERR_BAD_OPTION', '--model starts a server and --target drives a running one: give only one of them');
     if (o.debugStallMs !== undefined || !o.serverMetrics || o.slowConsumerPolicy !== undefined || o.pin) {
@@ -224,7 +230,12 @@ function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<Va
   }
   if (o.pin && !canPin()) problems.add('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs, and this machine has not both');
   if (o.model === undefined) return undefined; // named by validateBenchOptions
-  const debug = { ...(o.debugStallMs !== undefined && { stallMs: o.debugStallMs }), ...(o.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: o.debugDelayPerMessageUs }) };
+  const debug = {
+    ...(o.debugStallMs !== undefined && { stallMs: o.debugStallMs }),
+    ...(o.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: o.debugDelayPerMessageUs }),
+    // The fault-isolation scenario needs a server that panics on its fault frame (debug only).
+    ...(fault && { fault }),
+  };
   return {
     kind: 'spawn',
     model: o.model,

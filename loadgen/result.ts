@@ -9,7 +9,7 @@ import type { BenchPlan, LoadPlan } from './plan.ts';
 import type { ProbeKind } from '../common/protocol.ts';
 import type { ServerStats } from '../common/stats-schema.ts';
 import type { Phase } from './runner.ts';
-import type { Measurement } from './record/measurement.ts';
+import type { FaultReport, Measurement } from './record/measurement.ts';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
 import type { InterruptSignal } from '../common/result-states.ts';
 import type { SelfCheckReport } from './record/self-check.ts';
@@ -143,6 +143,8 @@ export interface MeasuredFigures {
   readonly churn?: ChurnReport;
   /** HTTP side traffic on the admin routes (autocannon), when the scenario has it. */
   readonly http?: HttpReport;
+  /** The fault-isolation experiment: what the other clients saw after the injected fault. */
+  readonly fault?: FaultReport;
 }
 
 export interface FailedResult extends ResultHeader {
@@ -294,6 +296,7 @@ function measuredFigures(context: RunContext, m: Measurement, http?: HttpReport)
     roles: m.roles,
     ...(m.churn && { churn: m.churn }),
     ...(http && { http }),
+    ...(m.fault && { fault: m.fault }),
   };
 }
 

@@ -51,7 +51,7 @@ export async function runLoad(plan: LoadPlan, options: RunOptions = {}): Promise
 export async function runPart(plan: LoadPlan, options: RunOptions = {}): Promise<PartialMeasurement> {
   const { observer = {}, serverStats } = options;
   const phases = trafficPhases(plan);
-  const recorderOptions: RecorderOptions = { phases, maxSendLagMs: plan.maxSendLagMs, openLoop: plan.mode.kind === 'open-loop' };
+  const recorderOptions: RecorderOptions = { phases, maxSendLagMs: plan.maxSendLagMs, openLoop: plan.mode.kind === 'open-loop', trackReceivers: plan.behaviours?.fault !== undefined };
   const recorder = options.recorder?.(recorderOptions) ?? new Recorder(recorderOptions);
   const random = seededRandom(plan.seed);
   let driver: TrafficDriver | undefined;

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { FAULT_SITES } from '../common/fault.ts';
 import { MAX_PROBE_BYTES } from '../common/protocol.ts';
 import { UsageError } from '../common/usage.ts';
 
@@ -87,6 +88,17 @@ export const scenarioSchema = z
           .optional(),
         /** Clients leave and new ones join, this many per second, during the measured phases. */
         churn: z.object({ perSecond: z.number().positive().max(10_000) }).strict().optional(),
+        /**
+         * The fault-isolation experiment: `atSecond` into the measured phase, one client sends a
+         * frame that makes a server started with --debug-fault panic at `site` (common/fault.ts).
+         */
+        fault: z
+          .object({
+            atSecond: z.number().min(0),
+            site: z.enum(FAULT_SITES).default('registry'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),
@@ -115,6 +127,10 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    const total = s.phases.reduce((sum, p) => sum + p.durationSeconds, 0);
+    if (s.behaviours.fault && s.behaviours.fault.atSecond >= total) {
+      ctx.addIssue({ code: 'custom', path: ['behaviours', 'fault', 'atSecond'], message: `must be within the measured phases (less than ${total} s)` });
+    }
     const stopped = s.behaviours.stopReading?.clients ?? 0;
     if (stopped >= s.clients) ctx.addIssue({ code: 'custom', path: ['behaviours', 'stopReading', 'clients'], message: `must be fewer than clients (${s.clients})` });
     if (s.behaviours.publisher?.kind === 'send-to-stopped' && stopped === 0) {

@@ -10,6 +10,7 @@ import { drain } from './drive/drain.ts';
 import type { TrafficDriver } from './drive/driver.ts';
 import type { ProbeSender } from './drive/probe-sender.ts';
 import { startSecondTicker } from './drive/second-ticker.ts';
+import { scheduleFault, type ScheduledFault } from './drive/fault.ts';
 import type { LoadPlan } from './plan.ts';
 import type { Recorder } from './record/recorder.ts';
 import type { RunOptions } from './runner.ts';
@@ -31,6 +32,7 @@ export async function runTraffic(c: TrafficContext): Promise<{ trafficNs: number
   const trafficStart = nowNs();
   const measureStart = trafficStart + plan.warmupMs * 1e6;
   const ticker = startSecondTicker(recorder, pool, trafficStart, serverStats, (sample) => observer.tick?.(sample));
+  let scheduled: ScheduledFault | undefined;
   try {
     if (plan.warmupMs > 0) observer.phase?.('warmup', `${pool.open} open, ${plan.warmupMs / 1000} s`);
     const trafficOn = pool.open > 0;
@@ -41,6 +43,8 @@ export async function runTraffic(c: TrafficContext): Promise<{ trafficNs: number
     pool.pauseStoppedReaders();
     pool.startChurn(c.random);
     observer.phase?.('measure', `${pool.open} open, ${plan.durationMs / 1000} s ${plan.mode.kind}`);
+    const fault = plan.behaviours?.fault;
+    scheduled = fault && scheduleFault(pool, fault, measureStart, (atNs, client) => recorder.faultSent(atNs, client, fault.site));
     if (trafficOn) await driver.measure(measureStart, measureStart + plan.durationMs * 1e6, (atNs) => recorder.beginPhase(sender.seq, (atNs - trafficStart) / 1e9));
     driver.stop();
     const trafficNs = nowNs() - measureStart;
@@ -56,6 +60,7 @@ export async function runTraffic(c: TrafficContext): Promise<{ trafficNs: number
     await drain({ recorder, pool, timeoutMs: plan.drainTimeoutMs, serverStats, gaugesBefore: c.gaugesBefore });
     return { trafficNs, drainNs: nowNs() - drainStart, stats };
   } finally {
+    scheduled?.cancel();
     ticker.stop();
     driver.stop();
     recorder.stopWatching();

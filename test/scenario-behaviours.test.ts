@@ -142,3 +142,32 @@ describe('HTTP side traffic (autocannon)', () => {
     expect(result.accounting.balanced).toBe(true);
   });
 });
+
+describe('the fault-isolation behaviour', () => {
+  const faultRun = async (model: 'actor' | 'mutex', modelOptions: Record<string, string> = {}): Promise<Measurement> => {
+    server = await startServer({ model, modelOptions, port: 0, debug: { fault: 'registry' } });
+    const url = `ws://127.0.0.1:${server.port}`;
+    // 21 clients echo 20 times a second each; 1 s in, client 0 sends the fault frame.
+    const plan = testPlan(url, { clients: 21, durationMs: 3000, mode: { kind: 'open-loop', rate: 420 }, drainTimeoutMs: 1500, behaviours: { fault: { atMs: 1000, site: 'registry' } } });
+    return runLoad(plan, { serverStats: new ServerStatsClient(url) });
+  };
+
+  it('actor: nobody is served after the fault, it never recovers, and the registry cannot be counted', async () => {
+    const m = await faultRun('actor');
+    expect(m.fault).toMatchObject({ site: 'registry', client: 0, activeBefore: 20, servedAfter: 0, recoveredAfterSeconds: null, ghosts: null, faultFramesReceived: 10 });
+    expect(m.lost).toBeGreaterThan(0);
+  });
+
+  it('actor with supervision=restart: everyone is still served and no ghost is left', async () => {
+    const m = await faultRun('actor', { supervision: 'restart' });
+    expect(m.fault).toMatchObject({ activeBefore: 20, servedAfter: 20, ghosts: 0, faultFramesReceived: 10 });
+    expect(m.fault!.recoveredAfterSeconds).not.toBeNull();
+  });
+
+  it('mutex: everyone else is still served, and the faulty client stays as one ghost', async () => {
+    const m = await faultRun('mutex');
+    expect(m.fault).toMatchObject({ activeBefore: 20, servedAfter: 20, ghosts: 1, faultFramesReceived: 10 });
+    expect(m.fault!.recoveredAfterSeconds).not.toBeNull();
+    expect(m.clientsLost).toBe(1);
+  });
+});

@@ -13,6 +13,7 @@ export interface EncodedCounters {
   readonly broadcasts: number;
   readonly broadcastsExpected: number;
   readonly adminBroadcastsReceived: number;
+  readonly faultFramesReceived: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly latencyByKind: Readonly<Record<ProbeKind, string>>;
   readonly handshake: string;
@@ -35,6 +36,8 @@ export class RunCounters {
   broadcastsExpected = 0;
   /** Frames of POST /broadcast (HTTP side traffic) received. */
   adminBroadcastsReceived = 0;
+  /** Copies of the fault-isolation experiment's fault frame received (a broadcast that failed halfway: about half). */
+  faultFramesReceived = 0;
   /** Every measured delivery, by the probe's kind. */
   readonly latencyByKind: Record<ProbeKind, Histogram> = { echo: createLatencyHistogram(), broadcast: createLatencyHistogram(), 'send-to': createLatencyHistogram() };
   readonly handshake: Histogram = createLatencyHistogram();
@@ -52,7 +55,7 @@ export class RunCounters {
   }
 
   encode(): EncodedCounters {
-    const { sent, expected, warmupExpected, received, unexpected, broadcasts, broadcastsExpected, adminBroadcastsReceived } = this;
+    const { sent, expected, warmupExpected, received, unexpected, broadcasts, broadcastsExpected, adminBroadcastsReceived, faultFramesReceived } = this;
     return {
       sent,
       expected,
@@ -62,6 +65,7 @@ export class RunCounters {
       broadcasts,
       broadcastsExpected,
       adminBroadcastsReceived,
+      faultFramesReceived,
       errors: Object.fromEntries(this.errors),
       latencyByKind: { echo: encodeHistogram(this.latencyByKind.echo), broadcast: encodeHistogram(this.latencyByKind.broadcast), 'send-to': encodeHistogram(this.latencyByKind['send-to']) },
       handshake: encodeHistogram(this.handshake),

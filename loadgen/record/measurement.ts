@@ -13,6 +13,8 @@ import { reportPhases, type PhaseReport } from './phase-stats.ts';
 import { judgeSelfCheck, type SelfCheckReport } from './self-check.ts';
 import { detectStall, type StallReport } from './stall.ts';
 import { mergeSamples, type TimeSeriesSample } from './time-series.ts';
+import { mergeReceiverTimes } from './receiver-times.ts';
+import type { FaultSite } from '../../common/fault.ts';
 
 export interface MeasuredCounters {
   /** Measured probes sent, and the deliveries they called for. */
@@ -87,7 +89,31 @@ export interface Measurement {
   readonly adminBroadcastsServed: number | undefined;
   /** How many clients had each role. */
   readonly roles: RoleCounts;
+  /** The fault-isolation experiment, when the run injected its fault. */
+  readonly fault: FaultReport | undefined;
 }
+
+/** What the other clients saw after the fault-isolation experiment's fault. */
+export interface FaultReport {
+  readonly site: FaultSite;
+  /** Seconds into the measured phase. */
+  readonly atSecond: number;
+  /** The client that sent the fault frame. */
+  readonly client: number;
+  /** Clients (the faulty one apart) that got measured probes sent before the fault. */
+  readonly activeBefore: number;
+  /** Of those, the clients that got a probe sent after the fault: still served. */
+  readonly servedAfter: number;
+  /** Seconds from the fault to the end of the first whole second after it in which 90% of what was sent came back; null when none did. */
+  readonly recoveredAfterSeconds: number | null;
+  /** Registry entries with no client behind them after the drain; null when the registry could not be counted. */
+  readonly ghosts: number | null;
+  /** Copies of the fault frame the clients got (a broadcast that failed halfway: about half of them). */
+  readonly faultFramesReceived: number;
+}
+
+/** A second counts as recovered when this share of what was sent in it came back in it. */
+const RECOVERED_SHARE = 0.9;
 
 /** Merges the parts of one run: counts added, histograms and ledgers merged, durations the longest. */
 export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measurement {
@@ -156,6 +182,33 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
       stoppedReaders: sum((p) => p.roles.stoppedReaders),
       senders: sum((p) => p.roles.senders),
     },
+    fault: faultReport(parts, timeSeries, server),
+  };
+}
+
+function faultReport(parts: readonly PartialMeasurement[], samples: readonly TimeSeriesSample[], server: PartialMeasurement['server']): FaultReport | undefined {
+  const fault = parts.find((p) => p.fault)?.fault;
+  if (!fault) return undefined;
+  const times = mergeReceiverTimes(parts.flatMap((p) => (p.receivers ? [p.receivers] : [])));
+  let activeBefore = 0;
+  let servedAfter = 0;
+  for (let client = 0; client < times.first.length; client++) {
+    if (client === fault.client || !(times.first[client]! < fault.atNs)) continue;
+    activeBefore++;
+    if (times.last[client]! > fault.atNs) servedAfter++;
+  }
+  const faultT = parts[0]!.phasesMs.warmup / 1000 + fault.msIntoMeasure / 1000;
+  const recovered = samples.find((s) => s.phase === 'measure' && s.t >= faultT + 1 && s.sent > 0 && s.received >= s.sent * RECOVERED_SHARE);
+  const openBeforeClose = parts.reduce((n, p) => n + p.clients.openBeforeClose, 0);
+  return {
+    site: fault.site,
+    atSecond: fault.msIntoMeasure / 1000,
+    client: fault.client,
+    activeBefore,
+    servedAfter,
+    recoveredAfterSeconds: recovered ? Math.round((recovered.t - faultT) * 10) / 10 : null,
+    ghosts: server?.countBeforeClose === undefined ? null : Math.max(0, server.countBeforeClose - openBeforeClose),
+    faultFramesReceived: parts.reduce((n, p) => n + p.counters.faultFramesReceived, 0),
   };
 }
 

@@ -10,6 +10,8 @@ import type { EncodedLedger } from './ledger.ts';
 import type { EncodedPhaseStats } from './phase-stats.ts';
 import type { EncodedSelfCheck } from './self-check.ts';
 import type { PartSample } from './time-series.ts';
+import type { EncodedReceiverTimes } from './receiver-times.ts';
+import type { FaultSite } from '../../common/fault.ts';
 
 export const PARTIAL_SCHEMA_VERSION = 1;
 
@@ -78,4 +80,8 @@ export interface PartialMeasurement extends PartFacts {
   readonly phases: EncodedPhaseStats;
   readonly timeSeries: readonly PartSample[];
   readonly selfCheck: EncodedSelfCheck;
+  /** The fault-isolation experiment's fault, from the part that sent it. */
+  readonly fault?: { readonly atNs: number; readonly msIntoMeasure: number; readonly client: number; readonly site: FaultSite };
+  /** Per receiver, the send times of the first and last measured probes it got (when tracked). */
+  readonly receivers?: EncodedReceiverTimes;
 }

@@ -14,11 +14,15 @@ import { PARTIAL_SCHEMA_VERSION, type PartFacts, type PartialMeasurement } from 
 import { PhaseStats } from './phase-stats.ts';
 import { SelfCheck } from './self-check.ts';
 import { TimeSeries, type SecondContext, type TimeSeriesSample } from './time-series.ts';
+import { ReceiverTimes } from './receiver-times.ts';
+import { FAULT_MARK, type FaultSite } from '../../common/fault.ts';
 
 const SLASH = 0x2f;
 
 export interface RecorderOptions {
   readonly phases: readonly TrafficPhase[];
+  /** Keep, per receiver, the send times of the first and last measured probes it got (the fault-isolation experiment). */
+  readonly trackReceivers?: boolean;
   readonly maxSendLagMs: number;
   readonly openLoop: boolean;
   /** Whether this part watches its process's loop and CPU (one part per process does). */
@@ -35,9 +39,12 @@ export class Recorder {
   private firstMeasuredSeq = Number.POSITIVE_INFINITY;
   private measureStartNs = 0;
   private clientsLost = 0;
+  private readonly receivers: ReceiverTimes | undefined;
+  private fault: PartialMeasurement['fault'];
 
   constructor(private readonly options: RecorderOptions) {
     this.phaseStats = new PhaseStats(options.phases);
+    this.receivers = options.trackReceivers ? new ReceiverTimes() : undefined;
     this.selfCheck = new SelfCheck(options.maxSendLagMs, options.openLoop, () => this.ledger.outstanding > 0);
   }
 
@@ -97,12 +104,19 @@ export class Recorder {
     }
     const sentAt = probeSentAtNs(data);
     if (sentAt < 0) {
-      if (data.toString('latin1', 0, ADMIN_BROADCAST_PREFIX.length) === ADMIN_BROADCAST_PREFIX) this.counters.adminBroadcastsReceived++;
+      const prefix = data.toString('latin1', 0, Math.max(ADMIN_BROADCAST_PREFIX.length, FAULT_MARK.length));
+      if (prefix.startsWith(ADMIN_BROADCAST_PREFIX)) this.counters.adminBroadcastsReceived++;
+      else if (prefix.startsWith(FAULT_MARK)) this.counters.faultFramesReceived++;
       else this.counters.unexpected++;
       return undefined;
     }
     this.probe(tag!, probeSeq(data), receiver, probeSender(data), nowNs - sentAt, nowNs);
     return tag;
+  }
+
+  /** The fault-isolation experiment's fault frame left client `client` at `atNs`. */
+  faultSent(atNs: number, client: number, site: FaultSite): void {
+    this.fault = { atNs, msIntoMeasure: Math.round((atNs - this.measureStartNs) / 1e6), client, site };
   }
 
   handshake(durationNs: number): void {
@@ -142,6 +156,8 @@ export class Recorder {
       phases: this.phaseStats.encode(),
       timeSeries: this.series.parts,
       selfCheck: this.selfCheck.encode(),
+      ...(this.fault && { fault: this.fault }),
+      ...(this.receivers && { receivers: this.receivers.encode() }),
     };
   }
 
@@ -155,6 +171,7 @@ export class Recorder {
     const c = this.counters;
     c.received++;
     c.lastReceiveNs = nowNs;
+    this.receivers?.record(receiver, nowNs - latencyNs);
     this.phaseStats.received(seq, latencyNs);
     if (tag === PROBE_TAG.echo) recordNs(c.latencyByKind.echo, latencyNs);
     else if (tag === PROBE_TAG['send-to']) recordNs(c.latencyByKind['send-to'], latencyNs);

@@ -48,7 +48,7 @@ function pushFigures(table: Table.Table, result: Figures): void {
   if (result.stall) {
     table.push(['!! SERVER STALLED !!', `from second ${result.stall.beganAtSecond} of the measured phase, ${result.stall.stalledSeconds} s without replies`]);
   }
-  table.push(...mainRows(result), ...accountingRows(result), ...phaseRows(result), ...fanoutRows(result), ...behaviourRows(result), ...httpRows(result), ...selfCheckRows(result));
+  table.push(...mainRows(result), ...faultRows(result), ...accountingRows(result), ...phaseRows(result), ...fanoutRows(result), ...behaviourRows(result), ...httpRows(result), ...selfCheckRows(result));
   if (result.server) table.push(['— server contention —', '(measured phase)'], ...contentionRows(result.server));
 }
 
@@ -80,6 +80,17 @@ function mainRows(result: Figures): Row[] {
     ['lost', m.lostInWarmup > 0 ? `${int(m.lost)} (+${int(m.lostInWarmup)} in warm-up)` : int(m.lost)],
   );
   return rows;
+}
+
+function faultRows(result: Figures): Row[] {
+  const f = result.fault;
+  if (!f) return [];
+  return [
+    ['fault injected', `${f.site === 'registry' ? 'midway through a broadcast' : 'in a connection task'}, at ${f.atSecond} s, by client ${f.client}; ${int(f.faultFramesReceived)} copies delivered`],
+    ['clients still served after it', `${int(f.servedAfter)} of ${int(f.activeBefore)} (${f.activeBefore > 0 ? Math.round((f.servedAfter / f.activeBefore) * 1000) / 10 : 0}%)`],
+    ['recovered (90% answered in a second)', f.recoveredAfterSeconds === null ? 'NEVER' : `after ${f.recoveredAfterSeconds} s`],
+    ['ghost registry entries', f.ghosts === null ? 'unknown (the registry could not be counted)' : int(f.ghosts)],
+  ];
 }
 
 function accountingRows(result: Figures): Row[] {
