@@ -81,7 +81,7 @@ describe('the schedule', () => {
     expect(arms[1]!.benchOptions).toEqual({ slowConsumerPolicy: 'drop', modelOptions: { lock: 'async-mutex' } });
     expect(arms[1]!.benchArgs).toEqual(['--model-option', 'lock=async-mutex', '--slow-consumer-policy', 'drop']);
     expect(() => parseArmList('mutex:lock=spin,actor:lock=fifo')).toThrow(
-      "2 problems: arm 'mutex:lock=spin': lock must be one of fifo, async-mutex, got 'spin'; arm 'actor:lock=fifo': unknown option 'lock'; an arm takes policy=…, timeout=…",
+      "2 problems: arm 'mutex:lock=spin': lock must be one of fifo, async-mutex, got 'spin'; arm 'actor:lock=fifo': unknown option 'lock'; an arm of actor takes supervision=…, policy=…, timeout=…",
     );
   });
 
