@@ -6,21 +6,11 @@
  * library's promise chain costs. A model that gains or loses a hop fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { READY } from '../servers/common/bounded-channel.ts';
 import type { ModelDefinition } from '../servers/common/model-definition.ts';
-import type { Frame, Outbound } from '../servers/common/outbound.ts';
 import type { Registry } from '../servers/common/registry.ts';
 import { MODEL_DEFINITIONS } from '../servers/models.ts';
 import { serialChainModel } from './fixtures/models/serial-chain/model.ts';
-
-class RecordingOutbound implements Outbound {
-  readonly frames: string[] = [];
-  send(frame: Frame): Promise<void> {
-    this.frames.push(frame.toString());
-    return READY;
-  }
-  close(): void {}
-}
+import { RecordingOutbound } from './helpers/recording-outbound.ts';
 
 /**
  * Calls `start`, then counts microtask turns until `done()`: each `await null` lets exactly one

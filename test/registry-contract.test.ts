@@ -8,20 +8,7 @@ import type { ModelDefinition } from '../servers/common/model-definition.ts';
 import type { Frame, Outbound } from '../servers/common/outbound.ts';
 import type { Registry } from '../servers/common/registry.ts';
 import { CONTRACT_MODELS, STALLS_BEHIND_A_FULL_QUEUE } from './helpers/contract-models.ts';
-
-/** Accepts every frame at once and records it; the first is always the welcome. */
-class RecordingOutbound implements Outbound {
-  readonly frames: string[] = [];
-  send(frame: Frame): Promise<void> {
-    this.frames.push(frame.toString());
-    return READY;
-  }
-  close(): void {}
-  /** Frames after the welcome. */
-  get payloads(): string[] {
-    return this.frames.slice(1);
-  }
-}
+import { RecordingOutbound } from './helpers/recording-outbound.ts';
 
 /** A client whose queue is full: every send waits until `release()`. */
 class BlockedOutbound extends RecordingOutbound {
