@@ -28,8 +28,8 @@ export const MODEL_CATALOG = [
     options: [
       {
         name: 'supervision',
-        description: 'none: a failing handler ends the actor, as a panic ends a tokio task; restart: a supervisor drops the failed message and the actor goes on, its state kept',
-        values: ['none', 'restart'],
+        description: 'none: a failing handler ends the actor, as a panic ends a tokio task; resume: a supervisor drops the failed message and the actor goes on with its state (not a restart with fresh state, which would lose every registration)',
+        values: ['none', 'resume'],
         default: 'none',
       },
     ],

@@ -11,7 +11,7 @@ import { CONFIDENCE, estimateMedian, estimateRatio, type Estimate, type RatioEst
 export const COMPARE_SCHEMA_VERSION = 1;
 
 export interface MetricDefinition {
-  readonly key: 'p50' | 'p99' | 'throughput' | 'fanoutP99' | 'servedAfterFault' | 'recoverySeconds' | 'ghosts';
+  readonly key: 'p50' | 'p99' | 'throughput' | 'fanoutP99' | 'servedAfterFault' | 'secondsDisrupted' | 'ghosts';
   readonly label: string;
   readonly unit: 'ms' | 'msg/s' | '%' | 's' | 'entries';
   /** Which way is better, for the wording of a verdict. */
@@ -29,7 +29,7 @@ export const METRICS: readonly MetricDefinition[] = [
   { key: 'fanoutP99', label: 'fan-out p99', unit: 'ms', better: 'lower', read: (r) => (r.fanout ? r.fanout.completion.p99 / 1000 : undefined) },
   // The fault-isolation experiment (only runs that injected its fault have these).
   { key: 'servedAfterFault', label: 'clients served after the fault', unit: '%', better: 'higher', read: (r) => (r.fault && r.fault.activeBefore > 0 ? (r.fault.servedAfter / r.fault.activeBefore) * 100 : undefined) },
-  { key: 'recoverySeconds', label: 'time to recover', unit: 's', better: 'lower', read: (r) => r.fault?.recoveredAfterSeconds ?? undefined },
+  { key: 'secondsDisrupted', label: 'seconds disrupted after the fault', unit: 's', better: 'lower', read: (r) => r.fault?.secondsDisrupted },
   { key: 'ghosts', label: 'ghost registry entries', unit: 'entries', better: 'lower', read: (r) => r.fault?.ghosts ?? undefined },
 ];
 

@@ -11,6 +11,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FAULT_MARK } from '../common/fault.ts';
 import { startServer, type RunningServer } from '../servers/server.ts';
 import { connectTestClient, pause, type TestClient } from './helpers/test-client.ts';
+import { RecordingOutbound } from './helpers/recording-outbound.ts';
+import { ActorRegistry } from '../servers/actor/registry.ts';
+import { READY } from '../servers/common/bounded-channel.ts';
+import type { Outbound } from '../servers/common/outbound.ts';
+import { InjectedPanic } from '../servers/common/panic.ts';
 
 const CLIENTS = 9; // the sender and 8 others: the broadcast fails after 4 of them got it
 
@@ -56,8 +61,8 @@ describe('a fault midway through a broadcast (site registry)', () => {
     expect(await clientCount(server!)).toBeUndefined(); // GET /clients/count fails: no registry service
   });
 
-  it('actor with supervision=restart: the failed message is dropped and every client is still served', async () => {
-    const [faulty, ...others] = await setUp('actor', 'registry', { supervision: 'restart' });
+  it('actor with supervision=resume: the failed message is dropped and every client is still served', async () => {
+    const [faulty, ...others] = await setUp('actor', 'registry', { supervision: 'resume' });
     faulty!.ws.send(`/broadcast ${FAULT_MARK} 1`);
     await pause(300);
     expect(others.filter((c) => c.frames.some((f) => f.startsWith(FAULT_MARK))).length).toBe(4);
@@ -88,5 +93,28 @@ describe('a fault in a connection task (site connection)', () => {
     await Promise.all(others.map((c) => c.closed));
     await pause(200);
     expect(await clientCount(server!)).toBe(1); // only the ghost is left
+  });
+});
+
+describe('an actor whose task has ended', () => {
+  it('fails the registrations and size requests queued behind the fatal message, instead of leaving them unanswered', async () => {
+    const registry = new ActorRegistry();
+    const panicking: Outbound = {
+      send: (frame) => {
+        if (frame.toString().startsWith(FAULT_MARK)) throw new InjectedPanic('registry');
+        return READY;
+      },
+      close: () => {},
+    };
+    const sender = await registry.register(new RecordingOutbound());
+    await registry.register(panicking);
+    // All three are in the mailbox before the actor takes the first.
+    const broadcast = registry.broadcast(sender, `${FAULT_MARK} 1`);
+    const size = registry.size();
+    const register = registry.register(new RecordingOutbound());
+    await broadcast; // posted: the failure is the actor's, not the poster's
+    await expect(size).rejects.toMatchObject({ code: 'ERR_ACTOR_STOPPED' });
+    await expect(register).rejects.toMatchObject({ code: 'ERR_ACTOR_STOPPED' });
+    await expect(registry.echo(sender, 'later')).rejects.toThrow(/the actor has stopped: injected fault \(registry\)/);
   });
 });

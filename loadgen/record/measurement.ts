@@ -104,16 +104,17 @@ export interface FaultReport {
   readonly activeBefore: number;
   /** Of those, the clients that got a probe sent after the fault: still served. */
   readonly servedAfter: number;
-  /** Seconds from the fault to the end of the first whole second after it in which 90% of what was sent came back; null when none did. */
-  readonly recoveredAfterSeconds: number | null;
+  /** Whole measured seconds after the fault (each begun at or after it), and those of them in which less than 90% of what was sent came back. */
+  readonly secondsAfter: number;
+  readonly secondsDisrupted: number;
   /** Registry entries with no client behind them after the drain; null when the registry could not be counted. */
   readonly ghosts: number | null;
   /** Copies of the fault frame the clients got (a broadcast that failed halfway: about half of them). */
   readonly faultFramesReceived: number;
 }
 
-/** A second counts as recovered when this share of what was sent in it came back in it. */
-const RECOVERED_SHARE = 0.9;
+/** A second counts as served when this share of what was sent in it came back in it. */
+const SERVED_SHARE = 0.9;
 
 /** Merges the parts of one run: counts added, histograms and ledgers merged, durations the longest. */
 export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measurement {
@@ -197,8 +198,11 @@ function faultReport(parts: readonly PartialMeasurement[], samples: readonly Tim
     activeBefore++;
     if (times.last[client]! > fault.atNs) servedAfter++;
   }
+  // Seconds are the ticker's (ending at t); only those wholly after the fault count, so the second
+  // the fault fell in, half before and half after it, never decides.
   const faultT = parts[0]!.phasesMs.warmup / 1000 + fault.msIntoMeasure / 1000;
-  const recovered = samples.find((s) => s.phase === 'measure' && s.t >= faultT + 1 && s.sent > 0 && s.received >= s.sent * RECOVERED_SHARE);
+  const after = samples.filter((s) => s.phase === 'measure' && s.t - 1 >= faultT - 0.05);
+  const disrupted = after.filter((s) => s.sent > 0 && s.received < s.sent * SERVED_SHARE).length;
   const openBeforeClose = parts.reduce((n, p) => n + p.clients.openBeforeClose, 0);
   return {
     site: fault.site,
@@ -206,7 +210,8 @@ function faultReport(parts: readonly PartialMeasurement[], samples: readonly Tim
     client: fault.client,
     activeBefore,
     servedAfter,
-    recoveredAfterSeconds: recovered ? Math.round((recovered.t - faultT) * 10) / 10 : null,
+    secondsAfter: after.length,
+    secondsDisrupted: disrupted,
     ghosts: server?.countBeforeClose === undefined ? null : Math.max(0, server.countBeforeClose - openBeforeClose),
     faultFramesReceived: parts.reduce((n, p) => n + p.counters.faultFramesReceived, 0),
   };

@@ -88,7 +88,7 @@ function faultRows(result: Figures): Row[] {
   return [
     ['fault injected', `${f.site === 'registry' ? 'midway through a broadcast' : 'in a connection task'}, at ${f.atSecond} s, by client ${f.client}; ${int(f.faultFramesReceived)} copies delivered`],
     ['clients still served after it', `${int(f.servedAfter)} of ${int(f.activeBefore)} (${f.activeBefore > 0 ? Math.round((f.servedAfter / f.activeBefore) * 1000) / 10 : 0}%)`],
-    ['recovered (90% answered in a second)', f.recoveredAfterSeconds === null ? 'NEVER' : `after ${f.recoveredAfterSeconds} s`],
+    ['seconds disrupted after it', `${int(f.secondsDisrupted)} of ${int(f.secondsAfter)} whole seconds with less than 90% answered`],
     ['ghost registry entries', f.ghosts === null ? 'unknown (the registry could not be counted)' : int(f.ghosts)],
   ];
 }

@@ -10,7 +10,7 @@ export const actorModel: ModelDefinition = {
     // The metrics read the depth through a late-bound function: the registry they instrument comes second.
     let registry: ActorRegistry | undefined;
     const metrics = timingSampleEvery === undefined ? undefined : new ActorMetrics(() => registry?.mailboxDepth ?? 0, timingSampleEvery);
-    registry = new ActorRegistry(metrics, options.supervision === 'restart' ? 'restart' : 'none');
+    registry = new ActorRegistry(metrics, options.supervision === 'resume' ? 'resume' : 'none');
     return { registry, outboundFor: queueFor, ...(metrics && { contention: metrics }) };
   },
 };

@@ -19,11 +19,11 @@ export const DEFAULT_MAILBOX_CAPACITY = 1000;
 
 /** A message to the actor; `postedAt` (performance.now() for a timed message, else 0) times its wait. */
 type Mail = { readonly postedAt: number } & (
-  | { readonly kind: 'register'; readonly outbound: Outbound; readonly reply: (id: number) => void }
+  | { readonly kind: 'register'; readonly outbound: Outbound; readonly reply: (id: number) => void; readonly fail: (error: unknown) => void }
   | { readonly kind: 'unregister'; readonly id: number }
   | { readonly kind: 'broadcast'; readonly from: number; readonly frame: Frame }
   | { readonly kind: 'send-to'; readonly from: number; readonly to: number; readonly frame: Frame }
-  | { readonly kind: 'size'; readonly reply: (size: number) => void }
+  | { readonly kind: 'size'; readonly reply: (size: number) => void; readonly fail: (error: unknown) => void }
 );
 
 const stopped = (cause?: unknown): Error =>
@@ -40,14 +40,14 @@ export class ActorRegistry implements Registry {
   private postCount = 0;
 
   /** Messages whose handling failed and that a supervised actor dropped to go on. */
-  restarts = 0;
+  resumed = 0;
   /** Set once the loop has ended on a failure (unsupervised): every later operation fails. */
   private failure: unknown;
 
   constructor(
     private readonly metrics?: ActorMetrics,
-    /** `restart`: a failure in a handler drops that message and the actor goes on (a supervisor's restart, state kept). */
-    private readonly supervision: 'none' | 'restart' = 'none',
+    /** `resume`: a supervisor drops the message whose handling failed and the actor goes on, its state kept. */
+    private readonly supervision: 'none' | 'resume' = 'none',
     mailboxCapacity = DEFAULT_MAILBOX_CAPACITY,
   ) {
     this.mailbox = new BoundedChannel<Mail>(mailboxCapacity);
@@ -61,7 +61,7 @@ export class ActorRegistry implements Registry {
 
   register(outbound: Outbound): Promise<number> {
     if (this.mailbox.isClosed) return Promise.reject(stopped(this.failure));
-    return new Promise<number>((reply) => void this.post({ kind: 'register', outbound, reply, postedAt: this.now() }));
+    return new Promise<number>((reply, fail) => this.post({ kind: 'register', outbound, reply, fail, postedAt: this.now() }).catch(fail));
   }
 
   unregister(id: number): Promise<void> {
@@ -82,7 +82,7 @@ export class ActorRegistry implements Registry {
 
   size(): Promise<number> {
     if (this.mailbox.isClosed) return Promise.reject(stopped(this.failure));
-    return new Promise<number>((reply) => void this.post({ kind: 'size', reply, postedAt: this.now() }));
+    return new Promise<number>((reply, fail) => this.post({ kind: 'size', reply, fail, postedAt: this.now() }).catch(fail));
   }
 
   /** The post time of a message that will be timed, else 0 (most messages: no clock read). */
@@ -105,7 +105,7 @@ export class ActorRegistry implements Registry {
   /**
    * The actor's task: one message at a time. A handler that throws ends it, as a panic ends a
    * tokio task: the mailbox closes (its receiver is gone) and every later operation fails. A
-   * supervised actor (`supervision=restart`) drops that message instead and goes on.
+   * supervised actor (`supervision=resume`) drops that message instead and goes on.
    */
   private async run(): Promise<void> {
     for (;;) {
@@ -119,14 +119,25 @@ export class ActorRegistry implements Registry {
         const handled = this.handleTimed(mail);
         if (handled !== READY) await handled; // no hop when nothing waited
       } catch (error) {
-        if (this.supervision === 'restart') {
-          this.restarts++;
+        if (this.supervision === 'resume') {
+          this.resumed++;
           continue;
         }
-        this.failure = error;
-        this.mailbox.close();
+        this.stop(error);
         return;
       }
+    }
+  }
+
+  /**
+   * The task has ended on `error`: its receiver is gone. Senders waiting for room are refused,
+   * queued registrations and size requests fail (their reply will never come), and every later
+   * operation fails at once.
+   */
+  private stop(error: unknown): void {
+    this.failure = error;
+    for (const mail of this.mailbox.close(stopped(error))) {
+      if (mail.kind === 'register' || mail.kind === 'size') mail.fail(stopped(error));
     }
   }
 

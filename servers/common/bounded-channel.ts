@@ -14,6 +14,7 @@ export const READY: Promise<void> = Promise.resolve();
 interface WaitingSender<T> {
   readonly item: T;
   readonly admitted: () => void;
+  readonly refused: (error: unknown) => void;
 }
 
 export class BoundedChannel<T> {
@@ -57,7 +58,7 @@ export class BoundedChannel<T> {
       return READY;
     }
     this.onFull?.();
-    return new Promise<void>((admitted) => this.waiting.push({ item, admitted }));
+    return new Promise<void>((admitted, refused) => this.waiting.push({ item, admitted, refused }));
   }
 
   /** Puts an item in the channel only if there is room now; returns whether it did. */
@@ -95,16 +96,27 @@ export class BoundedChannel<T> {
     return new Promise<void>((wake) => (this.wakeConsumer = wake));
   }
 
-  /** Closes the channel: queued items are dropped, waiting senders are released. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Closes the channel: queued items are dropped (and returned), waiting senders are released —
+   * or, given `error` (the receiver has failed, as when a tokio task's receiver is dropped),
+   * refused with it.
+   */
+  close(error?: unknown): T[] {
+    if (this.closed) return [];
     this.closed = true;
+    const dropped: T[] = [];
+    for (let i = 0; i < this.count; i++) dropped.push(this.ring[(this.head + i) % this.capacity] as T);
     this.ring.fill(undefined);
     this.count = 0;
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i]!.admitted();
+    for (let i = this.waitingHead; i < this.waiting.length; i++) {
+      const sender = this.waiting[i]!;
+      if (error === undefined) sender.admitted();
+      else sender.refused(error);
+    }
     this.waiting.length = 0;
     this.waitingHead = 0;
     this.wake();
+    return dropped;
   }
 
   private push(item: T): void {

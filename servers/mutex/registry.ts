@@ -108,7 +108,7 @@ export class MutexRegistry implements Registry {
       done = body();
     } catch (error) {
       this.release(operation);
-      throw error;
+      return Promise.reject(error); // a failure is a rejected operation, as the Registry contract says
     }
     if (done === READY) {
       this.release(operation);
