@@ -124,7 +124,8 @@ function summarizeArm(arm: string, trials: readonly Trial[], random: () => numbe
     completed: completed.length,
     saturated: completed.filter((t) => t.result.verdict === 'loadgen-saturated').length,
     stalled: completed.filter((t) => t.result.stall !== undefined).length,
-    unbalanced: completed.filter((t) => t.result.accounting.balanced === false).length,
+    // A balance that could not be established (no server counts) is not a clean one.
+    unbalanced: completed.filter((t) => t.result.accounting.balanced !== true).length,
     metrics,
   };
 }
@@ -132,7 +133,13 @@ function summarizeArm(arm: string, trials: readonly Trial[], random: () => numbe
 /** Two decimals, or two significant digits for a ratio far below 1 (0.00031, not 0.00). */
 export const fixed = (x: number): string => (x === 0 || Math.abs(x) >= 0.1 ? x.toFixed(2) : x.toPrecision(2));
 
-/** "mutex 1.31× higher p99 than actor (CI 1.22–1.40)", or "no significant difference". */
+/** A factor as people read it: 1.31, 12.4, 3,200. */
+const factor = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+/**
+ * "mutex 1.31× higher p99 than actor (CI 1.22–1.40)"; a ratio below 1 reads as its inverse
+ * ("3,200× lower p50 … (CI 2,900–3,500×)"), never as "0.00031× lower"; or "no significant difference".
+ */
 export function describeRatio(finding: RatioFinding): string {
   const metric = METRICS.find((m) => m.key === finding.metric)!;
   const { ratio, low, high, significant } = finding.estimate;
@@ -140,7 +147,10 @@ export function describeRatio(finding: RatioFinding): string {
   const name = metric.key === 'throughput' ? 'throughput' : metric.label.replace('latency ', '');
   if (finding.estimate.singleRuns) return `${finding.arm} vs ${finding.reference}: ${name} ratio ${fixed(ratio)} from single runs (no interval, no verdict)`;
   if (!significant) return `${finding.arm} vs ${finding.reference}: no significant difference in ${name} (ratio ${fixed(ratio)}, ${ci})`;
-  return `${finding.arm} ${fixed(ratio)}× ${ratio > 1 ? 'higher' : 'lower'} ${name} than ${finding.reference} (${ci})`;
+  if (ratio >= 1) return `${finding.arm} ${factor(ratio)}× higher ${name} than ${finding.reference} (${ci})`;
+  if (high === 0) return `${finding.arm} has no ${name} where ${finding.reference} has some (ratio 0 in every resample)`;
+  const inverse = low === 0 ? `at least ${factor(1 / high)}×` : `${factor(1 / high)}–${factor(1 / low)}×`;
+  return `${finding.arm} ${factor(1 / ratio)}× lower ${name} than ${finding.reference} (CI of the ratio ${fixed(low)}–${fixed(high)}: ${inverse} lower)`;
 }
 
 /** The arms that differ significantly from the reference on some metric, and how. */

@@ -101,14 +101,22 @@ function markdownToHtml(markdown: string): string {
 
 export function renderHtml(analysis: ComparisonAnalysis, trials: readonly Trial[], context: ReportContext): string {
   const arms = analysis.scenarios[0]?.arms.map((a) => a.arm) ?? [];
+  // A chart with no point to draw is a line that says so, never an empty axis from -1 to 1.
+  const hasData = (c: ChartSpec): boolean => c.series.some((series) => series.points.length > 0);
   const sections = analysis.scenarios.map((s) => {
-    const charts = chartsFor(s.scenario, arms, trials);
-    return { scenario: s.scenario, charts };
+    const all = chartsFor(s.scenario, arms, trials);
+    return { scenario: s.scenario, charts: all.filter(hasData), empty: all.filter((c) => !hasData(c)) };
   });
   const charts = sections.flatMap((s) => s.charts);
   const body = markdownToHtml(renderMarkdown(analysis, context));
   const canvases = sections
-    .map((s) => `<h2>${escapeHtml(s.scenario)}: charts</h2>\n${s.charts.map((c) => `<figure><canvas id="${c.id}" width="900" height="360"></canvas></figure>`).join('\n')}`)
+    .map((s) =>
+      [
+        `<h2>${escapeHtml(s.scenario)}: charts</h2>`,
+        ...s.charts.map((c) => `<figure><canvas id="${c.id}" width="900" height="360"></canvas></figure>`),
+        ...s.empty.map((c) => `<p class="no-data">${escapeHtml(c.title)}: nothing to show (no trial has a point for it).</p>`),
+      ].join('\n'),
+    )
     .join('\n');
   // JSON in a script element: only "</" could end it early, so it is escaped.
   const data = JSON.stringify(charts).replace(/<\//g, '<\\/');

@@ -104,7 +104,7 @@ export interface MeasuredFigures {
   };
   /** Whether the load generator kept up; when saturated, no figure here is the server's. */
   readonly selfCheck: SelfCheckReport;
-  /** The server's own metrics over the measured phase and drain (absent when it has none). */
+  /** The server's own metrics over the measured phase, read before the drain (absent when it has none). */
   readonly server?: ServerStats;
   /** One sample per second of traffic. */
   readonly timeSeries: readonly TimeSeriesSample[];

@@ -9,8 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { analyse, describeRatio, type Trial } from '../compare/analysis.ts';
+import { analyse, describeRatio, type RatioFinding, type Trial } from '../compare/analysis.ts';
 import { armsFor, interleave } from '../compare/schedule.ts';
+import { renderHtml } from '../compare/report-html.ts';
 import { estimateMedian, estimateRatio } from '../compare/statistics.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
@@ -126,6 +127,21 @@ describe('the analysis', () => {
     expect(verdict).toMatch(/^mutex 1\.\d\d× higher p99 than actor \(CI \d\.\d\d–\d\.\d\d\)$/);
   });
 
+  it('writes a line, not an empty axis, for a chart with nothing to show', () => {
+    const trials = [1, 2].flatMap((r) => [trial('actor', r, 10), trial('mutex', r, 12)]);
+    const html = renderHtml(analyse(trials, ['actor', 'mutex'], 1), [], { runId: 'x', command: 'c', machine: 'm', trials: 2, seed: 1 });
+    expect(html).toMatch(/<p class="no-data">echo: latency by percentile \(all trials merged\): nothing to show/);
+    expect(html).not.toContain('<canvas');
+  });
+
+  it('reads a ratio far below 1 as its inverse, and a zero as none', () => {
+    const finding = (ratio: number, low: number, high: number): RatioFinding => ({ metric: 'p50', arm: 'actor:policy=drop', reference: 'actor', estimate: { ratio, low, high, significant: true } });
+    expect(describeRatio(finding(0.00031, 0.00028, 0.00034))).toBe('actor:policy=drop 3,226× lower p50 than actor (CI of the ratio 0.00028–0.00034: 2,941–3,571× lower)');
+    expect(describeRatio(finding(0.8, 0.7, 0.9))).toBe('actor:policy=drop 1.25× lower p50 than actor (CI of the ratio 0.70–0.90: 1.11–1.43× lower)');
+    expect(describeRatio(finding(0, 0, 0))).toBe('actor:policy=drop has no p50 where actor has some (ratio 0 in every resample)');
+    expect(describeRatio(finding(12.4, 11, 14))).toBe('actor:policy=drop 12.4× higher p50 than actor (CI 11.00–14.00)');
+  });
+
   it('calls overlapping arms "no significant difference", never a win', () => {
     const noisy = [9, 11, 10, 12, 8];
     const trials = noisy.flatMap((v, i) => [trial('actor#1', i + 1, v), trial('actor#2', i + 1, noisy[(i + 2) % 5]!)]);
@@ -175,6 +191,11 @@ describe('npm run compare', () => {
     expect(stderr).toMatch(/4 runs: 1 scenario\(s\) × 2 arms × 2 trials, interleaved/);
     expect(code).toBe(0);
     expect(stdout).toMatch(/baseline#2 \/ baseline#1/);
+    // The verdict is one string, written alike to compare.json and report.md.
+    const folder = readdirSync(out).find((d) => d.endsWith('-compare'))!;
+    const stored = JSON.parse(readFileSync(path.join(out, folder, 'compare.json'), 'utf8')) as { scenarios: { verdict: string }[] };
+    const markdown = readFileSync(path.join(out, folder, 'report.md'), 'utf8');
+    for (const s of stored.scenarios) expect(markdown).toContain(`**${s.verdict}**`);
     const [dir] = readdirSync(out);
     expect(readdirSync(path.join(out, dir!, 'raw')).sort()).toEqual(['echo-baseline#1-1.json', 'echo-baseline#1-2.json', 'echo-baseline#2-1.json', 'echo-baseline#2-2.json']);
     const analysis = JSON.parse(readFileSync(path.join(out, dir!, 'compare.json'), 'utf8')) as { schemaVersion: number; reference: string; scenarios: { verdict: string }[] };
