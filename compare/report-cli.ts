@@ -12,7 +12,7 @@ import { upgradeResult } from '../loadgen/result-upgrade.ts';
 import { UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
 import { modelLabel, type BenchResult } from '../loadgen/result.ts';
-import { analyse, type Trial } from './analysis.ts';
+import { analyse, type ComparisonAnalysis, type Trial } from './analysis.ts';
 import { renderHtml } from './report-html.ts';
 import { renderMarkdown, type ReportContext } from './report-markdown.ts';
 import { renderComparison } from './report-table.ts';
@@ -41,18 +41,21 @@ function readJson<T>(file: string): T {
   }
 }
 
-function writeReports(dir: string, trials: readonly Trial[], arms: readonly string[], context: ReportContext): void {
+function writeReports(dir: string, trials: readonly Trial[], arms: readonly string[], context: ReportContext): ComparisonAnalysis {
   const analysis = analyse(trials, arms, context.seed);
   writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
   writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, trials, context));
   process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
   process.stderr.write(`reports written to ${path.join(dir, 'report.md')} and report.html\n`);
+  return analysis;
 }
 
 function regenerate(dir: string): void {
   const stored = readJson<StoredComparison>(path.join(dir, 'compare.json'));
   const trials: Trial[] = stored.files.map((f) => ({ ...f, result: upgradeResult(readJson<BenchResult>(path.join(dir, f.file))) }));
-  writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed });
+  const analysis = writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed });
+  // compare.json carries the analysis too: rewritten with it, so that its verdicts stay report.md's.
+  writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...stored, ...analysis, runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, null, 2) + '\n');
 }
 
 function compareFiles(files: readonly string[], out: string): void {
