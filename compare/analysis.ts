@@ -6,7 +6,7 @@
  */
 import { seededRandom } from '../loadgen/random.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
-import { CONFIDENCE, estimateMedian, estimateRatio, type Estimate, type RatioEstimate } from './statistics.ts';
+import { CONFIDENCE, EQUIVALENCE_MARGIN, estimateMedian, estimateRatio, isEquivalent, trialsToDecide, type Estimate, type RatioEstimate } from './statistics.ts';
 
 export const COMPARE_SCHEMA_VERSION = 1;
 
@@ -146,7 +146,13 @@ export function describeRatio(finding: RatioFinding): string {
   const ci = `CI ${fixed(low)}–${fixed(high)}`;
   const name = metric.key === 'throughput' ? 'throughput' : metric.label.replace('latency ', '');
   if (finding.estimate.singleRuns) return `${finding.arm} vs ${finding.reference}: ${name} ratio ${fixed(ratio)} from single runs (no interval, no verdict)`;
-  if (!significant) return `${finding.arm} vs ${finding.reference}: no significant difference in ${name} (ratio ${fixed(ratio)}, ${ci})`;
+  if (!significant) {
+    const margin = `${Math.round(EQUIVALENCE_MARGIN * 100)}%`;
+    if (isEquivalent(finding.estimate)) return `${finding.arm} vs ${finding.reference}: equivalent within ${margin} in ${name} (ratio ${fixed(ratio)}, ${ci})`;
+    const needed = trialsToDecide(finding.estimate);
+    const more = needed === undefined ? 'more trials needed' : `more trials needed (about ${needed} per arm)`;
+    return `${finding.arm} vs ${finding.reference}: no significant difference in ${name}, not equivalent within ${margin} either — inconclusive, ${more} (ratio ${fixed(ratio)}, ${ci})`;
+  }
   if (ratio >= 1) return `${finding.arm} ${factor(ratio)}× higher ${name} than ${finding.reference} (${ci})`;
   if (high === 0) return `${finding.arm} has no ${name} where ${finding.reference} has some (ratio 0 in every resample)`;
   const inverse = low === 0 ? `at least ${factor(1 / high)}×` : `${factor(1 / high)}–${factor(1 / low)}×`;

@@ -28,6 +28,31 @@ export interface RatioEstimate {
   readonly significant: boolean;
   /** Fewer than 2 trials on a side: no interval, hence no verdict either way. */
   readonly singleRuns?: true;
+  /** Trials on the smaller side. */
+  readonly trials?: number;
+}
+
+/** The margin within which two arms are called equivalent: their ratio's whole interval inside 1 ± this. */
+export const EQUIVALENCE_MARGIN = 0.1;
+
+/** Whether the ratio's whole interval lies within 1 ± `margin` (a two-one-sided-tests reading of the interval). */
+export function isEquivalent(e: RatioEstimate, margin = EQUIVALENCE_MARGIN): boolean {
+  return !e.singleRuns && e.low >= 1 - margin && e.high <= 1 + margin;
+}
+
+/**
+ * About how many trials per arm would let the interval decide — exclude 1, or fit within the
+ * margin — assuming its width shrinks as 1/√n and the estimate stays where it is; undefined when
+ * neither can be expected (the estimate sits on the margin) or the trials are not known.
+ */
+export function trialsToDecide(e: RatioEstimate, margin = EQUIVALENCE_MARGIN): number | undefined {
+  if (!e.trials || e.singleRuns || e.low <= 0) return undefined;
+  const halfWidth = (Math.log(e.high) - Math.log(e.low)) / 2;
+  const distanceFromOne = Math.abs(Math.log(e.ratio));
+  const roomInMargin = Math.min(Math.log(1 + margin) - Math.log(e.ratio), Math.log(e.ratio) - Math.log(1 - margin));
+  const room = Math.max(distanceFromOne, roomInMargin);
+  if (!(room > 0) || !(halfWidth > 0)) return undefined;
+  return Math.ceil(e.trials * (halfWidth / room) ** 2);
 }
 
 function interval(samples: number[]): [number, number] {
@@ -52,12 +77,13 @@ export function estimateRatio(a: readonly number[], b: readonly number[], random
   const mb = median(bs);
   if (mb === 0 || as.length === 0) return undefined;
   const ratio = median(as) / mb;
-  if (as.length < 2 || bs.length < 2) return { ratio, low: ratio, high: ratio, significant: false, singleRuns: true };
+  const trials = Math.min(as.length, bs.length);
+  if (as.length < 2 || bs.length < 2) return { ratio, low: ratio, high: ratio, significant: false, singleRuns: true, trials };
   const ratios: number[] = [];
   for (let i = 0; i < RESAMPLES; i++) {
     const rb = median(sampleWithReplacement(bs, bs.length, random));
     if (rb !== 0) ratios.push(median(sampleWithReplacement(as, as.length, random)) / rb);
   }
   const [low, high] = interval(ratios);
-  return { ratio, low, high, significant: (low > 1 || high < 1) && Math.abs(ratio - 1) >= MIN_EFFECT };
+  return { ratio, low, high, significant: (low > 1 || high < 1) && Math.abs(ratio - 1) >= MIN_EFFECT, trials };
 }

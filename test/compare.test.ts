@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { analyse, describeRatio, type RatioFinding, type Trial } from '../compare/analysis.ts';
 import { armsFor, interleave } from '../compare/schedule.ts';
 import { renderHtml } from '../compare/report-html.ts';
-import { estimateMedian, estimateRatio } from '../compare/statistics.ts';
+import { estimateMedian, estimateRatio, trialsToDecide } from '../compare/statistics.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
 import { parseArmList } from '../common/arm-spec.ts';
@@ -134,6 +134,16 @@ describe('the analysis', () => {
     expect(html).not.toContain('<canvas');
   });
 
+  it('calls arms equivalent within 10% only when the whole interval fits, and estimates the trials an inconclusive one needs', () => {
+    const finding = (ratio: number, low: number, high: number): RatioFinding => ({ metric: 'p50', arm: 'mutex', reference: 'actor', estimate: { ratio, low, high, significant: false, trials: 5 } });
+    expect(describeRatio(finding(0.99, 0.93, 1.06))).toBe('mutex vs actor: equivalent within 10% in p50 (ratio 0.99, CI 0.93–1.06)');
+    // The equal-footing echo comparison's interval: neither excludes 1 nor fits ±10%.
+    const wide = describeRatio(finding(0.98, 0.84, 1.12));
+    expect(wide).toMatch(/^mutex vs actor: no significant difference in p50, not equivalent within 10% either — inconclusive, more trials needed \(about (\d+) per arm\)/);
+    expect(Number(/about (\d+)/.exec(wide)![1])).toBeGreaterThan(5);
+    expect(trialsToDecide({ ratio: 1, low: 0.95, high: 1.05, significant: false, trials: 5 })).toBeLessThanOrEqual(5);
+  });
+
   it('reads a ratio far below 1 as its inverse, and a zero as none', () => {
     const finding = (ratio: number, low: number, high: number): RatioFinding => ({ metric: 'p50', arm: 'actor:policy=drop', reference: 'actor', estimate: { ratio, low, high, significant: true } });
     expect(describeRatio(finding(0.00031, 0.00028, 0.00034))).toBe('actor:policy=drop 3,226× lower p50 than actor (CI of the ratio 0.00028–0.00034: 2,941–3,571× lower)');
@@ -146,7 +156,8 @@ describe('the analysis', () => {
     const noisy = [9, 11, 10, 12, 8];
     const trials = noisy.flatMap((v, i) => [trial('actor#1', i + 1, v), trial('actor#2', i + 1, noisy[(i + 2) % 5]!)]);
     const s = analyse(trials, ['actor#1', 'actor#2'], 1).scenarios[0]!;
-    expect(s.verdict).toMatch(/^actor#2 vs actor#1: no significant difference \(p99 ratio 1\.00, CI /);
+    // Noise of ±20% over 5 trials: no difference shown, and no equivalence either — how many trials would tell.
+    expect(s.verdict).toMatch(/^actor#2 vs actor#1: no significant difference in p99, not equivalent within 10% either — inconclusive, more trials needed \(about \d+ per arm\) \(ratio 1\.00, CI /);
     const p99 = s.ratios.find((r) => r.metric === 'p99')!;
     expect(describeRatio(p99)).not.toMatch(/higher|lower/);
   });
