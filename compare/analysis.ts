@@ -6,12 +6,13 @@
  */
 import { seededRandom } from '../loadgen/random.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
+import type { PrimaryMetric } from '../loadgen/scenario.ts';
 import { CONFIDENCE, EQUIVALENCE_MARGIN, estimateMedian, estimateRatio, isEquivalent, trialsToDecide, type Estimate, type RatioEstimate } from './statistics.ts';
 
 export const COMPARE_SCHEMA_VERSION = 1;
 
 export interface MetricDefinition {
-  readonly key: 'p50' | 'p99' | 'throughput' | 'fanoutP99' | 'servedAfterFault' | 'secondsDisrupted' | 'ghosts';
+  readonly key: PrimaryMetric;
   readonly label: string;
   readonly unit: 'ms' | 'msg/s' | '%' | 's' | 'entries';
   /** Which way is better, for the wording of a verdict. */
@@ -33,7 +34,7 @@ export const METRICS: readonly MetricDefinition[] = [
   { key: 'ghosts', label: 'ghost registry entries', unit: 'entries', better: 'lower', read: (r) => r.fault?.ghosts ?? undefined },
 ];
 
-/** The metric a verdict quotes when no metric differs significantly. */
+/** The primary metric of a scenario that names none (and of results stored before scenarios named one). */
 export const HEADLINE_METRIC: MetricDefinition['key'] = 'p99';
 
 export interface Trial {
@@ -64,6 +65,8 @@ export interface RatioFinding {
 
 export interface ScenarioComparison {
   readonly scenario: string;
+  /** The metric the verdict stands on, named by the scenario (p99 unless it names another); others are exploratory. */
+  readonly primaryMetric: PrimaryMetric;
   readonly arms: readonly ArmSummary[];
   readonly ratios: readonly RatioFinding[];
   /**
@@ -106,7 +109,9 @@ export function analyse(trials: readonly Trial[], arms: readonly string[], seed:
           if (estimate) ratios.push({ metric: metric.key, arm, reference, estimate });
         }
       }
-      return { scenario, arms: summaries, ratios, verdict: verdictLine(ratios, summaries, reference) };
+      const named = trials.find((t) => t.scenario === scenario && t.result.scenario.primaryMetric)?.result.scenario.primaryMetric;
+      const primaryMetric = named ?? HEADLINE_METRIC;
+      return { scenario, primaryMetric, arms: summaries, ratios, verdict: verdictLine(ratios, summaries, reference, primaryMetric) };
     }),
   };
 }
@@ -164,13 +169,16 @@ export function significantFindings(ratios: readonly RatioFinding[], arm: string
   return ratios.filter((r) => r.arm === arm && r.estimate.significant);
 }
 
-function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string): string {
+/**
+ * Per arm: the finding on the primary metric (a difference, equivalence, or inconclusive), then
+ * any other metric that differs, labelled exploratory (not corrected for multiple comparisons).
+ */
+function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string, primary: PrimaryMetric): string {
   const parts = arms.slice(1).map((a) => {
-    const found = significantFindings(ratios, a.arm);
-    if (found.length > 0) return found.map(describeRatio).join(', ');
-    const headline = ratios.find((r) => r.arm === a.arm && r.metric === HEADLINE_METRIC);
-    if (headline?.estimate.singleRuns) return describeRatio(headline);
-    return headline ? `${describeRatio(headline).replace(` in ${HEADLINE_METRIC} (`, ` (${HEADLINE_METRIC} `)}` : `${a.arm}: nothing to compare with ${reference}`;
+    const main = ratios.find((r) => r.arm === a.arm && r.metric === primary);
+    const others = significantFindings(ratios, a.arm).filter((r) => r.metric !== primary);
+    const head = main ? describeRatio(main) : `${a.arm}: no ${primary} to compare with ${reference}`;
+    return others.length > 0 ? `${head}; exploratory: ${others.map(describeRatio).join(', ')}` : head;
   });
   const caveats = arms.filter((a) => a.saturated > 0 || a.stalled > 0 || a.completed < a.trials);
   const caveat = caveats.length > 0 ? ` [${caveats.map((a) => `${a.arm}: ${[a.completed < a.trials ? `${a.trials - a.completed} failed` : '', a.saturated ? `${a.saturated} loadgen-saturated` : '', a.stalled ? `${a.stalled} stalled` : ''].filter(Boolean).join(', ')}`).join('; ')}]` : '';

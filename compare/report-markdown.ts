@@ -23,7 +23,14 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
   ];
   for (const s of analysis.scenarios) {
     const others = s.arms.slice(1).map((a) => a.arm);
-    lines.push(`## ${s.scenario}`, '', `**${s.verdict}**`, '');
+    lines.push(
+      `## ${s.scenario}`,
+      '',
+      `**${s.verdict}**`,
+      '',
+      `The verdict stands on the primary metric, **${METRICS.find((m) => m.key === s.primaryMetric)?.label ?? s.primaryMetric}** (named by the scenario); a difference on another metric is exploratory: not corrected for multiple comparisons.`,
+      '',
+    );
     lines.push(`| metric | ${[...s.arms.map((a) => `${a.arm} (${a.completed}/${a.trials})`), ...others.map((o) => `${o} / ${analysis.reference}`)].map(cell).join(' | ')} |`);
     lines.push(`|---|${[...s.arms, ...others].map(() => '---').join('|')}|`);
     for (const metric of METRICS) {

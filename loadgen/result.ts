@@ -18,6 +18,7 @@ import type { PhaseReport } from './record/phase-stats.ts';
 import type { StallReport } from './record/stall.ts';
 import type { ChurnReport } from './drive/churn.ts';
 import type { HttpReport } from './http-load.ts';
+import type { PrimaryMetric } from './scenario.ts';
 
 /**
  * 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields.
@@ -49,7 +50,7 @@ interface ResultHeader {
   /** The model a spawned server ran, or 'external' for --target. */
   readonly model: ModelName | 'external';
   readonly target: string;
-  readonly scenario: { readonly name: string; readonly description: string; readonly probes: string; readonly claim: string };
+  readonly scenario: { readonly name: string; readonly description: string; readonly probes: string; readonly claim: string; readonly primaryMetric?: PrimaryMetric };
   readonly load: Omit<LoadPlan, 'url'>;
 }
 
@@ -219,7 +220,7 @@ function header(context: RunContext): ResultHeader {
     environment: describeEnvironment(),
     model: plan.server.kind === 'spawn' ? plan.server.model : 'external',
     target: context.target,
-    scenario: { name: plan.scenario.name, description: plan.scenario.description, probes: plan.scenario.probes, claim: plan.scenario.claim },
+    scenario: { name: plan.scenario.name, description: plan.scenario.description, probes: plan.scenario.probes, claim: plan.scenario.claim, primaryMetric: plan.scenario.primaryMetric },
     load: plan.load,
   };
 }

@@ -12,6 +12,10 @@ import { FAULT_SITES } from '../common/fault.ts';
 import { MAX_PROBE_BYTES } from '../common/protocol.ts';
 import { UsageError } from '../common/usage.ts';
 
+/** The metrics a scenario may name as its primary one (compare's metric keys). */
+export const PRIMARY_METRICS = ['p50', 'p99', 'throughput', 'fanoutP99', 'servedAfterFault', 'secondsDisrupted', 'ghosts'] as const;
+export type PrimaryMetric = (typeof PRIMARY_METRICS)[number];
+
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
 const weight = z.number().min(0).max(1_000_000);
@@ -40,6 +44,8 @@ export const scenarioSchema = z
     probes: z.string().min(1),
     /** The claim of the design note it tests. */
     claim: z.string().min(1),
+    /** The metric a comparison's verdict stands on (others are exploratory); p99 unless named. */
+    primaryMetric: z.enum(PRIMARY_METRICS).default('p99'),
     /** Connections to open (overridable with --clients). */
     clients: z.number().int().min(1).max(1_000_000),
     /** How the connections open: handshakes in flight at once, and optionally a pace. */

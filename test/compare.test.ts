@@ -110,14 +110,20 @@ describe('the analysis', () => {
     result: { ...fixture, latencyByKind: {}, latency: { ...fixture.latency, p99: p99Ms * 1000 } },
   });
 
-  it('names every metric on which an arm differs', () => {
-    const slow = (arm: string, round: number, p50Ms: number, p99Ms: number): Trial => {
+  it('stands its verdict on the primary metric the scenario names, and labels other differences exploratory', () => {
+    const slow = (arm: string, round: number, p50Ms: number, p99Ms: number, primaryMetric?: 'p50'): Trial => {
       const t = trial(arm, round, p99Ms);
-      return { ...t, result: { ...(t.result as CompletedResult), latency: { ...fixture.latency, p50: p50Ms * 1000, p99: p99Ms * 1000 } } };
+      const result = t.result as CompletedResult;
+      return { ...t, result: { ...result, scenario: { ...result.scenario, ...(primaryMetric && { primaryMetric }) }, latency: { ...fixture.latency, p50: p50Ms * 1000, p99: p99Ms * 1000 } } };
     };
-    const trials = [1, 2, 3, 4, 5].flatMap((r) => [slow('actor', r, 1 + r * 0.01, 10 * r), slow('actor+delay', r, 2 + r * 0.01, 10 * ((r % 5) + 1))]);
-    const verdict = analyse(trials, ['actor', 'actor+delay'], 1).scenarios[0]!.verdict;
-    expect(verdict).toMatch(/^actor\+delay 1\.9\d× higher p50 than actor \(CI [\d.]+–[\d.]+\)$/);
+    const trials = (primary?: 'p50'): Trial[] => [1, 2, 3, 4, 5].flatMap((r) => [slow('actor', r, 1 + r * 0.01, 10 * r, primary), slow('actor+delay', r, 2 + r * 0.01, 10 * ((r % 5) + 1), primary)]);
+    const onP50 = analyse(trials('p50'), ['actor', 'actor+delay'], 1).scenarios[0]!;
+    expect(onP50.primaryMetric).toBe('p50');
+    expect(onP50.verdict).toMatch(/^actor\+delay 1\.9\d× higher p50 than actor \(CI [\d.]+–[\d.]+\)$/);
+    // A scenario that names no primary metric: p99, on which these arms are inconclusive; the p50 difference is exploratory.
+    const onP99 = analyse(trials(), ['actor', 'actor+delay'], 1).scenarios[0]!;
+    expect(onP99.primaryMetric).toBe('p99');
+    expect(onP99.verdict).toMatch(/^actor\+delay vs actor: no significant difference in p99, not equivalent within 10% either — inconclusive.*; exploratory: actor\+delay 1\.9\d× higher p50 than actor/);
   });
 
   it('says which arm is slower, by how much, with the interval', () => {
