@@ -18,7 +18,7 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
     '',
     `\`${context.command}\``,
     '',
-    `${context.trials} trials per arm, interleaved in a seeded random order within each round (seed ${context.seed}); medians over the trials with ${Math.round(analysis.confidence * 100)}% bootstrap intervals in brackets; ratios are each arm's median over the reference arm's (**${analysis.reference}**), *n.s.* when the interval covers 1.0. ${context.machine}.`,
+    `${context.trials} trials per arm, interleaved in a seeded random order within each round (seed ${context.seed}); medians over the trials with ${Math.round(analysis.confidence * 100)}% bootstrap intervals in brackets${coverageNote(analysis)}; ratios are each arm's median over the reference arm's (**${analysis.reference}**), *n.s.* when the interval covers 1.0. ${context.machine}.`,
     '',
   ];
   for (const s of analysis.scenarios) {
@@ -46,4 +46,13 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
   }
   lines.push('Raw results of every trial, with full histograms, are in `raw/`; `compare.json` holds this analysis.', '');
   return lines.join('\n');
+}
+
+/** What the medians' intervals really cover, when that is not their nominal confidence. */
+function coverageNote(analysis: ComparisonAnalysis): string {
+  const coverages = analysis.scenarios.flatMap((s) => s.arms.flatMap((a) => Object.values(a.metrics).map((e) => e?.coverage))).filter((c): c is number => c !== undefined);
+  if (coverages.length === 0 || coverages.every((c) => c >= analysis.confidence)) return '';
+  const pct = (c: number): string => `${Math.round(c * 1000) / 10}%`;
+  const [lo, hi] = [Math.min(...coverages), Math.max(...coverages)];
+  return ` (their real coverage of the median, exact from the order statistics they span: ${lo === hi ? pct(lo) : `${pct(lo)}–${pct(hi)}`}; with this few trials ${Math.round(analysis.confidence * 100)}% cannot be had)`;
 }

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { analyse, describeRatio, type RatioFinding, type Trial } from '../compare/analysis.ts';
 import { armsFor, interleave } from '../compare/schedule.ts';
 import { renderHtml } from '../compare/report-html.ts';
-import { estimateMedian, estimateRatio, trialsToDecide } from '../compare/statistics.ts';
+import { estimateMedian, estimateRatio, orderStatisticCoverage, trialsToDecide } from '../compare/statistics.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
 import { parseArmList } from '../common/arm-spec.ts';
@@ -27,6 +27,10 @@ describe('statistics', () => {
     expect(e.low).toBeLessThanOrEqual(11);
     expect(e.high).toBeGreaterThanOrEqual(11);
     expect(e.trials).toBe(5);
+    // Five trials: the interval is their min–max, which covers the median 1 − 2/2⁵ of the time.
+    expect([e.low, e.high]).toEqual([9, 13]);
+    expect(e.coverage).toBe(0.9375);
+    expect(orderStatisticCoverage([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3, 8)).toBeCloseTo(912 / 1024, 4);
   });
 
   it('find no significant difference between identical arms, and a clear one between separated arms', () => {
@@ -213,6 +217,8 @@ describe('npm run compare', () => {
     const stored = JSON.parse(readFileSync(path.join(out, folder, 'compare.json'), 'utf8')) as { scenarios: { verdict: string }[] };
     const markdown = readFileSync(path.join(out, folder, 'report.md'), 'utf8');
     for (const s of stored.scenarios) expect(markdown).toContain(`**${s.verdict}**`);
+    // Two trials per arm: the report says what its intervals really cover (50%), not just "95%".
+    expect(markdown).toMatch(/real coverage of the median, exact from the order statistics they span: 50%/);
     const [dir] = readdirSync(out);
     expect(readdirSync(path.join(out, dir!, 'raw')).sort()).toEqual(['echo-baseline#1-1.json', 'echo-baseline#1-2.json', 'echo-baseline#2-1.json', 'echo-baseline#2-2.json']);
     const analysis = JSON.parse(readFileSync(path.join(out, dir!, 'compare.json'), 'utf8')) as { schemaVersion: number; reference: string; scenarios: { verdict: string }[] };
