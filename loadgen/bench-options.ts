@@ -5,7 +5,7 @@
  * any of them against the same rules, returning every problem at once; `benchArgs` writes them
  * back as bench flags (the command a result records). plan.ts turns checked options into a run.
  */
-import { isModelName, MODEL_NAMES, modelDescriptor, modelOptionProblems, parseModelOptionPairs, type ModelName } from '../common/models.ts';
+import { isModelName, MODEL_NAMES, modelDescriptor, modelOptionProblems, type ModelName } from '../common/models.ts';
 import { MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicyName } from '../common/slow-consumer-policy.ts';
 import type { UsageErrorCode } from '../common/usage.ts';
 import { FAULT_SITES, type FaultSite } from '../common/fault.ts';
@@ -187,9 +187,12 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     typed[key] = rule.type !== 'choice' && numeric.test(text) ? Number(text) : text;
   }
   // A pair without '=' is kept under its own text, so that validation names it as an unknown option.
-  const pairs = parseModelOptionPairs('--model-option', raw.modelOption ?? []);
-  const malformed = (raw.modelOption ?? []).filter((p) => p.indexOf('=') <= 0).map((p) => [p, ''] as const);
-  const modelOptions = { ...pairs.options, ...Object.fromEntries(malformed) };
+  const modelOptions = Object.fromEntries(
+    (raw.modelOption ?? []).map((pair) => {
+      const at = pair.indexOf('=');
+      return at > 0 ? [pair.slice(0, at).trim(), pair.slice(at + 1).trim()] : [pair, ''];
+    }),
+  );
   return benchOptions({
     ...(typed as Partial<BenchOptions>),
     ...(Object.keys(modelOptions).length > 0 && { modelOptions }),

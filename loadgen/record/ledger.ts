@@ -15,9 +15,9 @@
  * bitset and its receivers' counts as 16-bit integers: about 21 KB per broadcast at 10,000
  * receivers (1.25 KB + 20 KB).
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { createLatencyHistogram, toMicros, type Histogram } from '../../common/histogram.ts';
 import { PROBE_TAG, type ProbeKind } from '../../common/protocol.ts';
+import { packArray as pack, unpackBytes } from './packed-arrays.ts';
 
 const PAGE_BITS = 16;
 const PAGE_SIZE = 1 << PAGE_BITS;
@@ -352,16 +352,4 @@ function decodePage(encoded: EncodedLedger['pages'][number]): Page {
     count: new Uint32Array(unpackBytes(encoded.count, PAGE_SIZE * 4).buffer),
     lastUs: new Uint32Array(unpackBytes(encoded.lastUs, PAGE_SIZE * 4).buffer),
   };
-}
-
-function pack(array: Uint32Array | Int32Array | Uint16Array | Uint8Array): string {
-  return deflateRawSync(new Uint8Array(array.buffer, array.byteOffset, array.byteLength)).toString('base64');
-}
-
-/** Inflates into a fresh, aligned buffer (of `byteLength` when given, else the data's own length). */
-function unpackBytes(encoded: string, byteLength?: number): Uint8Array {
-  const data = inflateRawSync(Buffer.from(encoded, 'base64'));
-  const bytes = new Uint8Array(byteLength ?? data.length);
-  bytes.set(data.subarray(0, bytes.length));
-  return bytes;
 }

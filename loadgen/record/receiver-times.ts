@@ -3,7 +3,7 @@
  * probes it got: after a fault, which clients were still served. 16 bytes per client; kept only
  * when a run asks for it. Parts merge by taking the earliest and the latest.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { packArray as pack, unpackBytes } from './packed-arrays.ts';
 
 export interface EncodedReceiverTimes {
   readonly first: string;
@@ -50,13 +50,6 @@ export function mergeReceiverTimes(parts: readonly EncodedReceiverTimes[]): { fi
   return { first, last };
 }
 
-function pack(array: Float64Array): string {
-  return deflateRawSync(new Uint8Array(array.buffer, array.byteOffset, array.byteLength)).toString('base64');
-}
-
 function unpack(encoded: string): Float64Array {
-  const data = inflateRawSync(Buffer.from(encoded, 'base64'));
-  const bytes = new Uint8Array(data.length);
-  bytes.set(data);
-  return new Float64Array(bytes.buffer);
+  return new Float64Array(unpackBytes(encoded).buffer);
 }

@@ -39,8 +39,6 @@ export class ActorRegistry implements Registry {
   /** Counts posts, to time one message in metrics.sampleEvery. */
   private postCount = 0;
 
-  /** Messages whose handling failed and that a supervised actor dropped to go on. */
-  resumed = 0;
   /** Set once the loop has ended on a failure (unsupervised): every later operation fails. */
   private failure: unknown;
 
@@ -119,10 +117,7 @@ export class ActorRegistry implements Registry {
         const handled = this.handleTimed(mail);
         if (handled !== READY) await handled; // no hop when nothing waited
       } catch (error) {
-        if (this.supervision === 'resume') {
-          this.resumed++;
-          continue;
-        }
+        if (this.supervision === 'resume') continue;
         this.stop(error);
         return;
       }
