@@ -7,17 +7,31 @@
 import { seededRandom } from '../loadgen/random.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 import type { PrimaryMetric } from '../loadgen/scenario.ts';
-import { CONFIDENCE, EQUIVALENCE_MARGIN, estimateMedian, estimateRatio, isEquivalent, trialsToDecide, type Estimate, type RatioEstimate } from './statistics.ts';
+import { CONFIDENCE, EQUIVALENCE_MARGIN, estimateMedian, estimatePairedRatio, estimateRatio, isEquivalent, trialsToDecide, type Estimate, type RatioEstimate } from './statistics.ts';
 
-export const COMPARE_SCHEMA_VERSION = 1;
+/** 2: medians' intervals exact (order statistics), `pairing`, saturation trials. */
+export const COMPARE_SCHEMA_VERSION = 2;
+
+/** A metric a verdict can stand on: a scenario's primary metric, or the sustainable rate of a saturation comparison. */
+export type MetricKey = PrimaryMetric | 'sustainableRate';
+
+/** One trial of a saturation comparison: a whole search for the highest rate held within the p99 bound. */
+export interface SaturationTrial {
+  readonly sloP99Ms: number;
+  /** Highest rate held; null when even the first rate failed. */
+  readonly sustainableRate: number | null;
+  readonly limitedBy: 'server' | 'loadgen' | 'max-rate';
+  readonly points: readonly { readonly rate: number; readonly ok: boolean; readonly reason?: string; readonly file: string }[];
+}
 
 export interface MetricDefinition {
-  readonly key: PrimaryMetric;
+  readonly key: MetricKey;
   readonly label: string;
   readonly unit: 'ms' | 'msg/s' | '%' | 's' | 'entries';
   /** Which way is better, for the wording of a verdict. */
   readonly better: 'lower' | 'higher';
-  readonly read: (r: CompletedResult) => number | undefined;
+  /** The figure of a trial: its result, and its search when the trial was one. */
+  readonly read: (r: CompletedResult, saturation?: SaturationTrial) => number | undefined;
 }
 
 /** Latency of echoes where there are echoes (the healthy clients' traffic), else of every delivery. */
@@ -32,6 +46,8 @@ export const METRICS: readonly MetricDefinition[] = [
   { key: 'servedAfterFault', label: 'clients served after the fault', unit: '%', better: 'higher', read: (r) => (r.fault && r.fault.activeBefore > 0 ? (r.fault.servedAfter / r.fault.activeBefore) * 100 : undefined) },
   { key: 'secondsDisrupted', label: 'seconds disrupted after the fault', unit: 's', better: 'lower', read: (r) => r.fault?.secondsDisrupted },
   { key: 'ghosts', label: 'ghost registry entries', unit: 'entries', better: 'lower', read: (r) => r.fault?.ghosts ?? undefined },
+  // Saturation comparisons only (`compare --find-saturation`).
+  { key: 'sustainableRate', label: 'sustainable rate within the p99 bound', unit: 'msg/s', better: 'higher', read: (_r, s) => s?.sustainableRate ?? undefined },
 ];
 
 /** The primary metric of a scenario that names none (and of results stored before scenarios named one). */
@@ -42,7 +58,9 @@ export interface Trial {
   readonly arm: string;
   readonly round: number;
   readonly file: string;
+  /** A plain trial's result; in a saturation trial, the run at the highest rate that held (or the first, when none did). */
   readonly result: BenchResult;
+  readonly saturation?: SaturationTrial;
 }
 
 export interface ArmSummary {
@@ -53,11 +71,11 @@ export interface ArmSummary {
   readonly saturated: number;
   readonly stalled: number;
   readonly unbalanced: number;
-  readonly metrics: Partial<Record<MetricDefinition['key'], Estimate>>;
+  readonly metrics: Partial<Record<MetricKey, Estimate>>;
 }
 
 export interface RatioFinding {
-  readonly metric: MetricDefinition['key'];
+  readonly metric: MetricKey;
   readonly arm: string;
   readonly reference: string;
   readonly estimate: RatioEstimate;
@@ -66,7 +84,7 @@ export interface RatioFinding {
 export interface ScenarioComparison {
   readonly scenario: string;
   /** The metric the verdict stands on, named by the scenario (p99 unless it names another); others are exploratory. */
-  readonly primaryMetric: PrimaryMetric;
+  readonly primaryMetric: MetricKey;
   readonly arms: readonly ArmSummary[];
   readonly ratios: readonly RatioFinding[];
   /**
@@ -80,54 +98,87 @@ export interface ComparisonAnalysis {
   readonly schemaVersion: typeof COMPARE_SCHEMA_VERSION;
   readonly confidence: number;
   readonly reference: string;
+  /**
+   * How ratios are estimated: each arm's trials resampled on their own (`independent`), or the
+   * median of per-round ratios (`by-round`, `--paired`: the interleaving makes each round a pair).
+   */
+  readonly pairing: Pairing;
+  /** A saturation comparison: every trial was a search, and the verdict stands on the sustainable rate. */
+  readonly saturation?: { readonly sloP99Ms: number };
   readonly scenarios: readonly ScenarioComparison[];
 }
 
+export type Pairing = 'independent' | 'by-round';
+
+export interface AnalysisOptions {
+  readonly pairing?: Pairing;
+  /** Set for a saturation comparison: only the sustainable rate is compared. */
+  readonly saturation?: { readonly sloP99Ms: number };
+}
+
+const metricValue = (t: Trial, metric: MetricDefinition): number | undefined => (t.result.status === 'completed' ? metric.read(t.result, t.saturation) : undefined);
+
 const completedValues = (trials: readonly Trial[], metric: MetricDefinition): number[] =>
   trials.flatMap((t) => {
-    if (t.result.status !== 'completed') return [];
-    const v = metric.read(t.result);
+    const v = metricValue(t, metric);
     return v === undefined ? [] : [v];
   });
 
-export function analyse(trials: readonly Trial[], arms: readonly string[], seed: number): ComparisonAnalysis {
+/** The arm's and the reference's values of the rounds where both have one. */
+function pairsByRound(arm: readonly Trial[], reference: readonly Trial[], metric: MetricDefinition): [number, number][] {
+  return arm.flatMap((t) => {
+    const a = metricValue(t, metric);
+    const ref = reference.find((r) => r.round === t.round);
+    const b = ref && metricValue(ref, metric);
+    return a === undefined || b === undefined ? [] : [[a, b] as [number, number]];
+  });
+}
+
+export function analyse(trials: readonly Trial[], arms: readonly string[], seed: number, options: AnalysisOptions = {}): ComparisonAnalysis {
   const random = seededRandom(seed);
   const reference = arms[0]!;
+  const pairing = options.pairing ?? 'independent';
+  // A saturation trial's other figures were measured at each arm's own limit, not at one rate: not comparable.
+  const metrics = METRICS.filter((m) => (options.saturation ? m.key === 'sustainableRate' : m.key !== 'sustainableRate'));
   const scenarios = [...new Set(trials.map((t) => t.scenario))];
   return {
     schemaVersion: COMPARE_SCHEMA_VERSION,
     confidence: CONFIDENCE,
     reference,
+    pairing,
+    ...(options.saturation && { saturation: options.saturation }),
     scenarios: scenarios.map((scenario) => {
       const of = (arm: string): Trial[] => trials.filter((t) => t.scenario === scenario && t.arm === arm);
-      const summaries = arms.map((arm) => summarizeArm(arm, of(arm), random));
+      const summaries = arms.map((arm) => summarizeArm(arm, of(arm), metrics));
       const ratios: RatioFinding[] = [];
-      for (const metric of METRICS) {
+      for (const metric of metrics) {
         const base = completedValues(of(reference), metric);
         for (const arm of arms.slice(1)) {
-          const estimate = base.length > 0 ? estimateRatio(completedValues(of(arm), metric), base, random) : undefined;
+          const estimate =
+            base.length === 0 ? undefined : pairing === 'by-round' ? estimatePairedRatio(pairsByRound(of(arm), of(reference), metric)) : estimateRatio(completedValues(of(arm), metric), base, random);
           if (estimate) ratios.push({ metric: metric.key, arm, reference, estimate });
         }
       }
       const named = trials.find((t) => t.scenario === scenario && t.result.scenario.primaryMetric)?.result.scenario.primaryMetric;
-      const primaryMetric = named ?? HEADLINE_METRIC;
+      const primaryMetric: MetricKey = options.saturation ? 'sustainableRate' : (named ?? HEADLINE_METRIC);
       return { scenario, primaryMetric, arms: summaries, ratios, verdict: verdictLine(ratios, summaries, reference, primaryMetric) };
     }),
   };
 }
 
-function summarizeArm(arm: string, trials: readonly Trial[], random: () => number): ArmSummary {
+function summarizeArm(arm: string, trials: readonly Trial[], definitions: readonly MetricDefinition[]): ArmSummary {
   const completed = trials.filter((t): t is Trial & { result: CompletedResult } => t.result.status === 'completed');
   const metrics: ArmSummary['metrics'] = {};
-  for (const metric of METRICS) {
+  for (const metric of definitions) {
     const values = completedValues(trials, metric);
-    if (values.length > 0) metrics[metric.key] = estimateMedian(values, random);
+    if (values.length > 0) metrics[metric.key] = estimateMedian(values);
   }
   return {
     arm,
     trials: trials.length,
     completed: completed.length,
-    saturated: completed.filter((t) => t.result.verdict === 'loadgen-saturated').length,
+    // A search ended by the load generator found a lower bound of the server's rate, not its limit.
+    saturated: completed.filter((t) => t.result.verdict === 'loadgen-saturated' || t.saturation?.limitedBy === 'loadgen').length,
     stalled: completed.filter((t) => t.result.stall !== undefined).length,
     // A balance that could not be established (no server counts) is not a clean one.
     unbalanced: completed.filter((t) => t.result.accounting.balanced !== true).length,
@@ -173,7 +224,7 @@ export function significantFindings(ratios: readonly RatioFinding[], arm: string
  * Per arm: the finding on the primary metric (a difference, equivalence, or inconclusive), then
  * any other metric that differs, labelled exploratory (not corrected for multiple comparisons).
  */
-function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string, primary: PrimaryMetric): string {
+function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string, primary: MetricKey): string {
   const parts = arms.slice(1).map((a) => {
     const main = ratios.find((r) => r.arm === a.arm && r.metric === primary);
     const others = significantFindings(ratios, a.arm).filter((r) => r.metric !== primary);

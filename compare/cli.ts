@@ -13,6 +13,7 @@ import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { pinLoadGenerator } from '../loadgen/pinning.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { parseBenchOptions, type BenchOptions } from '../loadgen/bench-options.ts';
+import { parseLatencyBound } from '../loadgen/sweep.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import { describeModels } from '../common/models.ts';
 import { armBenchOptions, parseArmList } from '../common/arm-spec.ts';
@@ -30,16 +31,20 @@ const program = new Command()
   .description('Run the models side by side on the same scenarios, interleaved over several trials, with confidence intervals.')
   .option('--scenarios <list>', 'scenarios to compare', 'echo')
   .option('--models <list>', `arms, in order (the first is the reference; an arm may repeat for an A/A check): model[:key=value…] with model one of ${describeModels()}; keys: the model's own options, policy=await|drop|disconnect, timeout=<s> (with policy=disconnect)`, 'actor,mutex,baseline')
-  .option('--trials <n>', 'trials per arm and scenario', '5')
+  .option('--trials <n>', 'trials per arm and scenario (10 by default: see the README on choosing a number of trials)', '10')
   .option('--clients <n>', 'clients (default: each scenario\u2019s)')
   .option('--duration <seconds>', 'measured seconds per trial (default: the scenario\u2019s)')
   .option('--warmup <seconds>', 'warm-up per trial (default: the scenario\u2019s)')
   .option('--rate <msgs/s>', 'open-loop rate (default: the scenario\u2019s)')
   .option('--seed <n>', 'seed for the order of the arms in each round and the bootstrap', '1')
   .option('--pin', 'server on CPU 0, load generator on CPU 1 (needs taskset and 2 CPUs)')
+  .option('--paired', 'estimate each ratio from the per-round ratios (the interleaving pairs the arms by round), with an exact interval, instead of resampling each arm on its own')
+  .option('--find-saturation', 'each trial searches (×1.5 up from the scenario\u2019s or --rate\u2019s rate, then 3 bisections) for the highest open-loop rate held within --slo-p99; the verdict stands on that rate')
+  .option('--slo-p99 <duration>', 'the p99 bound of --find-saturation, e.g. 50ms or 0.2s', '50ms')
+  .option('--max-rate <msgs/s>', 'the highest rate --find-saturation tries', '200000')
   .option('--debug-slow-arm <index:us>', 'debug only: arm <index> (0-based) spins <us> µs per message, e.g. 1:50 (to check that a slower arm is found)')
   .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
-  .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)\n  npm run compare -- --models actor,actor:policy=drop --scenarios slow-consumers --clients 1000');
+  .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)\n  npm run compare -- --models actor,actor:policy=drop --scenarios slow-consumers --clients 1000\n  npm run compare -- --models actor,mutex --find-saturation --slo-p99 50ms --rate 4000 --duration 5 --trials 5 --pin');
 
 interface RawCompareOptions {
   scenarios: string;
@@ -52,6 +57,10 @@ interface RawCompareOptions {
   seed: string;
   pin?: boolean;
   debugSlowArm?: string;
+  paired?: boolean;
+  findSaturation?: boolean;
+  sloP99: string;
+  maxRate: string;
   out: string;
 }
 
@@ -63,10 +72,13 @@ async function main(): Promise<number> {
   const seed = parseIntegerOption('--seed', o.seed, 0, 2 ** 32 - 1);
   const scenarios = o.scenarios.split(',').map((s) => s.trim());
   const slowArm = o.debugSlowArm === undefined ? undefined : parseSlowArm(o.debugSlowArm, specs.length);
+  const saturation = o.findSaturation ? { sloP99Ms: parseLatencyBound('--slo-p99', o.sloP99), maxRate: parseIntegerOption('--max-rate', o.maxRate, 1, 10_000_000) } : undefined;
+  const pairing = o.paired ? 'by-round' : 'independent';
   // The bench options every trial shares, parsed and checked by the bench's own rules.
   const bench: BenchOptions = { ...parseBenchOptions({ clients: o.clients, duration: o.duration, warmup: o.warmup, rate: o.rate, seed: o.seed, out: o.out, pin: o.pin === true }), drainTimeoutSeconds: 30 };
   // Every option is checked before anything runs (a bad scenario, or --pin where it cannot be): it fails now, not an hour in.
   const plans = scenarios.flatMap((scenario) => specs.map((arm) => resolveBenchPlan({ ...bench, scenario, model: arm.model, ...(armBenchOptions(arm) as Partial<BenchOptions>) })));
+  if (saturation && plans.some((p) => p.load.mode.kind !== 'open-loop')) throw new UsageError('ERR_BAD_OPTION', '--find-saturation raises an open-loop rate; every scenario compared must be open-loop (drop --closed-loop scenarios)');
   const limits = readFileLimits();
   if (checkFileLimit(Math.max(...plans.map((p) => p.load.clients)), limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   if (o.pin) pinLoadGenerator();
@@ -78,12 +90,12 @@ async function main(): Promise<number> {
   const schedule = interleave(scenarios, arms, trials, seededRandom(seed));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`${schedule.length} runs: ${scenarios.length} scenario(s) × ${arms.length} arms × ${trials} trials, interleaved; results in ${dir}`);
-  const results = await runSchedule(schedule, { bench, dir, log });
+  const results = await runSchedule(schedule, { bench, dir, log, ...(saturation && { saturation }) });
 
-  const analysis = analyse(results, arms.map((a) => a.name), seed);
+  const analysis = analyse(results, arms.map((a) => a.name), seed, { pairing, ...(saturation && { saturation: { sloP99Ms: saturation.sloP99Ms } }) });
   const command = `npm run compare -- ${process.argv.slice(2).join(' ')}`.trim();
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
-  writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file })) }, null, 2) + '\n');
+  writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file, ...(r.saturation && { saturation: r.saturation }) })) }, null, 2) + '\n');
   const context = { runId, command, machine, trials, seed };
   writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
   writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, results, context));

@@ -12,7 +12,7 @@ import { upgradeResult } from '../loadgen/result-upgrade.ts';
 import { UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
 import { modelLabel, type BenchResult } from '../loadgen/result.ts';
-import { analyse, type ComparisonAnalysis, type Trial } from './analysis.ts';
+import { analyse, type AnalysisOptions, type ComparisonAnalysis, type Pairing, type SaturationTrial, type Trial } from './analysis.ts';
 import { renderHtml } from './report-html.ts';
 import { renderMarkdown, type ReportContext } from './report-markdown.ts';
 import { renderComparison } from './report-table.ts';
@@ -21,6 +21,7 @@ const program = new Command()
   .name('npm run report --')
   .description('Regenerate a comparison\u2019s reports from its stored JSON, or compare stored bench results.')
   .argument('<paths...>', 'a comparison folder (results/<run id>), or two or more bench result files')
+  .option('--paired', 're-analyse a comparison folder paired by round (per-round ratios), whatever it was run with')
   .option('--out <dir>', 'where a comparison of result files goes', 'results');
 
 interface StoredComparison {
@@ -30,7 +31,10 @@ interface StoredComparison {
   readonly trials: number;
   readonly seed: number;
   readonly arms: readonly { readonly name: string }[];
-  readonly files: readonly { readonly scenario: string; readonly arm: string; readonly round: number; readonly file: string }[];
+  readonly files: readonly { readonly scenario: string; readonly arm: string; readonly round: number; readonly file: string; readonly saturation?: SaturationTrial }[];
+  /** Absent in comparisons stored before schema 2: independent, no saturation. */
+  readonly pairing?: Pairing;
+  readonly saturation?: { readonly sloP99Ms: number };
 }
 
 function readJson<T>(file: string): T {
@@ -41,8 +45,8 @@ function readJson<T>(file: string): T {
   }
 }
 
-function writeReports(dir: string, trials: readonly Trial[], arms: readonly string[], context: ReportContext): ComparisonAnalysis {
-  const analysis = analyse(trials, arms, context.seed);
+function writeReports(dir: string, trials: readonly Trial[], arms: readonly string[], context: ReportContext, options: AnalysisOptions = {}): ComparisonAnalysis {
+  const analysis = analyse(trials, arms, context.seed, options);
   writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
   writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, trials, context));
   process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
@@ -50,10 +54,11 @@ function writeReports(dir: string, trials: readonly Trial[], arms: readonly stri
   return analysis;
 }
 
-function regenerate(dir: string): void {
+function regenerate(dir: string, paired: boolean): void {
   const stored = readJson<StoredComparison>(path.join(dir, 'compare.json'));
   const trials: Trial[] = stored.files.map((f) => ({ ...f, result: upgradeResult(readJson<BenchResult>(path.join(dir, f.file))) }));
-  const analysis = writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed });
+  const options: AnalysisOptions = { pairing: paired ? 'by-round' : (stored.pairing ?? 'independent'), ...(stored.saturation && { saturation: stored.saturation }) };
+  const analysis = writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, options);
   // compare.json carries the analysis too: rewritten with it, so that its verdicts stay report.md's.
   writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...stored, ...analysis, runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, null, 2) + '\n');
 }
@@ -75,7 +80,7 @@ function compareFiles(files: readonly string[], out: string): void {
 function main(): void {
   program.parse();
   const paths = program.args;
-  const { out } = program.opts<{ out: string }>();
+  const { out, paired } = program.opts<{ out: string; paired?: boolean }>();
   const isDir = (p: string): boolean => {
     try {
       return statSync(p).isDirectory();
@@ -83,7 +88,7 @@ function main(): void {
       throw new UsageError('ERR_BAD_REPORT_INPUT', `${p}: no such file or folder`);
     }
   };
-  if (paths.length === 1 && isDir(paths[0]!)) return regenerate(paths[0]!);
+  if (paths.length === 1 && isDir(paths[0]!)) return regenerate(paths[0]!, paired === true);
   if (paths.length < 2 || paths.some(isDir)) throw new UsageError('ERR_BAD_OPTION', 'give one comparison folder (results/<run id>) or two or more bench result files');
   compareFiles(paths, out);
 }

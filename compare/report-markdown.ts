@@ -18,7 +18,9 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
     '',
     `\`${context.command}\``,
     '',
-    `${context.trials} trials per arm, interleaved in a seeded random order within each round (seed ${context.seed}); medians over the trials with ${Math.round(analysis.confidence * 100)}% bootstrap intervals in brackets${coverageNote(analysis)}; ratios are each arm's median over the reference arm's (**${analysis.reference}**), *n.s.* when the interval covers 1.0. ${context.machine}.`,
+    // The answer first: one line per scenario, on its primary metric, before any table.
+    ...analysis.scenarios.flatMap((s) => [`**${s.scenario}** (on ${metricLabel(s.primaryMetric)}): ${s.verdict}`, '']),
+    `${context.trials} trials per arm, interleaved in a seeded random order within each round (seed ${context.seed})${analysis.saturation ? `; each trial a search for the highest open-loop rate held with p99 ≤ ${analysis.saturation.sloP99Ms} ms` : ''}. Medians over the trials, in brackets their exact distribution-free interval${coverageNote(analysis)}. ${ratioNote(analysis)} ${context.machine}.`,
     '',
   ];
   for (const s of analysis.scenarios) {
@@ -28,7 +30,9 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
       '',
       `**${s.verdict}**`,
       '',
-      `The verdict stands on the primary metric, **${METRICS.find((m) => m.key === s.primaryMetric)?.label ?? s.primaryMetric}** (named by the scenario); a difference on another metric is exploratory: not corrected for multiple comparisons.`,
+      analysis.saturation
+        ? `The verdict stands on the sustainable rate; each arm's other figures were measured at its own limit, so they are not compared.`
+        : `The verdict stands on the primary metric, **${metricLabel(s.primaryMetric)}** (named by the scenario); a difference on another metric is exploratory: not corrected for multiple comparisons.`,
       '',
     );
     lines.push(`| metric | ${[...s.arms.map((a) => `${a.arm} (${a.completed}/${a.trials})`), ...others.map((o) => `${o} / ${analysis.reference}`)].map(cell).join(' | ')} |`);
@@ -48,11 +52,23 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
   return lines.join('\n');
 }
 
-/** What the medians' intervals really cover, when that is not their nominal confidence. */
+const metricLabel = (key: string): string => METRICS.find((m) => m.key === key)?.label ?? key;
+
+/** What the medians' intervals cover: the coverage each really has for this number of trials. */
 function coverageNote(analysis: ComparisonAnalysis): string {
   const coverages = analysis.scenarios.flatMap((s) => s.arms.flatMap((a) => Object.values(a.metrics).map((e) => e?.coverage))).filter((c): c is number => c !== undefined);
-  if (coverages.length === 0 || coverages.every((c) => c >= analysis.confidence)) return '';
-  const pct = (c: number): string => `${Math.round(c * 1000) / 10}%`;
+  if (coverages.length === 0) return '';
+  const pct = (c: number): string => `${Math.round(c * 10000) / 100}%`;
   const [lo, hi] = [Math.min(...coverages), Math.max(...coverages)];
-  return ` (their real coverage of the median, exact from the order statistics they span: ${lo === hi ? pct(lo) : `${pct(lo)}–${pct(hi)}`}; with this few trials ${Math.round(analysis.confidence * 100)}% cannot be had)`;
+  const range = lo === hi ? pct(lo) : `${pct(lo)}–${pct(hi)}`;
+  return lo >= analysis.confidence ? ` (coverage of the median ${range})` : ` (coverage of the median ${range}: with this few trials ${Math.round(analysis.confidence * 100)}% cannot be had)`;
+}
+
+/** How the ratios were estimated, and what *n.s.* means. */
+function ratioNote(analysis: ComparisonAnalysis): string {
+  const how =
+    analysis.pairing === 'by-round'
+      ? `Ratios are the median of the per-round ratios of each arm to the reference arm (**${analysis.reference}**), paired by round, with their exact interval`
+      : `Ratios are each arm's median over the reference arm's (**${analysis.reference}**), with ${Math.round(analysis.confidence * 100)}% bootstrap intervals (each arm resampled on its own)`;
+  return `${how}; *n.s.* when the interval covers 1.0.`;
 }

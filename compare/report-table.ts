@@ -4,7 +4,10 @@ import { METRICS, type ComparisonAnalysis, type ScenarioComparison } from './ana
 import { formatEstimate, formatRatio } from './format.ts';
 
 export function renderComparison(analysis: ComparisonAnalysis, options: { color?: boolean } = {}): string {
-  return analysis.scenarios.map((s) => renderScenario(s, analysis, options.color === true)).join('\n\n');
+  const tables = analysis.scenarios.map((s) => renderScenario(s, analysis, options.color === true)).join('\n\n');
+  // The answer last, where a terminal leaves the eye: one line per scenario, on its primary metric.
+  const answers = analysis.scenarios.map((s) => `${s.scenario} (on ${METRICS.find((m) => m.key === s.primaryMetric)?.label ?? s.primaryMetric}): ${s.verdict}`);
+  return `${tables}\n\n${answers.join('\n')}`;
 }
 
 function renderScenario(s: ScenarioComparison, analysis: ComparisonAnalysis, color: boolean): string {
@@ -22,5 +25,5 @@ function renderScenario(s: ScenarioComparison, analysis: ComparisonAnalysis, col
   if (flagged.length > 0) {
     table.push(['flags', ...s.arms.map((a) => [a.saturated ? `${a.saturated} loadgen-saturated` : '', a.stalled ? `${a.stalled} stalled` : '', a.unbalanced ? `${a.unbalanced} unbalanced` : ''].filter(Boolean).join(', ') || '–'), ...others.map(() => '')]);
   }
-  return `${table.toString()}\n${s.verdict}`;
+  return table.toString();
 }

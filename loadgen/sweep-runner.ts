@@ -11,7 +11,7 @@ import type { BenchOptions } from './bench-options.ts';
 import type { BenchResult } from './result.ts';
 import type { RunObserver } from './runner.ts';
 import { writeResultFile } from './report/json-file.ts';
-import { findSaturation, judgePoint, type PointOutcome, type SaturationOutcome, type SweepSpec } from './sweep.ts';
+import { findSaturation, judgePoint, SATURATION_STEPS, type PointOutcome, type SaturationOutcome, type SweepSpec } from './sweep.ts';
 
 export const SWEEP_SCHEMA_VERSION = 1;
 
@@ -55,7 +55,7 @@ export interface SaturationRun {
 
 export async function runSaturationSearch(o: SweepRunOptions, startRate: number, sloP99Ms: number, maxRate: number): Promise<SaturationRun> {
   const points: CurvePoint[] = [];
-  const outcome = await findSaturation({ startRate, growth: 1.5, refineSteps: 3, maxRate }, async (rate) => {
+  const outcome = await findSaturation({ ...SATURATION_STEPS, startRate, maxRate }, async (rate) => {
     const { result, file } = await runPoint(o, 'rate', rate);
     const judged = judgePoint(result, sloP99Ms);
     points.push({ parameter: 'rate', value: rate, file, result, outcome: judged });

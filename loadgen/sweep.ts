@@ -83,6 +83,9 @@ export interface SaturationOutcome {
   readonly points: readonly { readonly rate: number; readonly outcome: PointOutcome }[];
 }
 
+/** The steps every search takes (bench --find-saturation and compare --find-saturation alike): ×1.5 up, then 3 bisections. */
+export const SATURATION_STEPS = { growth: 1.5, refineSteps: 3 } as const;
+
 /** The search strategy, apart from running anything: `probe` runs one point. */
 export async function findSaturation(search: SaturationSearch, probe: (rate: number) => Promise<PointOutcome>): Promise<SaturationOutcome> {
   const points: { rate: number; outcome: PointOutcome }[] = [];

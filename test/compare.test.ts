@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { analyse, describeRatio, type RatioFinding, type Trial } from '../compare/analysis.ts';
 import { armsFor, interleave } from '../compare/schedule.ts';
 import { renderHtml } from '../compare/report-html.ts';
-import { estimateMedian, estimateRatio, orderStatisticCoverage, trialsToDecide } from '../compare/statistics.ts';
+import { estimateMedian, estimatePairedRatio, estimateRatio, trialsToDecide } from '../compare/statistics.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
 import { parseArmList } from '../common/arm-spec.ts';
@@ -21,16 +21,43 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', imp
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('statistics', () => {
-  it('estimate a median with an interval that contains it', () => {
-    const e = estimateMedian([10, 12, 11, 13, 9], seededRandom(1));
+  it('estimate a median with the exact order-statistic interval, labelled with its real coverage', () => {
+    const e = estimateMedian([10, 12, 11, 13, 9]);
     expect(e.median).toBe(11);
-    expect(e.low).toBeLessThanOrEqual(11);
-    expect(e.high).toBeGreaterThanOrEqual(11);
     expect(e.trials).toBe(5);
-    // Five trials: the interval is their min–max, which covers the median 1 − 2/2⁵ of the time.
+    // Five trials: the best interval there is, their min–max, covers the median 1 − 2/2⁵ of the time.
     expect([e.low, e.high]).toEqual([9, 13]);
     expect(e.coverage).toBe(0.9375);
-    expect(orderStatisticCoverage([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3, 8)).toBeCloseTo(912 / 1024, 4);
+    // Ten: the 2nd and 9th, covering 1 − 2·(1 + 10)/2¹⁰ = 97.85% (the 3rd and 8th would be 89%, under 95%).
+    const ten = estimateMedian([10, 1, 9, 2, 8, 3, 7, 4, 6, 5]);
+    expect([ten.low, ten.high, ten.coverage]).toEqual([2, 9, 0.9785]);
+  });
+
+  it('cover the true median of a skewed distribution at least as often as the label says (2,000 draws of 10)', () => {
+    const random = seededRandom(3);
+    // Log-normal draws: median e⁰ = 1, a long right tail like latency's.
+    const draw = (): number => Math.exp(Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+    let covered = 0;
+    const draws = 2000;
+    for (let i = 0; i < draws; i++) {
+      const e = estimateMedian(Array.from({ length: 10 }, draw));
+      if (e.low <= 1 && e.high >= 1) covered++;
+    }
+    // 97.85% claimed; the simulation's own standard error is about 0.3%: allow 3 of them.
+    expect(covered / draws).toBeGreaterThan(0.9785 - 3 * Math.sqrt((0.9785 * 0.0215) / draws));
+  });
+
+  it('see, paired by round, a shift that drift between rounds hides from independent intervals', () => {
+    // Each round the machine is slower or faster (×1 to ×1.6); within a round, b is 10% slower than a.
+    const drift = [1, 1.6, 1.2, 1.45, 1.05, 1.3, 1.55, 1.1, 1.4, 1.25];
+    const a = drift.map((d) => 10 * d);
+    const b = drift.map((d, i) => 11 * d * (1 + (i % 3) * 0.002));
+    expect(estimateRatio(b, a, seededRandom(1))!.significant).toBe(false);
+    const paired = estimatePairedRatio(b.map((v, i) => [v, a[i]!]))!;
+    expect(paired.significant).toBe(true);
+    expect(paired.low).toBeGreaterThan(1.09);
+    expect(paired.coverage).toBe(0.9785);
+    expect(estimatePairedRatio([[5, 5]])).toMatchObject({ singleRuns: true, significant: false });
   });
 
   it('find no significant difference between identical arms, and a clear one between separated arms', () => {
@@ -172,6 +199,38 @@ describe('the analysis', () => {
     expect(describeRatio(p99)).not.toMatch(/higher|lower/);
   });
 
+  it('pairs by round on request: the per-round ratios, with their exact interval', () => {
+    // Round r makes both arms slower alike; within a round, mutex is 10% slower.
+    const trials = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((r) => [trial('actor', r, 10 * (1 + r / 5)), trial('mutex', r, 11 * (1 + r / 5))]);
+    const independent = analyse(trials, ['actor', 'mutex'], 1);
+    const paired = analyse(trials, ['actor', 'mutex'], 1, { pairing: 'by-round' });
+    expect(independent.pairing).toBe('independent');
+    expect(independent.scenarios[0]!.ratios.find((r) => r.metric === 'p99')!.estimate.significant).toBe(false);
+    expect(paired.pairing).toBe('by-round');
+    const p99 = paired.scenarios[0]!.ratios.find((r) => r.metric === 'p99')!.estimate;
+    expect(p99).toMatchObject({ significant: true, trials: 10, coverage: 0.9785 });
+    expect(p99.ratio).toBeCloseTo(1.1, 6);
+    expect(paired.scenarios[0]!.verdict).toMatch(/^mutex 1\.10× higher p99 than actor/);
+  });
+
+  it('stands a saturation comparison on the sustainable rate alone, and counts searches the load generator ended', () => {
+    const search = (arm: string, round: number, rate: number, limitedBy: 'server' | 'loadgen' = 'server'): Trial => ({
+      ...trial(arm, round, 20),
+      saturation: { sloP99Ms: 50, sustainableRate: rate, limitedBy, points: [{ rate, ok: true, file: 'x' }] },
+    });
+    const trials = [1, 2, 3, 4, 5].flatMap((r) => [search('actor', r, 12000 + r * 100), search('mutex', r, 6000 + r * 100, r === 3 ? 'loadgen' : 'server')]);
+    const s = analyse(trials, ['actor', 'mutex'], 1, { saturation: { sloP99Ms: 50 } }).scenarios[0]!;
+    expect(s.primaryMetric).toBe('sustainableRate');
+    // Figures measured at each arm's own limit are not compared.
+    expect(s.ratios.map((r) => r.metric)).toEqual(['sustainableRate']);
+    expect(Object.keys(s.arms[0]!.metrics)).toEqual(['sustainableRate']);
+    expect(s.arms[0]!.metrics.sustainableRate).toMatchObject({ median: 12300, low: 12100, high: 12500 });
+    expect(s.verdict).toMatch(/^mutex 1\.9\d× lower sustainable rate within the p99 bound than actor \(CI of the ratio/);
+    expect(s.arms[1]!.saturated).toBe(1);
+    // Without --find-saturation the rate is no metric at all.
+    expect(analyse(trials, ['actor', 'mutex'], 1).scenarios[0]!.ratios.some((r) => r.metric === 'sustainableRate')).toBe(false);
+  });
+
   it('counts failed, saturated and stalled trials instead of hiding them', () => {
     const trials = [
       trial('actor', 1, 10),
@@ -218,14 +277,46 @@ describe('npm run compare', () => {
     const markdown = readFileSync(path.join(out, folder, 'report.md'), 'utf8');
     for (const s of stored.scenarios) expect(markdown).toContain(`**${s.verdict}**`);
     // Two trials per arm: the report says what its intervals really cover (50%), not just "95%".
-    expect(markdown).toMatch(/real coverage of the median, exact from the order statistics they span: 50%/);
+    expect(markdown).toMatch(/coverage of the median 50%: with this few trials 95% cannot be had/);
+    // The answer comes first: a line per scenario, on its primary metric, before any table.
+    expect(markdown.indexOf(`**echo** (on latency p50): ${stored.scenarios[0]!.verdict}`)).toBeGreaterThan(0);
+    expect(markdown.indexOf('**echo** (on latency p50)')).toBeLessThan(markdown.indexOf('| metric'));
     const [dir] = readdirSync(out);
     expect(readdirSync(path.join(out, dir!, 'raw')).sort()).toEqual(['echo-baseline#1-1.json', 'echo-baseline#1-2.json', 'echo-baseline#2-1.json', 'echo-baseline#2-2.json']);
     const analysis = JSON.parse(readFileSync(path.join(out, dir!, 'compare.json'), 'utf8')) as { schemaVersion: number; reference: string; scenarios: { verdict: string }[] };
-    expect(analysis).toMatchObject({ schemaVersion: 1, reference: 'baseline#1' });
+    expect(analysis).toMatchObject({ schemaVersion: 2, reference: 'baseline#1', pairing: 'independent' });
     const report = readFileSync(path.join(out, dir!, 'report.md'), 'utf8');
     expect(report).toMatch(/^# Comparison .*-compare$/m);
     expect(report).toContain(`**${analysis.scenarios[0]!.verdict}**`);
+  });
+});
+
+describe('npm run compare --find-saturation', () => {
+  it('searches once per trial, writes every point, and regenerates its report as a saturation comparison', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'compare-saturation-'));
+    const run = (script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      });
+    // 5 clients at 40 then 60 msg/s both hold a 1 s bound; the next step (90) is past --max-rate: each search ends at 60.
+    const args = ['--models', 'baseline,baseline', '--find-saturation', '--slo-p99', '1s', '--max-rate', '80', '--clients', '5', '--duration', '0.3', '--warmup', '0', '--rate', '40', '--trials', '2', '--out', out];
+    const { code, stdout } = await run('compare/cli.ts', args);
+    expect(code).toBe(0);
+    const [folder] = readdirSync(out);
+    const dir = path.join(out, folder!);
+    expect(readdirSync(path.join(dir, 'raw')).filter((f) => f.startsWith('echo-baseline#1-1-')).sort()).toEqual(['echo-baseline#1-1-rate40.json', 'echo-baseline#1-1-rate60.json']);
+    const stored = JSON.parse(readFileSync(path.join(dir, 'compare.json'), 'utf8')) as { saturation: { sloP99Ms: number }; files: { saturation: { sustainableRate: number; limitedBy: string; points: unknown[] } }[]; scenarios: { primaryMetric: string; verdict: string }[] };
+    expect(stored.saturation).toEqual({ sloP99Ms: 1000 });
+    expect(stored.files).toHaveLength(4);
+    for (const f of stored.files) expect(f.saturation).toMatchObject({ sustainableRate: 60, limitedBy: 'max-rate', points: [{ rate: 40, ok: true }, { rate: 60, ok: true }] });
+    expect(stored.scenarios[0]).toMatchObject({ primaryMetric: 'sustainableRate' });
+    expect(stdout).toContain('sustainable rate within the p99 bound');
+    // Regenerated from the folder alone: still a saturation comparison, with the same verdict.
+    const again = await run('compare/report-cli.ts', [dir]);
+    expect(again.code).toBe(0);
+    const regenerated = JSON.parse(readFileSync(path.join(dir, 'compare.json'), 'utf8')) as typeof stored;
+    expect(regenerated.scenarios[0]!.verdict).toBe(stored.scenarios[0]!.verdict);
+    expect(readFileSync(path.join(dir, 'report.md'), 'utf8')).toContain('each trial a search for the highest open-loop rate held with p99 ≤ 1000 ms');
   });
 });
 
