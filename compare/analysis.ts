@@ -186,8 +186,8 @@ function summarizeArm(arm: string, trials: readonly Trial[], definitions: readon
   };
 }
 
-/** Two decimals, or two significant digits for a ratio far below 1 (0.00031, not 0.00). */
-export const fixed = (x: number): string => (x === 0 || Math.abs(x) >= 0.1 ? x.toFixed(2) : x.toPrecision(2));
+/** Two decimals; two significant digits for a ratio far below 1 (0.00031, not 0.00); a large one as a factor (14,355, not 14355.26). */
+export const fixed = (x: number): string => (Math.abs(x) >= 10 ? factor(x) : x === 0 || Math.abs(x) >= 0.1 ? x.toFixed(2) : x.toPrecision(2));
 
 /** A factor as people read it: 1.31, 12.4, 3,200. */
 const factor = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));

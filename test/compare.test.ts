@@ -186,7 +186,8 @@ describe('the analysis', () => {
     expect(describeRatio(finding(0.00031, 0.00028, 0.00034))).toBe('actor:policy=drop 3,226× lower p50 than actor (CI of the ratio 0.00028–0.00034: 2,941–3,571× lower)');
     expect(describeRatio(finding(0.8, 0.7, 0.9))).toBe('actor:policy=drop 1.25× lower p50 than actor (CI of the ratio 0.70–0.90: 1.11–1.43× lower)');
     expect(describeRatio(finding(0, 0, 0))).toBe('actor:policy=drop has no p50 where actor has some (ratio 0 in every resample)');
-    expect(describeRatio(finding(12.4, 11, 14))).toBe('actor:policy=drop 12.4× higher p50 than actor (CI 11.00–14.00)');
+    expect(describeRatio(finding(12.4, 11, 14))).toBe('actor:policy=drop 12.4× higher p50 than actor (CI 11.0–14.0)');
+    expect(describeRatio(finding(14355.26, 13815.26, 14523.13))).toBe('actor:policy=drop 14,355× higher p50 than actor (CI 13,815–14,523)');
   });
 
   it('calls overlapping arms "no significant difference", never a win', () => {
