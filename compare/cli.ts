@@ -79,6 +79,8 @@ async function main(): Promise<number> {
   // Every option is checked before anything runs (a bad scenario, or --pin where it cannot be): it fails now, not an hour in.
   const plans = scenarios.flatMap((scenario) => specs.map((arm) => resolveBenchPlan({ ...bench, scenario, model: arm.model, ...(armBenchOptions(arm) as Partial<BenchOptions>) })));
   if (saturation && plans.some((p) => p.load.mode.kind !== 'open-loop')) throw new UsageError('ERR_BAD_OPTION', '--find-saturation raises an open-loop rate; every scenario compared must be open-loop (drop --closed-loop scenarios)');
+  const startRate = Math.max(...plans.map((p) => (p.load.mode.kind === 'open-loop' ? p.load.mode.rate : 0)));
+  if (saturation && startRate > saturation.maxRate) throw new UsageError('ERR_BAD_OPTION', `--find-saturation starts at the rate (${startRate} msg/s), which must not exceed --max-rate (${saturation.maxRate}); lower --rate or raise --max-rate`);
   const limits = readFileLimits();
   if (checkFileLimit(Math.max(...plans.map((p) => p.load.clients)), limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   if (o.pin) pinLoadGenerator();

@@ -59,7 +59,8 @@ async function searchTrial(run: ScheduledRun, o: CompareOptions, bound: NonNulla
     o.log(`${label}: rate ${rate}: ${judged.ok ? 'held' : judged.reason}`);
     return judged;
   });
-  const shown = outputs.get(outcome.sustainableRate ?? points[0]!.rate)!;
+  // The run at the rate that held (the search names a rate it tried), or the first when none did.
+  const shown = outputs.get(outcome.sustainableRate ?? points[0]!.rate) ?? outputs.get(points[0]!.rate)!;
   const saturation: SaturationTrial = { sloP99Ms: bound.sloP99Ms, sustainableRate: outcome.sustainableRate ?? null, limitedBy: outcome.limitedBy, points };
   return { scenario: run.scenario, arm: run.arm.name, round: run.round, file: shown.file, result: shown.result, saturation };
 }

@@ -97,10 +97,10 @@ export async function findSaturation(search: SaturationSearch, probe: (rate: num
   let good: number | undefined;
   let bad = Number.NaN;
   for (let rate = search.startRate; ; rate *= search.growth) {
-    if (rate > search.maxRate) return { sustainableRate: good, limitedBy: 'max-rate', points };
+    if (rate > search.maxRate) return { sustainableRate: rounded(good), limitedBy: 'max-rate', points };
     const outcome = await tryRate(rate);
     if (!outcome.ok) {
-      if (outcome.loadgenLimited) return { sustainableRate: good, limitedBy: 'loadgen', points };
+      if (outcome.loadgenLimited) return { sustainableRate: rounded(good), limitedBy: 'loadgen', points };
       bad = rate;
       break;
     }
@@ -115,5 +115,8 @@ export async function findSaturation(search: SaturationSearch, probe: (rate: num
     else if (outcome.loadgenLimited) break;
     else bad = mid;
   }
-  return { sustainableRate: good === undefined ? undefined : Math.round(good), limitedBy: 'server', points };
+  return { sustainableRate: rounded(good), limitedBy: 'server', points };
 }
+
+/** Rates are tried rounded (×1.5 steps go fractional): the answer names a rate that was tried. */
+const rounded = (rate: number | undefined): number | undefined => (rate === undefined ? undefined : Math.round(rate));

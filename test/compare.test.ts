@@ -257,6 +257,7 @@ describe('npm run compare', () => {
     [['--models', 'actor'], /^error: --models needs at least two arms to compare, got 'actor'$/],
     [['--models', 'actor,actors'], /^error: arm 'actors': the model must be one of actor, mutex, baseline, got 'actors'$/],
     [['--trials', '1'], /^error: --trials must be an integer from 2 to 100, got '1'$/],
+    [['--find-saturation', '--rate', '5000', '--max-rate', '4000', '--models', 'actor,mutex'], /^error: --find-saturation starts at the rate \(5000 msg\/s\), which must not exceed --max-rate \(4000\); lower --rate or raise --max-rate$/],
     [['--debug-slow-arm', '5:10', '--models', 'actor,mutex'], /^error: --debug-slow-arm must be <arm index 0\.\.1>:<µs ≥ 1>/],
     [['--scenarios', 'echo,nope'], /^error: --scenario must be one of /],
   ])('exits 2 with a one-line error for %j', async (args, message) => {

@@ -88,6 +88,14 @@ describe('the saturation search', () => {
     expect(outcome.points.map((p) => p.rate)).toEqual([1000, 2000, 4000, 3000]);
   });
 
+  it('names a rate it tried, whichever way the search ends (×1.5 steps go fractional)', async () => {
+    const byLoadgen = await findSaturation({ startRate: 1000, growth: 1.5, refineSteps: 3, maxRate: 1e6 }, async (rate) => (rate < 6000 ? { ok: true } : { ok: false, reason: 'saturated', loadgenLimited: true }));
+    expect(byLoadgen).toMatchObject({ sustainableRate: 5063, limitedBy: 'loadgen' });
+    const byMaximum = await findSaturation({ startRate: 1000, growth: 1.5, refineSteps: 3, maxRate: 7000 }, serverUpTo(1e9));
+    expect(byMaximum).toMatchObject({ sustainableRate: 5063, limitedBy: 'max-rate' });
+    for (const o of [byLoadgen, byMaximum]) expect(o.points.map((p) => p.rate)).toContain(o.sustainableRate);
+  });
+
   it('reports no rate when even the first fails, and stops at the maximum rate', async () => {
     expect(await findSaturation({ startRate: 1000, growth: 2, refineSteps: 3, maxRate: 1e6 }, serverUpTo(10))).toMatchObject({ sustainableRate: undefined, limitedBy: 'server' });
     expect(await findSaturation({ startRate: 1000, growth: 2, refineSteps: 3, maxRate: 5000 }, serverUpTo(1e9))).toMatchObject({ sustainableRate: 4000, limitedBy: 'max-rate' });
