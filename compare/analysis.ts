@@ -71,6 +71,8 @@ export interface ArmSummary {
   readonly saturated: number;
   readonly stalled: number;
   readonly unbalanced: number;
+  /** Saturation comparisons: searches whose answer is no rate, or only a lower bound. */
+  readonly searches?: { readonly noRateHeld: number; readonly reachedMaxRate: number };
   readonly metrics: Partial<Record<MetricKey, Estimate>>;
 }
 
@@ -182,6 +184,12 @@ function summarizeArm(arm: string, trials: readonly Trial[], definitions: readon
     stalled: completed.filter((t) => t.result.stall !== undefined).length,
     // A balance that could not be established (no server counts) is not a clean one.
     unbalanced: completed.filter((t) => t.result.accounting.balanced !== true).length,
+    ...(trials.some((t) => t.saturation) && {
+      searches: {
+        noRateHeld: trials.filter((t) => t.saturation?.sustainableRate === null).length,
+        reachedMaxRate: trials.filter((t) => t.saturation?.limitedBy === 'max-rate').length,
+      },
+    }),
     metrics,
   };
 }
@@ -202,6 +210,7 @@ export function describeRatio(finding: RatioFinding): string {
   const ci = `CI ${fixed(low)}–${fixed(high)}`;
   const name = metric.key === 'throughput' ? 'throughput' : metric.label.replace('latency ', '');
   if (finding.estimate.singleRuns) return `${finding.arm} vs ${finding.reference}: ${name} ratio ${fixed(ratio)} from single runs (no interval, no verdict)`;
+  if (finding.estimate.tooFewPairs) return `${finding.arm} vs ${finding.reference}: ${name} ratio ${fixed(ratio)} paired over ${finding.estimate.trials} rounds (${ci}, covering ${Math.round((finding.estimate.coverage ?? 0) * 1000) / 10}%): no verdict — a 95% paired interval needs at least 6 rounds`;
   if (!significant) {
     const margin = `${Math.round(EQUIVALENCE_MARGIN * 100)}%`;
     if (isEquivalent(finding.estimate)) return `${finding.arm} vs ${finding.reference}: equivalent within ${margin} in ${name} (ratio ${fixed(ratio)}, ${ci})`;
@@ -231,7 +240,23 @@ function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[
     const head = main ? describeRatio(main) : `${a.arm}: no ${primary} to compare with ${reference}`;
     return others.length > 0 ? `${head}; exploratory: ${others.map(describeRatio).join(', ')}` : head;
   });
-  const caveats = arms.filter((a) => a.saturated > 0 || a.stalled > 0 || a.completed < a.trials);
-  const caveat = caveats.length > 0 ? ` [${caveats.map((a) => `${a.arm}: ${[a.completed < a.trials ? `${a.trials - a.completed} failed` : '', a.saturated ? `${a.saturated} loadgen-saturated` : '', a.stalled ? `${a.stalled} stalled` : ''].filter(Boolean).join(', ')}`).join('; ')}]` : '';
+  const caveats = arms.map((a) => ({ arm: a.arm, notes: armCaveats(a, { balance: false }) })).filter((c) => c.notes.length > 0);
+  const caveat = caveats.length > 0 ? ` [${caveats.map((c) => `${c.arm}: ${c.notes.join(', ')}`).join('; ')}]` : '';
   return parts.join('; ') + caveat;
+}
+
+/**
+ * What to know about an arm's trials before reading its figures, one phrase each: failures,
+ * saturation, stalls, searches that held no rate or hit the ceiling, and (in the tables) balance.
+ * The verdict, the tables and the Markdown all read this one list.
+ */
+export function armCaveats(a: ArmSummary, o: { readonly balance: boolean }): string[] {
+  return [
+    a.completed < a.trials ? `${a.trials - a.completed} failed` : '',
+    a.saturated ? `${a.saturated} loadgen-saturated` : '',
+    a.stalled ? `${a.stalled} stalled` : '',
+    o.balance && a.unbalanced ? `${a.unbalanced} unbalanced` : '',
+    a.searches?.noRateHeld ? `${a.searches.noRateHeld} search(es) held no rate, not even the first (left out of the median)` : '',
+    a.searches?.reachedMaxRate ? `${a.searches.reachedMaxRate} search(es) reached --max-rate (a lower bound)` : '',
+  ].filter((note) => note !== '');
 }

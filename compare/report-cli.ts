@@ -21,7 +21,8 @@ const program = new Command()
   .name('npm run report --')
   .description('Regenerate a comparison\u2019s reports from its stored JSON, or compare stored bench results.')
   .argument('<paths...>', 'a comparison folder (results/<run id>), or two or more bench result files')
-  .option('--paired', 're-analyse a comparison folder paired by round (per-round ratios), whatever it was run with')
+  .option('--paired', 're-analyse a comparison folder paired by round (per-round ratios), whatever it was run with; compare.json records it')
+  .option('--independent', 're-analyse a comparison folder with each arm resampled on its own (the default analysis)')
   .option('--out <dir>', 'where a comparison of result files goes', 'results');
 
 interface StoredComparison {
@@ -54,10 +55,10 @@ function writeReports(dir: string, trials: readonly Trial[], arms: readonly stri
   return analysis;
 }
 
-function regenerate(dir: string, paired: boolean): void {
+function regenerate(dir: string, pairing: Pairing | undefined): void {
   const stored = readJson<StoredComparison>(path.join(dir, 'compare.json'));
   const trials: Trial[] = stored.files.map((f) => ({ ...f, result: upgradeResult(readJson<BenchResult>(path.join(dir, f.file))) }));
-  const options: AnalysisOptions = { pairing: paired ? 'by-round' : (stored.pairing ?? 'independent'), ...(stored.saturation && { saturation: stored.saturation }) };
+  const options: AnalysisOptions = { pairing: pairing ?? stored.pairing ?? 'independent', ...(stored.saturation && { saturation: stored.saturation }) };
   const analysis = writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, options);
   // compare.json carries the analysis too: rewritten with it, so that its verdicts stay report.md's.
   writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...stored, ...analysis, runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, null, 2) + '\n');
@@ -80,7 +81,9 @@ function compareFiles(files: readonly string[], out: string): void {
 function main(): void {
   program.parse();
   const paths = program.args;
-  const { out, paired } = program.opts<{ out: string; paired?: boolean }>();
+  const { out, paired, independent } = program.opts<{ out: string; paired?: boolean; independent?: boolean }>();
+  if (paired && independent) throw new UsageError('ERR_BAD_OPTION', 'give --paired or --independent, not both');
+  const pairing: Pairing | undefined = paired ? 'by-round' : independent ? 'independent' : undefined;
   const isDir = (p: string): boolean => {
     try {
       return statSync(p).isDirectory();
@@ -88,8 +91,10 @@ function main(): void {
       throw new UsageError('ERR_BAD_REPORT_INPUT', `${p}: no such file or folder`);
     }
   };
-  if (paths.length === 1 && isDir(paths[0]!)) return regenerate(paths[0]!, paired === true);
+  if (paths.length === 1 && isDir(paths[0]!)) return regenerate(paths[0]!, pairing);
   if (paths.length < 2 || paths.some(isDir)) throw new UsageError('ERR_BAD_OPTION', 'give one comparison folder (results/<run id>) or two or more bench result files');
+  // Single stored results have no rounds to pair: pairing is a comparison folder's option only.
+  if (pairing !== undefined) throw new UsageError('ERR_BAD_OPTION', '--paired and --independent re-analyse a comparison folder; stored result files have no rounds to pair');
   compareFiles(paths, out);
 }
 

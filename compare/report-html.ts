@@ -103,8 +103,9 @@ export function renderHtml(analysis: ComparisonAnalysis, trials: readonly Trial[
   const arms = analysis.scenarios[0]?.arms.map((a) => a.arm) ?? [];
   // A chart with no point to draw is a line that says so, never an empty axis from -1 to 1.
   const hasData = (c: ChartSpec): boolean => c.series.some((series) => series.points.length > 0);
+  // A saturation comparison's runs were each at its own arm's limit: their latencies are not drawn side by side.
   const sections = analysis.scenarios.map((s) => {
-    const all = chartsFor(s.scenario, arms, trials);
+    const all = analysis.saturation ? [] : chartsFor(s.scenario, arms, trials);
     return { scenario: s.scenario, charts: all.filter(hasData), empty: all.filter((c) => !hasData(c)) };
   });
   const charts = sections.flatMap((s) => s.charts);
@@ -115,6 +116,7 @@ export function renderHtml(analysis: ComparisonAnalysis, trials: readonly Trial[
         `<h2>${escapeHtml(s.scenario)}: charts</h2>`,
         ...s.charts.map((c) => `<figure><canvas id="${c.id}" width="900" height="360"></canvas></figure>`),
         ...s.empty.map((c) => `<p class="no-data">${escapeHtml(c.title)}: nothing to show (no trial has a point for it).</p>`),
+        ...(analysis.saturation ? ['<p class="no-data">No charts for a saturation comparison: each search ran at its own arm\'s rates, so their latencies do not compare.</p>'] : []),
       ].join('\n'),
     )
     .join('\n');

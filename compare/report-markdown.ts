@@ -1,5 +1,5 @@
 /** report.md: the comparison as a pull-request comment would show it, tables and verdicts. */
-import { METRICS, type ComparisonAnalysis } from './analysis.ts';
+import { armCaveats, METRICS, type ComparisonAnalysis } from './analysis.ts';
 import { formatEstimate, formatRatio } from './format.ts';
 
 export interface ReportContext {
@@ -42,9 +42,9 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
       const ratio = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm)?.estimate;
       lines.push(`| ${metric.label} (${metric.unit}) | ${[...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(ratio(o)))].map(cell).join(' | ')} |`);
     }
-    const flags = s.arms.filter((a) => a.saturated + a.stalled + a.unbalanced > 0);
+    const flags = s.arms.map((a) => ({ arm: a.arm, notes: armCaveats(a, { balance: true }) })).filter((f) => f.notes.length > 0);
     if (flags.length > 0) {
-      lines.push('', ...flags.map((a) => `- ${a.arm}: ${[a.saturated ? `${a.saturated} trial(s) loadgen-saturated (those figures are partly the load generator's)` : '', a.stalled ? `${a.stalled} stalled` : '', a.unbalanced ? `${a.unbalanced} with unbalanced accounting` : ''].filter(Boolean).join('; ')}`));
+      lines.push('', ...flags.map((f) => `- ${f.arm}: ${f.notes.join('; ')}`), '', 'A loadgen-saturated trial\'s figures are partly the load generator\'s; an unbalanced one had deliveries it could not account for, or no server counts to check them against.');
     }
     lines.push('');
   }
@@ -68,7 +68,7 @@ function coverageNote(analysis: ComparisonAnalysis): string {
 function ratioNote(analysis: ComparisonAnalysis): string {
   const how =
     analysis.pairing === 'by-round'
-      ? `Ratios are the median of the per-round ratios of each arm to the reference arm (**${analysis.reference}**), paired by round, with their exact interval`
+      ? `Ratios are the median of the per-round ratios of each arm to the reference arm (**${analysis.reference}**), paired by round, with their exact order-statistic interval (at least 95% from 6 complete rounds on; fewer give no verdict)`
       : `Ratios are each arm's median over the reference arm's (**${analysis.reference}**), with ${Math.round(analysis.confidence * 100)}% bootstrap intervals (each arm resampled on its own)`;
   return `${how}; *n.s.* when the interval covers 1.0.`;
 }

@@ -1,6 +1,6 @@
 /** The terminal report: one table per scenario, arms side by side, ratios to the reference, the verdict under it. */
 import Table from 'cli-table3';
-import { METRICS, type ComparisonAnalysis, type ScenarioComparison } from './analysis.ts';
+import { armCaveats, METRICS, type ComparisonAnalysis, type ScenarioComparison } from './analysis.ts';
 import { formatEstimate, formatRatio } from './format.ts';
 
 export function renderComparison(analysis: ComparisonAnalysis, options: { color?: boolean } = {}): string {
@@ -21,9 +21,7 @@ function renderScenario(s: ScenarioComparison, analysis: ComparisonAnalysis, col
     const ratio = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm)?.estimate;
     table.push([`${metric.label} (${metric.unit})`, ...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(ratio(o)))]);
   }
-  const flagged = s.arms.filter((a) => a.saturated + a.stalled + a.unbalanced > 0);
-  if (flagged.length > 0) {
-    table.push(['flags', ...s.arms.map((a) => [a.saturated ? `${a.saturated} loadgen-saturated` : '', a.stalled ? `${a.stalled} stalled` : '', a.unbalanced ? `${a.unbalanced} unbalanced` : ''].filter(Boolean).join(', ') || '–'), ...others.map(() => '')]);
-  }
+  const flags = s.arms.map((a) => armCaveats(a, { balance: true }));
+  if (flags.some((f) => f.length > 0)) table.push(['flags', ...flags.map((f) => f.join(', ') || '–'), ...others.map(() => '')]);
   return table.toString();
 }

@@ -39,6 +39,8 @@ export interface RatioEstimate {
   readonly trials?: number;
   /** Paired by round: the interval is exact (order statistics of the per-round ratios), with this coverage. */
   readonly coverage?: number;
+  /** Paired by round over fewer than 6 rounds: no interval reaches the confidence, so no verdict. */
+  readonly tooFewPairs?: true;
 }
 
 /** The margin within which two arms are called equivalent: their ratio's whole interval inside 1 ± this. */
@@ -46,7 +48,7 @@ export const EQUIVALENCE_MARGIN = 0.1;
 
 /** Whether the ratio's whole interval lies within 1 ± `margin` (a two-one-sided-tests reading of the interval). */
 export function isEquivalent(e: RatioEstimate, margin = EQUIVALENCE_MARGIN): boolean {
-  return !e.singleRuns && e.low >= 1 - margin && e.high <= 1 + margin;
+  return !e.singleRuns && !e.tooFewPairs && e.low >= 1 - margin && e.high <= 1 + margin;
 }
 
 /**
@@ -127,10 +129,13 @@ export function estimateRatio(a: readonly number[], b: readonly number[], random
  * the exact interval; significant as estimateRatio's is. Undefined with no complete pair.
  */
 export function estimatePairedRatio(pairs: readonly (readonly [a: number, b: number])[]): RatioEstimate | undefined {
-  const ratios = pairs.filter(([, b]) => b !== 0).map(([a, b]) => a / b).sort((x, y) => x - y);
-  if (ratios.length === 0) return undefined;
+  // A round whose reference is 0 has no ratio; dropping it would drop exactly the rounds where a count differs.
+  if (pairs.length === 0 || pairs.some(([, b]) => b === 0)) return undefined;
+  const ratios = pairs.map(([a, b]) => a / b).sort((x, y) => x - y);
   const ratio = median(ratios);
   if (ratios.length < 2) return { ratio, low: ratio, high: ratio, significant: false, singleRuns: true, trials: ratios.length };
   const { low, high, coverage } = exactMedianInterval(ratios);
+  // Below 6 pairs no interval reaches 95%: the estimate is shown, with no verdict either way.
+  if (coverage < CONFIDENCE) return { ratio, low, high, significant: false, trials: ratios.length, coverage, tooFewPairs: true };
   return { ratio, low, high, significant: (low > 1 || high < 1) && Math.abs(ratio - 1) >= MIN_EFFECT, trials: ratios.length, coverage };
 }

@@ -59,7 +59,8 @@ async function runCase(c: MicrobenchCase, o: MicrobenchOptions): Promise<CaseFig
   try {
     fixture = c.setup();
     const f = fixture;
-    const bench = new Bench({ time: o.timeMs, iterations: o.iterations, warmupTime: o.warmupMs, throws: true });
+    // --warmup 0 means none: tinybench would otherwise still run its 16 warm-up iterations.
+    const bench = new Bench({ time: o.timeMs, iterations: o.iterations, warmup: o.warmupMs > 0, warmupTime: o.warmupMs, warmupIterations: o.warmupMs > 0 ? 16 : 0, throws: true });
     bench.add(c.name, async () => {
       iterations++;
       await f.run();
@@ -70,7 +71,8 @@ async function runCase(c: MicrobenchCase, o: MicrobenchOptions): Promise<CaseFig
     const expected = iterations * c.unitsPerIteration;
     const figures = {
       samples: result.latency.samplesCount,
-      unitsPerSecond: result.throughput.mean * c.unitsPerIteration,
+      // Work over time (mean latency), not tinybench's mean of per-sample rates, which skewed samples inflate.
+      unitsPerSecond: (c.unitsPerIteration * 1000) / result.latency.mean,
       meanUs: result.latency.mean * 1000,
       p50Us: result.latency.p50 * 1000,
       p99Us: result.latency.p99 * 1000,

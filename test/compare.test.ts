@@ -58,6 +58,10 @@ describe('statistics', () => {
     expect(paired.low).toBeGreaterThan(1.09);
     expect(paired.coverage).toBe(0.9785);
     expect(estimatePairedRatio([[5, 5]])).toMatchObject({ singleRuns: true, significant: false });
+    // Five pairs all one way: their min–max covers 93.75%, short of 95%, so no verdict either way.
+    expect(estimatePairedRatio(b.slice(0, 5).map((v, i) => [v, a[i]!]))).toMatchObject({ significant: false, tooFewPairs: true, coverage: 0.9375 });
+    // A round whose reference is 0 has no ratio: no paired estimate at all, rather than one without it.
+    expect(estimatePairedRatio([[1, 0], [2, 2], [3, 3]])).toBeUndefined();
   });
 
   it('find no significant difference between identical arms, and a clear one between separated arms', () => {
@@ -228,6 +232,13 @@ describe('the analysis', () => {
     expect(s.arms[0]!.metrics.sustainableRate).toMatchObject({ median: 12300, low: 12100, high: 12500 });
     expect(s.verdict).toMatch(/^mutex 1\.9\d× lower sustainable rate within the p99 bound than actor \(CI of the ratio/);
     expect(s.arms[1]!.saturated).toBe(1);
+    expect(s.verdict).toMatch(/\[mutex: 1 loadgen-saturated\]$/);
+    // A search that held no rate at all, or stopped at --max-rate, is said, not silently dropped.
+    const failedSearch: Trial = { ...trial('mutex', 6, 20), saturation: { sloP99Ms: 50, sustainableRate: null, limitedBy: 'server', points: [{ rate: 4000, ok: false, reason: 'p99', file: 'x' }] } };
+    const capped: Trial = { ...search('actor', 6, 200000), saturation: { sloP99Ms: 50, sustainableRate: 200000, limitedBy: 'max-rate', points: [] } };
+    const withBoth = analyse([...trials, failedSearch, capped], ['actor', 'mutex'], 1, { saturation: { sloP99Ms: 50 } }).scenarios[0]!;
+    expect(withBoth.arms[1]!.metrics.sustainableRate!.trials).toBe(5);
+    expect(withBoth.verdict).toMatch(/\[actor: 1 search\(es\) reached --max-rate \(a lower bound\); mutex: 1 loadgen-saturated, 1 search\(es\) held no rate, not even the first \(left out of the median\)\]$/);
     // Without --find-saturation the rate is no metric at all.
     expect(analyse(trials, ['actor', 'mutex'], 1).scenarios[0]!.ratios.some((r) => r.metric === 'sustainableRate')).toBe(false);
   });
@@ -319,6 +330,12 @@ describe('npm run compare --find-saturation', () => {
     const regenerated = JSON.parse(readFileSync(path.join(dir, 'compare.json'), 'utf8')) as typeof stored;
     expect(regenerated.scenarios[0]!.verdict).toBe(stored.scenarios[0]!.verdict);
     expect(readFileSync(path.join(dir, 'report.md'), 'utf8')).toContain('each trial a search for the highest open-loop rate held with p99 ≤ 1000 ms');
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('No charts for a saturation comparison');
+    // Re-read paired by round, then back: compare.json records the analysis it holds.
+    expect((await run('compare/report-cli.ts', [dir, '--paired'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'compare.json'), 'utf8'))).toMatchObject({ pairing: 'by-round', saturation: { sloP99Ms: 1000 } });
+    expect((await run('compare/report-cli.ts', [dir, '--independent'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'compare.json'), 'utf8'))).toMatchObject({ pairing: 'independent' });
   });
 });
 
