@@ -4,6 +4,7 @@
  * its interval; and a one-line verdict that calls a difference significant only when the ratio's
  * interval leaves 1.0. Pure: from results to an analysis, nothing run, nothing printed.
  */
+import { median } from 'simple-statistics';
 import { seededRandom } from '../loadgen/random.ts';
 import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 import type { PrimaryMetric } from '../loadgen/scenario.ts';
@@ -81,6 +82,11 @@ export interface RatioFinding {
   readonly arm: string;
   readonly reference: string;
   readonly estimate: RatioEstimate;
+  /**
+   * The reference's median is 0 (no client served, say), so arm / reference has no value: the
+   * estimate is the other way round, reference / arm, and reads "has … where … has none".
+   */
+  readonly inverse?: true;
 }
 
 export interface ScenarioComparison {
@@ -156,9 +162,15 @@ export function analyse(trials: readonly Trial[], arms: readonly string[], seed:
       for (const metric of metrics) {
         const base = completedValues(of(reference), metric);
         for (const arm of arms.slice(1)) {
-          const estimate =
-            base.length === 0 ? undefined : pairing === 'by-round' ? estimatePairedRatio(pairsByRound(of(arm), of(reference), metric)) : estimateRatio(completedValues(of(arm), metric), base, random);
+          if (base.length === 0) continue;
+          const values = completedValues(of(arm), metric);
+          const estimate = pairing === 'by-round' ? estimatePairedRatio(pairsByRound(of(arm), of(reference), metric)) : estimateRatio(values, base, random);
           if (estimate) ratios.push({ metric: metric.key, arm, reference, estimate });
+          else if (pairing === 'independent' && median(base) === 0) {
+            // A reference at 0 (the unsupervised actor serves nobody after its fault): read it the other way round.
+            const inverse = estimateRatio(base, values, random);
+            if (inverse) ratios.push({ metric: metric.key, arm, reference, estimate: inverse, inverse: true });
+          }
         }
       }
       const named = trials.find((t) => t.scenario === scenario && t.result.scenario.primaryMetric)?.result.scenario.primaryMetric;
@@ -209,6 +221,7 @@ export function describeRatio(finding: RatioFinding): string {
   const { ratio, low, high, significant } = finding.estimate;
   const ci = `CI ${fixed(low)}–${fixed(high)}`;
   const name = metric.key === 'throughput' ? 'throughput' : metric.label.replace('latency ', '');
+  if (finding.inverse) return describeInverse(finding, name);
   if (finding.estimate.singleRuns) return `${finding.arm} vs ${finding.reference}: ${name} ratio ${fixed(ratio)} from single runs (no interval, no verdict)`;
   if (finding.estimate.tooFewPairs) return `${finding.arm} vs ${finding.reference}: ${name} ratio ${fixed(ratio)} paired over ${finding.estimate.trials} rounds (${ci}, covering ${Math.round((finding.estimate.coverage ?? 0) * 1000) / 10}%): no verdict — a 95% paired interval needs at least 6 rounds`;
   if (!significant) {
@@ -222,6 +235,15 @@ export function describeRatio(finding: RatioFinding): string {
   if (high === 0) return `${finding.arm} has no ${name} where ${finding.reference} has some (ratio 0 in every resample)`;
   const inverse = low === 0 ? `at least ${factor(1 / high)}×` : `${factor(1 / high)}–${factor(1 / low)}×`;
   return `${finding.arm} ${factor(1 / ratio)}× lower ${name} than ${finding.reference} (CI of the ratio ${fixed(low)}–${fixed(high)}: ${inverse} lower)`;
+}
+
+/** A finding whose reference is 0, estimated as reference / arm. */
+function describeInverse(finding: RatioFinding, name: string): string {
+  const { low, high, significant, singleRuns } = finding.estimate;
+  if (singleRuns) return `${finding.arm} vs ${finding.reference}: ${finding.reference} has no ${name}, ${finding.arm} some, from single runs (no interval, no verdict)`;
+  const ci = `ratio of ${finding.reference} to ${finding.arm} CI ${fixed(low)}–${fixed(high)}`;
+  if (!significant) return `${finding.arm} vs ${finding.reference}: no significant difference in ${name} (${finding.reference}'s median is 0; ${ci})`;
+  return `${finding.arm} has ${name} where ${finding.reference} has none (${high === 0 ? `${finding.reference}'s is 0 in every resample` : ci})`;
 }
 
 /** The arms that differ significantly from the reference on some metric, and how. */

@@ -10,8 +10,10 @@ export function formatEstimate(e: Estimate | undefined, unit: MetricDefinition['
   return `${number(e.median, unit)} [${number(e.low, unit)}–${number(e.high, unit)}]`;
 }
 
-export function formatRatio(r: RatioEstimate | undefined): string {
+export function formatRatio(r: RatioEstimate | undefined, inverse = false): string {
   if (!r) return '–';
+  // The reference's median is 0: arm / reference is unbounded; shown with the reference / arm interval.
+  if (inverse) return `∞ (reference 0; inverse [${fixed(r.low)}–${fixed(r.high)}])${r.significant ? '' : ' n.s.'}`;
   if (r.singleRuns) return `${fixed(r.ratio)}× (single runs)`;
   const text = `${fixed(r.ratio)}× [${fixed(r.low)}–${fixed(r.high)}]`;
   return r.significant ? text : `${text} n.s.`;

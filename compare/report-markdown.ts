@@ -39,8 +39,8 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
     lines.push(`|---|${[...s.arms, ...others].map(() => '---').join('|')}|`);
     for (const metric of METRICS) {
       if (s.arms.every((a) => a.metrics[metric.key] === undefined)) continue;
-      const ratio = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm)?.estimate;
-      lines.push(`| ${metric.label} (${metric.unit}) | ${[...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(ratio(o)))].map(cell).join(' | ')} |`);
+      const finding = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm);
+      lines.push(`| ${metric.label} (${metric.unit}) | ${[...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(finding(o)?.estimate, finding(o)?.inverse === true))].map(cell).join(' | ')} |`);
     }
     const flags = s.arms.map((a) => ({ arm: a.arm, notes: armCaveats(a, { balance: true }) })).filter((f) => f.notes.length > 0);
     if (flags.length > 0) {

@@ -18,8 +18,8 @@ function renderScenario(s: ScenarioComparison, analysis: ComparisonAnalysis, col
   });
   for (const metric of METRICS) {
     if (s.arms.every((a) => a.metrics[metric.key] === undefined)) continue;
-    const ratio = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm)?.estimate;
-    table.push([`${metric.label} (${metric.unit})`, ...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(ratio(o)))]);
+    const finding = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm);
+    table.push([`${metric.label} (${metric.unit})`, ...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(finding(o)?.estimate, finding(o)?.inverse === true))]);
   }
   const flags = s.arms.map((a) => armCaveats(a, { balance: true }));
   if (flags.some((f) => f.length > 0)) table.push(['flags', ...flags.map((f) => f.join(', ') || '–'), ...others.map(() => '')]);

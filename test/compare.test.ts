@@ -243,6 +243,19 @@ describe('the analysis', () => {
     expect(analyse(trials, ['actor', 'mutex'], 1).scenarios[0]!.ratios.some((r) => r.metric === 'sustainableRate')).toBe(false);
   });
 
+  it('reads a reference at 0 the other way round: "has … where … has none", not "nothing to compare"', () => {
+    const faulted = (arm: string, round: number, served: number): Trial => {
+      const t = trial(arm, round, 10);
+      const result = t.result as CompletedResult;
+      return { ...t, result: { ...result, scenario: { ...result.scenario, primaryMetric: 'servedAfterFault' }, fault: { site: 'registry', atSecond: 3, activeBefore: 100, servedAfter: served, secondsAfter: 5, secondsDisrupted: served === 0 ? 5 : 0, ghosts: 0, faultFramesReceived: 1 } } as unknown as CompletedResult };
+    };
+    const trials = [1, 2, 3, 4, 5].flatMap((r) => [faulted('actor', r, 0), faulted('actor:supervision=resume', r, 100)]);
+    const s = analyse(trials, ['actor', 'actor:supervision=resume'], 1).scenarios[0]!;
+    expect(s.primaryMetric).toBe('servedAfterFault');
+    expect(s.verdict).toMatch(/^actor:supervision=resume has clients served after the fault where actor has none \(actor's is 0 in every resample\)/);
+    expect(s.ratios.find((r) => r.metric === 'servedAfterFault')).toMatchObject({ inverse: true, estimate: { ratio: 0, significant: true } });
+  });
+
   it('counts failed, saturated and stalled trials instead of hiding them', () => {
     const trials = [
       trial('actor', 1, 10),
