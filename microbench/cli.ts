@@ -29,7 +29,9 @@ const UNIT: Record<CaseFigure['group'], string> = { lock: 'acquisitions/s', 'rou
 const number = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(x >= 10 ? 1 : 2));
 
 function table(figures: readonly CaseFigure[]): string {
-  const t = new Table({ head: ['case', 'work/s', 'mean µs', 'p99 µs', '± rme', 'samples'], colAligns: ['left', 'right', 'right', 'right', 'right', 'right'] });
+  // Colours only on a terminal: a file or a CI log gets plain text.
+  const plain = !process.stdout.isTTY;
+  const t = new Table({ head: ['case', 'work/s', 'mean µs', 'p99 µs', '± rme', 'samples'], colAligns: ['left', 'right', 'right', 'right', 'right', 'right'], ...(plain && { style: { head: [], border: [] } }) });
   for (const f of figures) {
     if (f.state === 'failed') t.push([f.name, { colSpan: 5, content: `FAILED: ${f.error ?? ''}` }]);
     else t.push([f.name, `${number(f.unitsPerSecond)} ${UNIT[f.group]}`, number(f.meanUs), number(f.p99Us), `${f.rmePercent.toFixed(1)}%`, String(f.samples)]);
