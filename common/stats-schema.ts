@@ -115,6 +115,9 @@ interface StatsV2 extends Omit<ServerStats, 'schemaVersion' | 'contention'> {
   };
 }
 
+/** The report of a model with nothing to contend on (the baseline). */
+export const NO_CONTENTION: ContentionReport = { kind: 'none', gauges: [], timingSampleEvery: 1, timings: [] };
+
 /** Reads stats of schema 2 or 3 as schema 3, so that stored results still render. */
 export function upgradeServerStats(stats: ServerStats | StatsV2): ServerStats {
   if (stats.schemaVersion === STATS_SCHEMA_VERSION) return stats;
@@ -141,7 +144,7 @@ export function upgradeServerStats(stats: ServerStats | StatsV2): ServerStats {
             { name: 'mutex_lock_hold', help: 'lock hold', label: 'operation', byOperation: mutex.lockHold },
           ],
         }
-      : { kind: 'none', gauges: [], timingSampleEvery: 1, timings: [] };
+      : NO_CONTENTION;
   return { ...rest, schemaVersion: STATS_SCHEMA_VERSION, contention };
 }
 

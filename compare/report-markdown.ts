@@ -1,6 +1,6 @@
 /** report.md: the comparison as a pull-request comment would show it, tables and verdicts. */
-import { armCaveats, METRICS, type ComparisonAnalysis } from './analysis.ts';
-import { formatEstimate, formatRatio } from './format.ts';
+import { armCaveats, type ComparisonAnalysis } from './analysis.ts';
+import { metricLabel, scenarioGrid } from './format.ts';
 
 export interface ReportContext {
   readonly runId: string;
@@ -24,7 +24,6 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
     '',
   ];
   for (const s of analysis.scenarios) {
-    const others = s.arms.slice(1).map((a) => a.arm);
     lines.push(
       `## ${s.scenario}`,
       '',
@@ -35,13 +34,8 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
         : `The verdict stands on the primary metric, **${metricLabel(s.primaryMetric)}** (named by the scenario); a difference on another metric is exploratory: not corrected for multiple comparisons.`,
       '',
     );
-    lines.push(`| metric | ${[...s.arms.map((a) => `${a.arm} (${a.completed}/${a.trials})`), ...others.map((o) => `${o} / ${analysis.reference}`)].map(cell).join(' | ')} |`);
-    lines.push(`|---|${[...s.arms, ...others].map(() => '---').join('|')}|`);
-    for (const metric of METRICS) {
-      if (s.arms.every((a) => a.metrics[metric.key] === undefined)) continue;
-      const finding = (arm: string) => s.ratios.find((r) => r.metric === metric.key && r.arm === arm);
-      lines.push(`| ${metric.label} (${metric.unit}) | ${[...s.arms.map((a) => formatEstimate(a.metrics[metric.key], metric.unit)), ...others.map((o) => formatRatio(finding(o)?.estimate, finding(o)?.inverse === true))].map(cell).join(' | ')} |`);
-    }
+    const { head, rows } = scenarioGrid(s, analysis);
+    lines.push(`| metric | ${head.map(cell).join(' | ')} |`, `|---|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`));
     const flags = s.arms.map((a) => ({ arm: a.arm, notes: armCaveats(a, { balance: true }) })).filter((f) => f.notes.length > 0);
     if (flags.length > 0) {
       lines.push('', ...flags.map((f) => `- ${f.arm}: ${f.notes.join('; ')}`), '', 'A loadgen-saturated trial\'s figures are partly the load generator\'s; an unbalanced one had deliveries it could not account for, or no server counts to check them against.');
@@ -51,8 +45,6 @@ export function renderMarkdown(analysis: ComparisonAnalysis, context: ReportCont
   lines.push('Raw results of every trial, with full histograms, are in `raw/`; `compare.json` holds this analysis.', '');
   return lines.join('\n');
 }
-
-const metricLabel = (key: string): string => METRICS.find((m) => m.key === key)?.label ?? key;
 
 /** What the medians' intervals cover: the coverage each really has for this number of trials. */
 function coverageNote(analysis: ComparisonAnalysis): string {

@@ -20,7 +20,7 @@ const program = new Command()
   .option('--iterations <n>', 'minimum iterations per case', '10')
   .option('--warmup <ms>', 'warm-up time per case', '100')
   .option('--filter <regex>', 'only the cases whose name matches (case-insensitive), e.g. "broadcast to 1,000" or "lock"')
-  .option('--list', 'list the cases and exit')
+  .option('--list', 'list the cases (those --filter matches) and exit')
   .option('--out <dir>', 'folder for the JSON result', 'results')
   .addHelpText('after', '\nExamples:\n  npm run microbench\n  npm run microbench -- --filter "round trip" --time 1000');
 
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   }
   const cases = allCases().filter((c) => !pattern || pattern.test(c.name));
   if (o.list) {
-    process.stdout.write(`${allCases().map((c) => c.name).join('\n')}\n`);
+    process.stdout.write(`${cases.map((c) => c.name).join('\n')}\n`);
     return EXIT.success;
   }
   if (cases.length === 0) throw new UsageError('ERR_BAD_OPTION', `--filter '${o.filter}' matches no case; --list shows them`);

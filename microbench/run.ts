@@ -6,7 +6,7 @@
  */
 import { Bench } from 'tinybench';
 import { describeEnvironment, type Environment } from '../loadgen/result.ts';
-import type { CaseGroup, Fixture, MicrobenchCase } from './cases.ts';
+import type { Fixture, MicrobenchCase } from './cases.ts';
 
 export const MICROBENCH_SCHEMA_VERSION = 1;
 
@@ -18,13 +18,10 @@ export interface MicrobenchOptions {
   readonly warmupMs: number;
 }
 
-export interface CaseFigure {
-  readonly name: string;
-  readonly group: CaseGroup;
-  readonly subject: string;
-  readonly concurrency: number;
-  readonly receivers?: number;
-  readonly unitsPerIteration: number;
+/** A case's identity, as its definition gives it. */
+type CaseIdentity = Pick<MicrobenchCase, 'name' | 'group' | 'subject' | 'concurrency' | 'receivers' | 'unitsPerIteration'>;
+
+export interface CaseFigure extends CaseIdentity {
   readonly state: 'completed' | 'failed';
   /** Why a failed case failed. */
   readonly error?: string;
@@ -52,7 +49,7 @@ export interface MicrobenchResult {
 
 /** One case: its own Bench, so its fixture lives only while it runs. */
 async function runCase(c: MicrobenchCase, o: MicrobenchOptions): Promise<CaseFigure> {
-  const identity = { name: c.name, group: c.group, subject: c.subject, concurrency: c.concurrency, ...(c.receivers !== undefined && { receivers: c.receivers }), unitsPerIteration: c.unitsPerIteration };
+  const identity: CaseIdentity = { name: c.name, group: c.group, subject: c.subject, concurrency: c.concurrency, ...(c.receivers !== undefined && { receivers: c.receivers }), unitsPerIteration: c.unitsPerIteration };
   const empty = { samples: 0, unitsPerSecond: 0, meanUs: 0, p50Us: 0, p99Us: 0, rmePercent: 0 };
   let fixture: Fixture | undefined;
   let iterations = 0;

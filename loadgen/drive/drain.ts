@@ -9,6 +9,7 @@
 import type { ServerGauges } from '../../common/stats-schema.ts';
 import { nowNs } from '../clock.ts';
 import type { Recorder } from '../record/recorder.ts';
+import { policyDelta } from '../record/server-facts.ts';
 import type { ServerStatsClient } from '../server-stats.ts';
 import type { ClientPool } from './client-pool.ts';
 import { sleep } from './sleep.ts';
@@ -30,19 +31,16 @@ export async function drain(c: DrainContext): Promise<void> {
   pool.resumeStoppedReaders();
   const deadline = nowNs() + c.timeoutMs * 1e6;
   let lastPoll = 0;
-  let dropped = 0;
-  let disconnected = 0;
+  let policy = { dropped: 0, disconnected: 0 };
   const poll = async (): Promise<void> => {
     lastPoll = nowNs();
     const g = c.gaugesBefore && (await c.serverStats?.gauges());
-    if (!g || !c.gaugesBefore) return;
-    dropped = g.policyDropped - c.gaugesBefore.policyDropped;
-    disconnected = g.policyDisconnected - c.gaugesBefore.policyDisconnected;
+    if (g && c.gaugesBefore) policy = policyDelta(c.gaugesBefore, g);
   };
   if (c.gaugesBefore && pool.hasStoppedReaders) await poll();
   const refused = (): number => recorder.counters.error('server:unknown-client');
   const closedByPolicy = (): number => recorder.counters.error('closed-by-server:1008');
-  const settled = (): boolean => recorder.outstanding <= dropped + refused() && closedByPolicy() >= disconnected;
+  const settled = (): boolean => recorder.outstanding <= policy.dropped + refused() && closedByPolicy() >= policy.disconnected;
   while (!settled() && nowNs() < deadline && pool.open > 0) {
     await sleep(DRAIN_POLL_MS);
     if (c.gaugesBefore && nowNs() - lastPoll > GAUGES_POLL_NS) await poll();

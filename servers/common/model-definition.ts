@@ -43,5 +43,4 @@ export interface ModelDefinition extends ModelDescriptor {
   create(context: ModelContext): ModelInstance;
 }
 
-/** A report for a model with nothing to contend on. */
-export const NO_CONTENTION: ContentionReport = { kind: 'none', gauges: [], timingSampleEvery: 1, timings: [] };
+export { NO_CONTENTION } from '../../common/stats-schema.ts';

@@ -1,8 +1,7 @@
 /** One latency histogram per label (message kind or lock operation), created on first use. */
-import { createLatencyHistogram, encodeHistogram, summarize, type Histogram, type LatencySummary } from '../../common/histogram.ts';
+import { createLatencyHistogram, encodeHistogram, summarize, type Histogram } from '../../common/histogram.ts';
 import type { HistogramReport } from '../../common/stats-schema.ts';
 export type { HistogramReport } from '../../common/stats-schema.ts';
-
 
 export class LabelledHistograms {
   private readonly byLabel = new Map<string, Histogram>();
@@ -15,20 +14,9 @@ export class LabelledHistograms {
     histogram.recordValue(us < 1 ? 1 : us);
   }
 
-  entries(): IterableIterator<[string, Histogram]> {
-    return this.byLabel.entries();
-  }
-
   report(): Record<string, HistogramReport> {
     const out: Record<string, HistogramReport> = {};
     for (const [label, h] of [...this.byLabel].sort(([a], [b]) => a.localeCompare(b))) out[label] = { summary: summarize(h), histogram: encodeHistogram(h) };
-    return out;
-  }
-
-  /** Percentiles only, without encoding the histograms (for scrapes). */
-  summaries(): Record<string, LatencySummary> {
-    const out: Record<string, LatencySummary> = {};
-    for (const [label, h] of this.byLabel) out[label] = summarize(h);
     return out;
   }
 
