@@ -3,9 +3,9 @@
  * saturation comparison, one whole search per trial — each result written under `raw/` as soon
  * as it exists (a long comparison cut short keeps what ran).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { runBench } from '../loadgen/bench.ts';
+import { runTrial } from '../loadgen/trial-runner.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { benchArgs, type BenchOptions } from '../loadgen/bench-options.ts';
 import type { ModelName } from '../common/models.ts';
@@ -34,9 +34,8 @@ interface RunOutput {
 /** One bench run of a scheduled trial, its result written to raw/ under `name`. */
 async function runOnce(run: ScheduledRun, o: CompareOptions, extra: Partial<BenchOptions>, name: string): Promise<RunOutput> {
   const options: BenchOptions = { ...o.bench, scenario: run.scenario, model: run.arm.model as ModelName, ...run.arm.benchOptions, ...extra };
-  const result = await runBench(resolveBenchPlan(options), [...benchArgs(options), `(compare arm ${run.arm.name}, round ${run.round})`]);
   const file = path.join(o.dir, 'raw', `${name}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  const result = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(compare arm ${run.arm.name}, round ${run.round})`], file });
   return { result, file: path.relative(o.dir, file) };
 }
 

@@ -3,6 +3,7 @@
  * an event loop) and waits for its `listening` line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { markFileLimitRaised, readFileLimits } from '../common/file-limit.ts';
@@ -28,10 +29,13 @@ export interface SpawnServerOptions extends ServerSettings {
   readonly cpus?: string;
   /** Extra Node.js flags for the server process (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** Start the servers of this checkout of the project (its servers/main.ts, its install) instead of this one's: `npm run regress` runs base's servers this way. */
+  readonly checkoutDir?: string;
 }
 
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
-  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', SERVER_MAIN, ...serverArgs(options)];
+  const main = options.checkoutDir === undefined ? SERVER_MAIN : path.join(options.checkoutDir, 'servers', 'main.ts');
+  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', main, ...serverArgs(options)];
   // The server gets the hard open-file limit from `ulimit` in an exec'd shell, so the pid we hold
   // (and signal on stop) is the server itself, never a wrapper that could leave it orphaned.
   const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), process.execPath, ...args];
@@ -39,6 +43,8 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: markFileLimitRaised(process.env),
+    // --import tsx resolves from the working directory: a checkout's servers use its own install.
+    ...(options.checkoutDir !== undefined && { cwd: options.checkoutDir }),
   });
   let exited: number | null | undefined;
   child.once('exit', (code, signal) => (exited = code ?? (signal ? -1 : null)));

@@ -1,0 +1,170 @@
+/**
+ * `npm run regress -- --base <ref> [--head <ref>]`: the CI performance gate. Builds base (and head,
+ * when it is a ref) in git worktrees, runs the fixed suite on both, interleaved, with this
+ * checkout's load generator, and exits with the code of the project's one table: 0 passed, 3 a
+ * confirmed regression, 4 inconclusive, 2 usage, 1 the run failed.
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { parseIntegerOption, Problems, UsageError } from '../common/usage.ts';
+import { runMain } from '../common/main.ts';
+import { canPin, pinLoadGenerator, SERVER_CPU } from '../loadgen/pinning.ts';
+import { checkoutRef, resolveCommit } from './checkout.ts';
+import { appendHistory } from './history.ts';
+import { renderMarkdown, renderTable } from './report.ts';
+import { gateOutcome, REGRESS_SCHEMA_VERSION, type RegressResult } from './result.ts';
+import { runRegress, type SideCheckout } from './run.ts';
+import { DEFAULT_SUITE, SUITE_MODELS, SUITE_SCENARIOS, type SuiteScenario, type SuiteSettings } from './suite.ts';
+import { DEFAULT_THRESHOLDS_FILE, readThresholds } from './thresholds.ts';
+import { calibratedThresholds } from './verdict.ts';
+import { writeJsonAtomically } from '../loadgen/trial-runner.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const program = new Command()
+  .name('npm run regress --')
+  .description('CI performance gate: base and head run the same short suite, interleaved, on this machine; fails only on a regression past its threshold that a rerun confirms.')
+  .requiredOption('--base <ref>', 'the git ref to compare against (a branch, tag or sha)')
+  .option('--head <ref>', 'the git ref under test (default: the working tree)')
+  .option('--repo <dir>', 'the git repository base and head come from (default: this project; another repository with --server-cmd)')
+  .option('--server-cmd <command>', 'start each checkout\u2019s own server with this shell command, run in the checkout; {port} (or $PORT) is the port to listen on (see the README for what the server must speak)')
+  .option('--scenarios <list>', `cells' scenarios, from ${SUITE_SCENARIOS.join(', ')}`, DEFAULT_SUITE.scenarios.join(','))
+  .option('--models <list>', `cells' models, from ${SUITE_MODELS.join(', ')} (ignored with --server-cmd)`, DEFAULT_SUITE.models.join(','))
+  .option('--rounds <n>', 'rounds per cell, each running base and head once (at least 6: the fewest a 95% paired interval needs)', String(DEFAULT_SUITE.rounds))
+  .option('--clients <n>', 'clients per trial', String(DEFAULT_SUITE.clients))
+  .option('--duration <seconds>', 'measured seconds per trial', String(DEFAULT_SUITE.durationSeconds))
+  .option('--warmup <seconds>', 'warm-up seconds per trial', String(DEFAULT_SUITE.warmupSeconds))
+  .option('--microbench-rounds <n>', 'microbenchmark passes per side (0: none)', String(DEFAULT_SUITE.microbenchRounds))
+  .option('--seed <n>', 'seed of the order within each round', '1')
+  .option('--no-pin', 'do not pin the servers and the load generator to separate CPUs (pinned by default where taskset and 2 CPUs exist)')
+  .option('--calibrate', 'also run base a second time in every round (A/A) and print the thresholds this runner calibrates to')
+  .option('--thresholds <file>', 'the thresholds file (per metric T)', DEFAULT_THRESHOLDS_FILE)
+  .option('--history <file>', 'append head\u2019s figures to this JSON-lines history (on main; see npm run history)')
+  .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
+  .addHelpText('after', '\nExit codes: 0 passed, 3 regressed (confirmed), 4 inconclusive, 2 usage, 1 the run failed.\nExamples:\n  npm run regress -- --base main\n  npm run regress -- --base HEAD --models actor --microbench-rounds 0   (unchanged code: expect PASSED)\n  npm run regress -- --base v1.2.0 --repo ../my-server --server-cmd "node server.js --port {port}"');
+
+interface RawOptions {
+  base: string;
+  head?: string;
+  repo?: string;
+  serverCmd?: string;
+  scenarios: string;
+  models: string;
+  rounds: string;
+  clients: string;
+  duration: string;
+  warmup: string;
+  microbenchRounds: string;
+  seed: string;
+  pin: boolean;
+  calibrate?: boolean;
+  thresholds: string;
+  history?: string;
+  out: string;
+}
+
+function parseList<T extends string>(flag: string, text: string, allowed: readonly T[], problems: Problems): T[] {
+  const items = text.split(',').map((s) => s.trim());
+  for (const item of items) if (!allowed.includes(item as T)) problems.add('ERR_BAD_OPTION', `${flag}: '${item}' is not one of ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+function parseSuite(o: RawOptions): SuiteSettings {
+  const problems = new Problems();
+  const suite: SuiteSettings = {
+    scenarios: parseList<SuiteScenario>('--scenarios', o.scenarios, SUITE_SCENARIOS, problems),
+    models: o.serverCmd !== undefined ? ['server'] : parseList('--models', o.models, SUITE_MODELS, problems),
+    rounds: problems.check(() => parseIntegerOption('--rounds', o.rounds, 6, 100), 6),
+    clients: problems.check(() => parseIntegerOption('--clients', o.clients, 2, 10_000), 1000),
+    durationSeconds: problems.check(() => parseIntegerOption('--duration', o.duration, 1, 600), 2),
+    warmupSeconds: problems.check(() => parseIntegerOption('--warmup', o.warmup, 0, 600), 1),
+    microbenchRounds: problems.check(() => parseIntegerOption('--microbench-rounds', o.microbenchRounds, 0, 100), 0),
+    loadShare: DEFAULT_SUITE.loadShare,
+  };
+  if (suite.microbenchRounds > 0 && suite.microbenchRounds < 6) problems.add('ERR_BAD_OPTION', `--microbench-rounds must be 0 or at least 6 (a 95% paired interval needs 6), got ${suite.microbenchRounds}`);
+  problems.throwIfAny();
+  return suite;
+}
+
+const git = (repo: string, args: readonly string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+
+/** Whether what the load generator sends or expects differs between the refs (its figures would differ for reasons of its own). */
+function harnessChanged(repo: string, baseCommit: string, headCommit: string | undefined): string[] {
+  const paths = ['loadgen', 'common/protocol.ts'];
+  const changed = git(repo, ['diff', '--name-only', baseCommit, ...(headCommit ? [headCommit] : []), '--', ...paths]);
+  return changed === '' ? [] : changed.split('\n');
+}
+
+async function main(): Promise<number> {
+  program.parse();
+  const o = program.opts<RawOptions>();
+  const suite = parseSuite(o);
+  const seed = parseIntegerOption('--seed', o.seed, 0, 2 ** 31 - 1);
+  const repo = path.resolve(o.repo ?? PROJECT_ROOT);
+  if (o.repo !== undefined && o.serverCmd === undefined) throw new UsageError('ERR_BAD_OPTION', '--repo names another repository, whose servers this project cannot start: give --server-cmd too');
+  const thresholdsFile = readThresholds(o.thresholds);
+  const baseCommit = resolveCommit(repo, o.base);
+  const headCommit = o.head === undefined ? undefined : resolveCommit(repo, o.head);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const cache = { worktreesDir: path.join(repo, '.regress', 'worktrees'), cacheDir: path.join(repo, '.regress', 'installs'), log };
+  const baseCheckout = checkoutRef(repo, o.base, cache);
+  const headDir = o.head === undefined ? repo : checkoutRef(repo, o.head, cache).dir;
+  const side = (name: 'base' | 'head', ref: string, commit: string | undefined, dir: string): SideCheckout => ({ name, ref, ...(commit && { commit }), dir, hasMicrobench: existsSync(path.join(dir, 'microbench', 'cli.ts')) });
+  const base = side('base', o.base, baseCommit, baseCheckout.dir);
+  const head = side('head', o.head ?? 'working tree', headCommit, headDir);
+
+  const warnings: string[] = [];
+  if (o.serverCmd === undefined) {
+    const changed = harnessChanged(repo, baseCommit, headCommit);
+    if (changed.length > 0) warnings.push(`the load generator or the wire protocol changed between base and head (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}): head's load generator drives both, so its figures compare the servers, but a protocol change can make base's server answer differently`);
+    if (suite.microbenchRounds > 0 && !(base.hasMicrobench && head.hasMicrobench)) warnings.push(`microbenchmarks skipped: ${base.hasMicrobench ? 'head' : 'base'} has no microbench/cli.ts`);
+  }
+  const pin = o.pin && canPin();
+  if (o.pin && !pin) warnings.push('not pinned: this machine lacks taskset or a second CPU, so the servers and the load generator share CPUs');
+  if (pin) pinLoadGenerator();
+
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-regress`;
+  const dir = path.join(o.out, runId);
+  mkdirSync(path.join(dir, 'raw'), { recursive: true });
+  log(`regress: base ${o.base} (${baseCommit.slice(0, 12)}) vs head ${head.ref}${headCommit ? ` (${headCommit.slice(0, 12)})` : ''}; results in ${dir}`);
+  const run = await runRegress({ base, head, ...(o.serverCmd !== undefined && { serverCommand: o.serverCmd }), suite, seed, ...(pin && { serverCpus: SERVER_CPU }), calibrate: o.calibrate === true, thresholds: thresholdsFile.thresholds, dir, log });
+
+  for (const p of run.problems) warnings.push(`${p.what}: ${p.problem}`);
+  const { outcome, exitCode } = gateOutcome(run.findings, run.confirmations);
+  const calibrated = o.calibrate ? calibratedThresholds(run.aaFindings, thresholdsFile.thresholds) : undefined;
+  if (calibrated && (calibrated.p50 > 0.1 || calibrated.cpuPerMessage > 0.1)) warnings.push(`this runner's A/A arm calibrates p50 to T = ${Math.round(calibrated.p50 * 100)}% and CPU per message to ${Math.round(calibrated.cpuPerMessage * 100)}%: too noisy to gate either within 10%`);
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${pin ? ', servers on CPU 0, load generator on CPU 1' : ''}`;
+  const result: RegressResult = {
+    kind: 'regress',
+    schemaVersion: REGRESS_SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    command: `npm run regress -- ${process.argv.slice(2).join(' ')}`,
+    machine,
+    base: { ref: o.base, commit: baseCommit },
+    head: { ref: head.ref, ...(headCommit ? { commit: headCommit } : { commit: git(repo, ['rev-parse', 'HEAD']) }) },
+    ...(o.serverCmd !== undefined && { serverCommand: o.serverCmd }),
+    suite,
+    seed,
+    thresholds: thresholdsFile.thresholds,
+    thresholdsSource: `${path.relative(process.cwd(), o.thresholds) || o.thresholds} (${thresholdsFile.source})`,
+    ...(calibrated && { calibratedThresholds: calibrated }),
+    ...run,
+    warnings,
+    outcome,
+    exitCode,
+  };
+  writeJsonAtomically(path.join(dir, 'regress.json'), result);
+  const markdown = renderMarkdown(result);
+  writeFileSync(path.join(dir, 'regress.md'), markdown);
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
+  if (o.history !== undefined) appendHistory(o.history, result);
+  process.stdout.write(`${renderTable(result, { color: process.stdout.isTTY })}\n`);
+  log(`regress.json and regress.md written to ${dir}`);
+  return exitCode;
+}
+
+runMain(main);

@@ -1,0 +1,132 @@
+/**
+ * The history of main: each gate run on main appends head's figures (one JSON line per run), and
+ * change points are found over each series, to catch the slow drift that per-PR gates miss (a
+ * series of 3% steps, each under T, is a 15% drift after five merges).
+ *
+ * The method (simpler than Otava's E-divisive, the same idea): binary segmentation with a
+ * permutation test. In a segment, every split leaving at least MIN_SEGMENT points on each side is
+ * scored by the difference of the two sides' medians over the segment's median absolute
+ * deviation; the best split is a change point when fewer than ALPHA of PERMUTATIONS random
+ * reorderings of the segment score as high (under no change, every order is equally likely, so the
+ * test holds whatever the noise's shape). Each side is then searched again.
+ */
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { median, medianAbsoluteDeviation, shuffle } from 'simple-statistics';
+import { UsageError } from '../common/usage.ts';
+import { seededRandom } from '../loadgen/random.ts';
+import type { RegressResult } from './result.ts';
+import { sideMedian } from './verdict.ts';
+
+export const HISTORY_SCHEMA_VERSION = 1;
+
+export interface HistoryEntry {
+  readonly schemaVersion: typeof HISTORY_SCHEMA_VERSION;
+  readonly commit: string;
+  readonly createdAt: string;
+  /** Head's median per subject and metric, keyed `subject · metric`. */
+  readonly figures: Readonly<Record<string, number>>;
+}
+
+export function historyEntry(r: RegressResult): HistoryEntry {
+  const figures: Record<string, number> = {};
+  for (const f of r.findings.filter((x) => x.gating)) {
+    const value = sideMedian(r.observations, f.subject, f.metric, 'head');
+    if (value !== undefined) figures[`${f.subject} · ${f.metric}`] = value;
+  }
+  return { schemaVersion: HISTORY_SCHEMA_VERSION, commit: r.head.commit ?? 'unknown', createdAt: r.createdAt, figures };
+}
+
+export function appendHistory(file: string, r: RegressResult): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  appendFileSync(file, `${JSON.stringify(historyEntry(r))}\n`);
+}
+
+export function readHistory(file: string): HistoryEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError('ERR_BAD_REPORT_INPUT', `cannot read the history ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return text
+    .split('\n')
+    .map((line, i) => ({ line: line.trim(), number: i + 1 }))
+    .filter((l) => l.line !== '')
+    .map(({ line, number }) => {
+      let entry: Partial<HistoryEntry>;
+      try {
+        entry = JSON.parse(line) as Partial<HistoryEntry>;
+      } catch {
+        throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: not JSON (each line must be one run: {"schemaVersion": 1, "commit", "createdAt", "figures"})`);
+      }
+      if (entry.schemaVersion !== HISTORY_SCHEMA_VERSION || typeof entry.commit !== 'string' || typeof entry.figures !== 'object' || entry.figures === null) {
+        throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: expected {"schemaVersion": 1, "commit": "<sha>", "createdAt": "<date>", "figures": {…}}`);
+      }
+      return entry as HistoryEntry;
+    });
+}
+
+export const MIN_SEGMENT = 5;
+export const ALPHA = 0.01;
+export const PERMUTATIONS = 199;
+
+export interface ChangePoint {
+  /** Index of the first point after the change. */
+  readonly index: number;
+  readonly before: number;
+  readonly after: number;
+  /** after / before − 1. */
+  readonly change: number;
+  /** The permutation test's p-value. */
+  readonly p: number;
+}
+
+/** The best split of a segment: the median difference over the segment's spread. */
+function bestSplit(values: readonly number[]): { index: number; score: number } {
+  const spread = medianAbsoluteDeviation([...values]) || Math.abs(median([...values])) * 1e-9 || 1e-12;
+  let best = { index: -1, score: 0 };
+  for (let k = MIN_SEGMENT; k <= values.length - MIN_SEGMENT; k++) {
+    const score = Math.abs(median(values.slice(0, k)) - median(values.slice(k))) / spread;
+    if (score > best.score) best = { index: k, score };
+  }
+  return best;
+}
+
+/** Change points of one series, in order, by binary segmentation with a permutation test. */
+export function changePoints(series: readonly number[], seed = 1): ChangePoint[] {
+  const random = seededRandom(seed);
+  const found: ChangePoint[] = [];
+  const search = (from: number, to: number): void => {
+    const segment = series.slice(from, to);
+    if (segment.length < 2 * MIN_SEGMENT) return;
+    const best = bestSplit(segment);
+    if (best.index < 0) return;
+    let asHigh = 0;
+    for (let i = 0; i < PERMUTATIONS; i++) if (bestSplit(shuffle([...segment], random)).score >= best.score) asHigh++;
+    const p = (asHigh + 1) / (PERMUTATIONS + 1);
+    if (p >= ALPHA) return;
+    const before = median(segment.slice(0, best.index));
+    const after = median(segment.slice(best.index));
+    search(from, from + best.index);
+    found.push({ index: from + best.index, before, after, change: after / before - 1, p });
+    search(from + best.index, to);
+  };
+  search(0, series.length);
+  return found;
+}
+
+export interface SeriesChange extends ChangePoint {
+  readonly series: string;
+  readonly commit: string;
+  readonly createdAt: string;
+}
+
+/** Every series' change points, each with the commit of the first run after it. */
+export function historyChanges(entries: readonly HistoryEntry[]): SeriesChange[] {
+  const names = [...new Set(entries.flatMap((e) => Object.keys(e.figures)))].sort();
+  return names.flatMap((series) => {
+    const points = entries.filter((e) => e.figures[series] !== undefined);
+    return changePoints(points.map((e) => e.figures[series]!)).map((c) => ({ ...c, series, commit: points[c.index]!.commit, createdAt: points[c.index]!.createdAt }));
+  });
+}

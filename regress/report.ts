@@ -1,0 +1,71 @@
+/**
+ * The gate's result for people: one grid of findings (subject, metric, base, head, ratio with its
+ * interval, T, verdict) laid out as a terminal table and as Markdown (the job summary), both read
+ * from the typed result, never from each other.
+ */
+import Table from 'cli-table3';
+import { fixed } from '../compare/analysis.ts';
+import type { Estimate } from '../compare/statistics.ts';
+import { finalVerdict, type RegressResult } from './result.ts';
+import { gateMetric } from './suite.ts';
+import type { Finding } from './verdict.ts';
+
+const HEAD = ['subject', 'metric', 'base', 'head', 'head / base [interval]', 'T', 'verdict'];
+
+const figure = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const estimate = (e: Estimate | undefined): string => (e ? `${figure(e.median)} [${figure(e.low)}–${figure(e.high)}]` : '–');
+
+function row(f: Finding, r: RegressResult): string[] {
+  const m = gateMetric(f.metric);
+  const ratio = f.estimate ? `${fixed(f.estimate.ratio)}× [${fixed(f.estimate.low)}–${fixed(f.estimate.high)}]` : '–';
+  const verdict = finalVerdict(f, r.confirmations) + (f.reason ? ` (${f.reason})` : '');
+  return [f.subject, `${m.label} (${m.unit})${m.gating ? '' : ', exploratory'}`, estimate(f.base), estimate(f.other), ratio, `${Math.round(f.threshold * 100)}%`, verdict];
+}
+
+/** Gating rows first, and the worst verdicts first within them. */
+function ordered(list: readonly Finding[]): Finding[] {
+  const rank = { regressed: 0, inconclusive: 1, improved: 2, unchanged: 3 } as const;
+  return [...list].sort((a, b) => Number(b.gating) - Number(a.gating) || rank[a.verdict] - rank[b.verdict]);
+}
+
+export function headline(r: RegressResult): string {
+  const confirmed = r.confirmations.filter((c) => c.confirmed);
+  if (r.outcome === 'regressed') return `REGRESSED: ${confirmed.map((c) => `${c.subject} ${gateMetric(c.metric).label} ${fixed(c.rerun.estimate!.ratio)}×`).join(', ')} (past 1 + T in the run and in its rerun)`;
+  const unconfirmed = r.confirmations.length - confirmed.length;
+  const note = unconfirmed > 0 ? `; ${unconfirmed} regression(s) not confirmed by a rerun` : '';
+  if (r.outcome === 'inconclusive') return `INCONCLUSIVE: ${r.findings.filter((f) => f.gating && f.verdict === 'inconclusive').length} gating finding(s) could not be judged (self-checks failed twice or too few rounds)${note}; no regression found`;
+  return `PASSED: no gating metric past 1 + T${note}`;
+}
+
+function context(r: RegressResult): string {
+  const side = (s: RegressResult['base']) => `${s.ref}${s.commit ? ` (${s.commit.slice(0, 12)})` : ''}`;
+  return `base ${side(r.base)} vs head ${side(r.head)}${r.serverCommand ? `, servers started with \`${r.serverCommand}\`` : ''}; ${r.suite.rounds} rounds per cell, base and head once each per round in a seeded random order (seed ${r.seed}); ${r.suite.clients} clients, ${r.suite.warmupSeconds} s warm-up, ${r.suite.durationSeconds} s measured, at ${Math.round(r.suite.loadShare * 100)}% of base's closed-loop echo throughput. Ratios are medians of the per-round ratios with their exact interval; a metric regressed when its whole interval lies past 1 + T (thresholds: ${r.thresholdsSource}). ${r.machine}.`;
+}
+
+export function renderTable(r: RegressResult, o: { color: boolean }): string {
+  const t = new Table({ head: HEAD, ...(!o.color && { style: { head: [], border: [] } }) });
+  for (const f of ordered(r.findings)) t.push(row(f, r));
+  const lines = [t.toString(), headline(r), ...r.warnings.map((w) => `warning: ${w}`)];
+  if (r.calibratedThresholds) lines.push(`calibrated thresholds from this job's A/A arm: ${JSON.stringify(r.calibratedThresholds)}`);
+  return lines.join('\n');
+}
+
+const md = (text: string): string => text.replace(/\|/g, '\\|');
+
+export function renderMarkdown(r: RegressResult): string {
+  const lines = [`## Performance gate: ${headline(r)}`, '', `\`${r.command}\``, '', context(r), ''];
+  for (const w of r.warnings) lines.push(`> **warning:** ${w}`, '');
+  lines.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+  for (const f of ordered(r.findings)) lines.push(`| ${row(f, r).map(md).join(' | ')} |`);
+  if (r.confirmations.length > 0) {
+    lines.push('', '### Confirmation reruns', '');
+    for (const c of r.confirmations) lines.push(`- ${c.subject} ${gateMetric(c.metric).label}, seed ${c.seed}: ${c.rerun.estimate ? `${fixed(c.rerun.estimate.ratio)}× [${fixed(c.rerun.estimate.low)}–${fixed(c.rerun.estimate.high)}]` : 'no estimate'} → ${c.confirmed ? 'confirmed' : 'not confirmed'}`);
+  }
+  if (r.aaFindings.length > 0) {
+    lines.push('', '### A/A arm (--calibrate): base#2 / base', '', `| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const f of ordered(r.aaFindings)) lines.push(`| ${row(f, r).map(md).join(' | ')} |`);
+    lines.push('', `Thresholds this runner calibrates to: \`${JSON.stringify(r.calibratedThresholds)}\` (save as a thresholds file and pass it with \`--thresholds\`).`);
+  }
+  if (r.problems.length > 0) lines.push('', '### Self-check failures', '', ...r.problems.map((p) => `- ${md(p.what)}: ${md(p.problem)}`));
+  return `${lines.join('\n')}\n`;
+}

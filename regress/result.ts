@@ -1,0 +1,51 @@
+/**
+ * The gate's typed result (what regress.json holds, schema 1) and its outcome: the one place that
+ * turns findings and confirmations into passed / regressed / inconclusive and an exit code.
+ */
+import { EXIT } from '../common/exit-codes.ts';
+import type { Confirmation, RegressRun } from './run.ts';
+import type { SuiteSettings } from './suite.ts';
+import type { Finding, Thresholds } from './verdict.ts';
+
+export const REGRESS_SCHEMA_VERSION = 1;
+
+export type GateOutcome = 'passed' | 'regressed' | 'inconclusive';
+
+export interface RegressResult extends RegressRun {
+  readonly kind: 'regress';
+  readonly schemaVersion: typeof REGRESS_SCHEMA_VERSION;
+  readonly createdAt: string;
+  readonly command: string;
+  readonly machine: string;
+  readonly base: { readonly ref: string; readonly commit?: string };
+  readonly head: { readonly ref: string; readonly commit?: string };
+  readonly serverCommand?: string;
+  readonly suite: SuiteSettings;
+  readonly seed: number;
+  readonly thresholds: Thresholds;
+  readonly thresholdsSource: string;
+  /** With --calibrate: the thresholds this job's A/A arm gives (the rule of calibratedThresholds). */
+  readonly calibratedThresholds?: Thresholds;
+  readonly warnings: readonly string[];
+  readonly outcome: GateOutcome;
+  readonly exitCode: number;
+}
+
+/**
+ * Regressed: a gating metric past 1 + T twice (the run and its confirmation). Inconclusive: a
+ * gating metric could not be judged (self-checks failed twice, too few rounds) — a warning, not a
+ * red build by itself. Exploratory metrics never decide.
+ */
+export function gateOutcome(findings: readonly Finding[], confirmations: readonly Confirmation[]): { outcome: GateOutcome; exitCode: number } {
+  if (confirmations.some((c) => c.confirmed)) return { outcome: 'regressed', exitCode: EXIT.gateFailed };
+  if (findings.some((f) => f.gating && f.verdict === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.inconclusive };
+  return { outcome: 'passed', exitCode: EXIT.success };
+}
+
+/** What a finding finally is, its confirmation counted: a regression the rerun did not repeat is "not confirmed". */
+export function finalVerdict(f: Finding, confirmations: readonly Confirmation[]): string {
+  if (f.verdict !== 'regressed' || !f.gating) return f.verdict === 'regressed' ? 'regressed (exploratory)' : f.verdict;
+  const c = confirmations.find((x) => x.subject === f.subject && x.metric === f.metric);
+  if (!c) return 'regressed (unconfirmed)';
+  return c.confirmed ? 'REGRESSED (confirmed)' : `not confirmed (rerun: ${c.rerun.verdict})`;
+}

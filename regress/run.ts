@@ -1,0 +1,182 @@
+/**
+ * Runs the gate: base's closed-loop throughput (the load level), then rounds in which every cell
+ * and the microbenchmarks run once on each side in a seeded random order; a trial whose self-check
+ * fails is retried once; each REGRESSED gating finding is rerun (its cell only, a new seed) and
+ * counts only when the rerun agrees.
+ */
+import path from 'node:path';
+import { shuffle } from 'simple-statistics';
+import { seededRandom } from '../loadgen/random.ts';
+import { cellName, suiteCells, suiteRates, TRIAL_METRICS, type Cell, type SuiteScenario, type SuiteSettings } from './suite.ts';
+import { runE2eTrial, runMicrobenchPass, type TrialOutcome } from './trial.ts';
+import { findings, type Finding, type Observation, type Side, type Thresholds } from './verdict.ts';
+import type { ServerSource } from './side-server.ts';
+
+export interface SideCheckout {
+  readonly name: 'base' | 'head';
+  /** The ref as given, or `working tree`. */
+  readonly ref: string;
+  readonly commit?: string;
+  readonly dir: string;
+  /** Whether this checkout has `npm run microbench` (older commits do not). */
+  readonly hasMicrobench: boolean;
+}
+
+export interface RegressRunOptions {
+  readonly base: SideCheckout;
+  readonly head: SideCheckout;
+  /** Set for another repository's server: the command each checkout starts. */
+  readonly serverCommand?: string;
+  readonly suite: SuiteSettings;
+  readonly seed: number;
+  readonly serverCpus?: string;
+  /** Runs base a second time in every round (the A/A arm). */
+  readonly calibrate: boolean;
+  readonly thresholds: Thresholds;
+  readonly dir: string;
+  readonly log: (line: string) => void;
+}
+
+export interface Confirmation {
+  readonly subject: string;
+  readonly metric: Finding['metric'];
+  readonly seed: number;
+  readonly rerun: Finding;
+  readonly confirmed: boolean;
+}
+
+export interface RegressRun {
+  /** Base's closed-loop echo throughput per model, and the open-loop rates derived from it. */
+  readonly load: Readonly<Record<string, { readonly closedLoopPerSec: number; readonly rates: Readonly<Record<SuiteScenario, number>> }>>;
+  readonly observations: readonly Observation[];
+  readonly findings: readonly Finding[];
+  /** The A/A findings (base#2 vs base), with --calibrate. */
+  readonly aaFindings: readonly Finding[];
+  readonly confirmations: readonly Confirmation[];
+  /** Trials that failed their self-check (first attempts included), for the report. */
+  readonly problems: readonly { readonly what: string; readonly problem: string }[];
+  readonly trials: number;
+}
+
+const slug = (text: string): string => text.replace(/[^a-zA-Z0-9#]+/g, '-').replace(/-+$/, '');
+
+function sourceOf(side: SideCheckout, o: RegressRunOptions): ServerSource {
+  return o.serverCommand === undefined ? { kind: 'model', checkoutDir: side.dir } : { kind: 'command', checkoutDir: side.dir, command: o.serverCommand };
+}
+
+/** Base's closed-loop echo throughput per model: the load level of everything after it. */
+async function measureLoad(o: RegressRunOptions, models: readonly string[]): Promise<RegressRun['load']> {
+  const load: Record<string, RegressRun['load'][string]> = {};
+  for (const model of models) {
+    const cell: Cell = { scenario: 'echo', model };
+    const outcome = await runE2eTrial({
+      cell,
+      source: sourceOf(o.base, o),
+      load: { clients: o.suite.clients, warmupSeconds: o.suite.warmupSeconds, durationSeconds: o.suite.durationSeconds, closedLoop: true, seed: o.seed },
+      ...(o.serverCpus !== undefined && { serverCpus: o.serverCpus }),
+      file: path.join(o.dir, 'raw', `closed-loop-${slug(model)}.json`),
+    });
+    const r = outcome.result;
+    if (!r || r.status !== 'completed') throw new Error(`base's closed-loop echo run (${model}) failed: ${outcome.problem}`);
+    const closedLoopPerSec = Math.round(r.messages.receivedPerSec);
+    load[model] = { closedLoopPerSec, rates: suiteRates(closedLoopPerSec, o.suite) };
+    o.log(`load: base ${model} closed-loop echo ${closedLoopPerSec} msg/s → echo ${load[model]!.rates.echo} msg/s, broadcast ${load[model]!.rates.broadcast}/s`);
+  }
+  return load;
+}
+
+type Item = { kind: 'cell'; cell: Cell; side: Side } | { kind: 'microbench'; side: Side };
+
+export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
+  const cells = suiteCells(o.suite);
+  const load = await measureLoad(o, [...new Set(cells.map((c) => c.model))]);
+  const state = { observations: [] as Observation[], problems: [] as RegressRun['problems'][number][], trials: 0 };
+  const sides: Side[] = o.calibrate ? ['base', 'head', 'base#2'] : ['base', 'head'];
+  const microbench = o.suite.microbenchRounds > 0 && o.serverCommand === undefined && o.base.hasMicrobench && o.head.hasMicrobench;
+  await runRounds(o, { cells, sides, microbench, seed: o.seed, tag: '' }, load, state);
+  const head = findings(state.observations, o.thresholds, 'head');
+  const aa = o.calibrate ? findings(state.observations, o.thresholds, 'base#2') : [];
+  const confirmations: Confirmation[] = [];
+  for (const f of head.filter((x) => x.gating && x.verdict === 'regressed')) {
+    const seed = o.seed + 1000 + confirmations.length;
+    const isMicrobench = f.metric === 'microbench';
+    o.log(`confirming: ${f.subject} ${f.metric} looked regressed; rerunning ${isMicrobench ? 'the microbenchmarks' : 'its cell'} with seed ${seed}`);
+    const rerun = { observations: [] as Observation[], problems: state.problems, trials: 0 };
+    const cell = cells.find((c) => cellName(c) === f.subject);
+    await runRounds(o, { cells: cell ? [cell] : [], sides: ['base', 'head'], microbench: isMicrobench, seed, tag: `-confirm${confirmations.length + 1}` }, load, rerun);
+    state.trials += rerun.trials;
+    const again = findings(rerun.observations, o.thresholds, 'head').find((x) => x.subject === f.subject && x.metric === f.metric);
+    if (!again) throw new Error(`the confirmation of ${f.subject} ${f.metric} produced no finding`);
+    confirmations.push({ subject: f.subject, metric: f.metric, seed, rerun: again, confirmed: again.verdict === 'regressed' });
+  }
+  return { load, observations: state.observations, findings: head, aaFindings: aa, confirmations, problems: state.problems, trials: state.trials };
+}
+
+interface RoundPlan {
+  readonly cells: readonly Cell[];
+  readonly sides: readonly Side[];
+  readonly microbench: boolean;
+  readonly seed: number;
+  /** Added to raw file names (confirmation reruns). */
+  readonly tag: string;
+}
+
+async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun['load'], state: { observations: Observation[]; problems: RegressRun['problems'][number][]; trials: number }): Promise<void> {
+  const random = seededRandom(plan.seed);
+  const perRound = plan.cells.length + (plan.microbench ? 1 : 0);
+  const total = o.suite.rounds * perRound * plan.sides.length;
+  for (let round = 1; round <= o.suite.rounds; round++) {
+    const items: Item[] = [
+      ...plan.cells.flatMap((cell) => plan.sides.map((side): Item => ({ kind: 'cell', cell, side }))),
+      ...(plan.microbench && round <= o.suite.microbenchRounds ? plan.sides.map((side): Item => ({ kind: 'microbench', side })) : []),
+    ];
+    for (const item of shuffle(items, random)) {
+      const label = `[${++state.trials}/${total}${plan.tag}] round ${round} · ${item.kind === 'cell' ? cellName(item.cell) : 'microbench'} · ${item.side}`;
+      const outcome = await runItem(o, item, round, plan, load, 1);
+      const final = outcome.problem ? await retry(o, item, round, plan, load, label, outcome, state) : outcome;
+      record(state.observations, item, round, final);
+      o.log(`${label}: ${final.problem ?? summary(final)}`);
+    }
+  }
+}
+
+async function retry(o: RegressRunOptions, item: Item, round: number, plan: RoundPlan, load: RegressRun['load'], label: string, first: ItemOutcome, state: { problems: RegressRun['problems'][number][] }): Promise<ItemOutcome> {
+  state.problems.push({ what: `${label} (attempt 1)`, problem: first.problem! });
+  o.log(`${label}: ${first.problem}; retrying once`);
+  const second = await runItem(o, item, round, plan, load, 2);
+  if (second.problem) state.problems.push({ what: `${label} (attempt 2)`, problem: second.problem });
+  return second;
+}
+
+type ItemOutcome = TrialOutcome & { means?: Record<string, number> };
+
+function runItem(o: RegressRunOptions, item: Item, round: number, plan: RoundPlan, load: RegressRun['load'], attempt: number): Promise<ItemOutcome> {
+  const checkout = item.side === 'head' ? o.head : o.base;
+  const name = `${item.kind === 'cell' ? slug(cellName(item.cell)) : 'microbench'}-${slug(item.side)}-${round}${plan.tag}${attempt > 1 ? `-attempt${attempt}` : ''}`;
+  const file = path.join(o.dir, 'raw', `${name}.json`);
+  if (item.kind === 'microbench') return runMicrobenchPass({ checkoutDir: checkout.dir, ...(o.serverCpus !== undefined && { cpus: o.serverCpus }), file });
+  const rate = load[item.cell.model]!.rates[item.cell.scenario];
+  return runE2eTrial({
+    cell: item.cell,
+    source: sourceOf(checkout, o),
+    load: { clients: o.suite.clients, warmupSeconds: o.suite.warmupSeconds, durationSeconds: o.suite.durationSeconds, rate, closedLoop: false, seed: plan.seed * 1000 + round },
+    ...(o.serverCpus !== undefined && { serverCpus: o.serverCpus }),
+    file,
+  });
+}
+
+function record(observations: Observation[], item: Item, round: number, outcome: ItemOutcome): void {
+  if (item.kind === 'microbench') {
+    for (const [subject, mean] of Object.entries(outcome.means ?? {})) observations.push({ subject, metric: 'microbench', side: item.side, round, value: mean });
+    // A failed pass leaves a hole in every case it would have timed.
+    if (!outcome.means) for (const subject of new Set(observations.filter((x) => x.metric === 'microbench').map((x) => x.subject))) observations.push({ subject, metric: 'microbench', side: item.side, round, value: undefined });
+    return;
+  }
+  for (const metric of TRIAL_METRICS) observations.push({ subject: cellName(item.cell), metric, side: item.side, round, value: outcome.figures?.[metric] });
+}
+
+function summary(outcome: ItemOutcome): string {
+  if (outcome.means) return `${Object.keys(outcome.means).length} cases timed`;
+  const f = outcome.figures!;
+  return `p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, ${Math.round(f.throughput)} msg/s, ${f.cpuPerMessage.toFixed(1)} µs CPU/msg`;
+}
