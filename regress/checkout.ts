@@ -17,8 +17,8 @@ export interface CheckedOutRef {
   readonly commit: string;
   /** The worktree's folder. */
   readonly dir: string;
-  /** Whether node_modules came from the cache or from an `npm ci` just now. */
-  readonly install: 'cached' | 'installed';
+  /** Whether node_modules came from the cache or from an `npm ci` just now; `none` for a checkout without package-lock.json (another repository's server, say). */
+  readonly install: 'cached' | 'installed' | 'none';
 }
 
 export interface CheckoutOptions {
@@ -53,6 +53,10 @@ function install(dir: string, o: CheckoutOptions): CheckedOutRef['install'] {
   const cached = path.join(o.cacheDir, installKey(dir), 'node_modules');
   const target = path.join(dir, 'node_modules');
   if (existsSync(target)) return 'cached';
+  if (!existsSync(path.join(dir, 'package-lock.json'))) {
+    o.log?.(`${dir} has no package-lock.json: nothing installed`);
+    return 'none';
+  }
   let how: CheckedOutRef['install'] = 'cached';
   if (!existsSync(cached)) {
     o.log?.(`npm ci in ${dir} (no cached install for this lockfile)`);

@@ -5,14 +5,14 @@
  *
  * The method (simpler than Otava's E-divisive, the same idea): binary segmentation with a
  * permutation test. In a segment, every split leaving at least MIN_SEGMENT points on each side is
- * scored by the difference of the two sides' medians over the segment's median absolute
- * deviation; the best split is a change point when fewer than ALPHA of PERMUTATIONS random
- * reorderings of the segment score as high (under no change, every order is equally likely, so the
- * test holds whatever the noise's shape). Each side is then searched again.
+ * scored by a two-sample t statistic; the best split is a change point when fewer than ALPHA of
+ * PERMUTATIONS random reorderings of the segment score as high (under no change every order is
+ * equally likely, so the test holds whatever the noise's shape, and the maximum over splits is
+ * what is compared, so trying every split costs no false alarms). Each side is then searched again.
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { median, medianAbsoluteDeviation, shuffle } from 'simple-statistics';
+import { median, shuffle } from 'simple-statistics';
 import { UsageError } from '../common/usage.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { RegressResult } from './result.ts';
@@ -69,7 +69,7 @@ export function readHistory(file: string): HistoryEntry[] {
 
 export const MIN_SEGMENT = 5;
 export const ALPHA = 0.01;
-export const PERMUTATIONS = 199;
+export const PERMUTATIONS = 499;
 
 export interface ChangePoint {
   /** Index of the first point after the change. */
@@ -82,12 +82,25 @@ export interface ChangePoint {
   readonly p: number;
 }
 
-/** The best split of a segment: the median difference over the segment's spread. */
+/**
+ * The best split of a segment: the largest two-sample t statistic (the sides' mean difference over
+ * their pooled within-side spread, so a step does not inflate its own yardstick), from prefix sums.
+ */
 function bestSplit(values: readonly number[]): { index: number; score: number } {
-  const spread = medianAbsoluteDeviation([...values]) || Math.abs(median([...values])) * 1e-9 || 1e-12;
+  const n = values.length;
+  const sum = [0];
+  const squares = [0];
+  for (const v of values) {
+    sum.push(sum.at(-1)! + v);
+    squares.push(squares.at(-1)! + v * v);
+  }
   let best = { index: -1, score: 0 };
-  for (let k = MIN_SEGMENT; k <= values.length - MIN_SEGMENT; k++) {
-    const score = Math.abs(median(values.slice(0, k)) - median(values.slice(k))) / spread;
+  for (let k = MIN_SEGMENT; k <= n - MIN_SEGMENT; k++) {
+    const meanBefore = sum[k]! / k;
+    const meanAfter = (sum[n]! - sum[k]!) / (n - k);
+    const within = squares[k]! - k * meanBefore ** 2 + (squares[n]! - squares[k]!) - (n - k) * meanAfter ** 2;
+    const pooled = Math.max(within, 1e-24) / (n - 2);
+    const score = Math.abs(meanAfter - meanBefore) / Math.sqrt(pooled * (1 / k + 1 / (n - k)));
     if (score > best.score) best = { index: k, score };
   }
   return best;

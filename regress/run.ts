@@ -97,17 +97,23 @@ export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
   const head = findings(state.observations, o.thresholds, 'head');
   const aa = o.calibrate ? findings(state.observations, o.thresholds, 'base#2') : [];
   const confirmations: Confirmation[] = [];
-  for (const f of head.filter((x) => x.gating && x.verdict === 'regressed')) {
-    const seed = o.seed + 1000 + confirmations.length;
-    const isMicrobench = f.metric === 'microbench';
-    o.log(`confirming: ${f.subject} ${f.metric} looked regressed; rerunning ${isMicrobench ? 'the microbenchmarks' : 'its cell'} with seed ${seed}`);
+  const suspects = head.filter((x) => x.gating && x.verdict === 'regressed');
+  // One rerun per cell (or one microbenchmark rerun), however many of its metrics look regressed.
+  const groups = [...new Set(suspects.map((f) => (f.metric === 'microbench' ? 'microbench' : f.subject)))];
+  for (const [i, group] of groups.entries()) {
+    const seed = o.seed + 1000 + i;
+    const cell = cells.find((c) => cellName(c) === group);
+    const metrics = suspects.filter((f) => (f.metric === 'microbench' ? 'microbench' : f.subject) === group);
+    o.log(`confirming: ${metrics.map((f) => `${f.subject} ${f.metric}`).join(', ')} looked regressed; rerunning ${cell ? 'its cell' : 'the microbenchmarks'} with seed ${seed}`);
     const rerun = { observations: [] as Observation[], problems: state.problems, trials: 0 };
-    const cell = cells.find((c) => cellName(c) === f.subject);
-    await runRounds(o, { cells: cell ? [cell] : [], sides: ['base', 'head'], microbench: isMicrobench, seed, tag: `-confirm${confirmations.length + 1}` }, load, rerun);
+    await runRounds(o, { cells: cell ? [cell] : [], sides: ['base', 'head'], microbench: !cell, seed, tag: `-confirm${i + 1}` }, load, rerun);
     state.trials += rerun.trials;
-    const again = findings(rerun.observations, o.thresholds, 'head').find((x) => x.subject === f.subject && x.metric === f.metric);
-    if (!again) throw new Error(`the confirmation of ${f.subject} ${f.metric} produced no finding`);
-    confirmations.push({ subject: f.subject, metric: f.metric, seed, rerun: again, confirmed: again.verdict === 'regressed' });
+    const again = findings(rerun.observations, o.thresholds, 'head');
+    for (const f of metrics) {
+      const repeated = again.find((x) => x.subject === f.subject && x.metric === f.metric);
+      if (!repeated) throw new Error(`the confirmation of ${f.subject} ${f.metric} produced no finding`);
+      confirmations.push({ subject: f.subject, metric: f.metric, seed, rerun: repeated, confirmed: repeated.verdict === 'regressed' });
+    }
   }
   return { load, observations: state.observations, findings: head, aaFindings: aa, confirmations, problems: state.problems, trials: state.trials };
 }

@@ -87,7 +87,7 @@ export function calibratedThresholds(aa: readonly Finding[], fallback: Threshold
   for (const metric of Object.keys(fallback) as GateMetric[]) {
     const deviations = aa.filter((f) => f.metric === metric && f.estimate).map((f) => Math.abs(f.estimate!.ratio - 1));
     if (deviations.length === 0) continue;
-    out[metric] = Math.max(MIN_THRESHOLD, Math.ceil(2 * Math.max(...deviations) * 100) / 100);
+    out[metric] = Math.max(MIN_THRESHOLD, Math.ceil(2 * Math.max(...deviations) * 100 - 1e-9) / 100);
   }
   return out as Thresholds;
 }

@@ -1,0 +1,59 @@
+/**
+ * Change points over the history of main, on synthetic histories with this machine's noise: each
+ * point is the median of 6 trials (a gate run's rounds) drawn from the stored A/A echo p50 trials
+ * of each model (test/fixtures/echo-10k-trials.json). Flat histories must show no change point in
+ * at least 95 of 100; a 10% step must be found, where it is, in at least 90 of 100.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { median } from 'simple-statistics';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../loadgen/random.ts';
+import { changePoints, historyChanges, readHistory } from '../regress/history.ts';
+
+const stored = JSON.parse(readFileSync(new URL('./fixtures/echo-10k-trials.json', import.meta.url), 'utf8')) as { arms: Record<string, { p50: number[] }> };
+const HISTORIES = 100;
+const LENGTH = 30;
+const STEP_AT = 15;
+
+function history(pool: readonly number[], step: number, random: () => number): number[] {
+  const run = (): number => median(Array.from({ length: 6 }, () => pool[Math.floor(random() * pool.length)]!));
+  return Array.from({ length: LENGTH }, (_, i) => run() * (i >= STEP_AT ? 1 + step : 1));
+}
+
+describe('changePoints on synthetic histories with this machine\u2019s noise', () => {
+  for (const [model, { p50 }] of Object.entries(stored.arms)) {
+    it(`${model}: no change point in ≥ 95 of 100 flat histories; a 10% step found in ≥ 90 of 100`, () => {
+      const random = seededRandom(7);
+      let flatWithChange = 0;
+      let stepFound = 0;
+      for (let i = 0; i < HISTORIES; i++) {
+        if (changePoints(history(p50, 0, random), i).length > 0) flatWithChange++;
+        const found = changePoints(history(p50, 0.1, random), i);
+        if (found.some((c) => Math.abs(c.index - STEP_AT) <= 2 && c.change > 0.05)) stepFound++;
+      }
+      process.stdout.write(`history ${model}: flat with a change point ${flatWithChange}/100; 10% step found ${stepFound}/100\n`);
+      expect(flatWithChange).toBeLessThanOrEqual(5);
+      expect(stepFound).toBeGreaterThanOrEqual(90);
+    });
+  }
+
+  it('names the commit where a change began, from a JSON-lines file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
+    const file = path.join(dir, 'history.jsonl');
+    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ schemaVersion: 1, commit: `c${String(i).padStart(2, '0')}`, createdAt: `2026-11-${10 + i}`, figures: { 'echo · actor · p50': (i >= 12 ? 1.3 : 1) + (i % 3) * 0.01 } }));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const changes = historyChanges(readHistory(file));
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ series: 'echo · actor · p50', commit: 'c12' });
+  });
+
+  it('names a bad line of the history by its number', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
+    const file = path.join(dir, 'history.jsonl');
+    writeFileSync(file, '{"schemaVersion": 1, "commit": "a", "createdAt": "x", "figures": {}}\nnot json\n');
+    expect(() => readHistory(file)).toThrow(/line 2: not JSON/);
+  });
+});

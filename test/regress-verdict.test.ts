@@ -1,0 +1,96 @@
+/**
+ * The gate's verdicts from figures: past 1 + T on the whole interval only, the direction of each
+ * metric, holes from failed self-checks, and the outcome and exit code the table and the workflow read.
+ */
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../common/exit-codes.ts';
+import { finalVerdict, gateOutcome } from '../regress/result.ts';
+import { calibratedThresholds, findings, judgeRatio, type Observation, type Thresholds } from '../regress/verdict.ts';
+
+const T: Thresholds = { p50: 0.1, cpuPerMessage: 0.1, microbench: 0.1, p99: 0.5, throughput: 0.1 };
+
+/** Six rounds of one subject and metric, head = base × factor[round]. */
+function rounds(metric: Observation['metric'], base: readonly number[], factors: readonly number[], side: 'head' | 'base#2' = 'head'): Observation[] {
+  return base.flatMap((value, i) => [
+    { subject: 'echo · actor', metric, side: 'base' as const, round: i + 1, value },
+    { subject: 'echo · actor', metric, side, round: i + 1, value: value * factors[i]! },
+  ]);
+}
+
+const BASE = [1.0, 1.2, 0.9, 1.1, 1.05, 0.95];
+
+describe('judgeRatio', () => {
+  it('calls a lower-is-better metric regressed only when the whole interval lies past 1 + T', () => {
+    expect(judgeRatio({ ratio: 1.3, low: 1.11, high: 1.5, significant: true }, 'lower', 0.1)).toBe('regressed');
+    expect(judgeRatio({ ratio: 1.3, low: 1.09, high: 1.5, significant: true }, 'lower', 0.1)).toBe('unchanged');
+    expect(judgeRatio({ ratio: 0.7, low: 0.6, high: 0.85, significant: true }, 'lower', 0.1)).toBe('improved');
+  });
+
+  it('reads a higher-is-better metric (throughput) the other way round', () => {
+    expect(judgeRatio({ ratio: 0.7, low: 0.6, high: 0.85, significant: true }, 'higher', 0.1)).toBe('regressed');
+    expect(judgeRatio({ ratio: 1.3, low: 1.2, high: 1.4, significant: true }, 'higher', 0.1)).toBe('improved');
+  });
+});
+
+describe('findings', () => {
+  it('finds a 1.5× CPU regression when every round shows it, and none in an unchanged p50', () => {
+    const list = findings([...rounds('cpuPerMessage', BASE, [1.45, 1.5, 1.55, 1.4, 1.6, 1.5]), ...rounds('p50', BASE, [1.02, 0.97, 1.01, 0.99, 1.03, 1.0])], T);
+    expect(list.find((f) => f.metric === 'cpuPerMessage')).toMatchObject({ verdict: 'regressed', gating: true, estimate: { low: 1.4, high: 1.6 } });
+    expect(list.find((f) => f.metric === 'p50')).toMatchObject({ verdict: 'unchanged' });
+  });
+
+  it('does not call one slow round a regression: the interval of six rounds is their min–max', () => {
+    const [f] = findings(rounds('p50', BASE, [1.0, 1.02, 3.0, 0.99, 1.01, 1.0]), T);
+    expect(f).toMatchObject({ verdict: 'unchanged' });
+  });
+
+  it('is inconclusive when a trial failed its self-check twice, and says which', () => {
+    const observations = rounds('p50', BASE, [1.5, 1.5, 1.5, 1.5, 1.5, 1.5]).map((o) => (o.side === 'head' && o.round === 3 ? { ...o, value: undefined } : o));
+    const [f] = findings(observations, T);
+    expect(f).toMatchObject({ verdict: 'inconclusive', reason: 'self-check failed twice (head round 3)' });
+  });
+
+  it('is inconclusive below 6 complete rounds', () => {
+    const [f] = findings(rounds('p50', BASE.slice(0, 5), [1.5, 1.5, 1.5, 1.5, 1.5]), T);
+    expect(f?.verdict).toBe('inconclusive');
+    expect(f?.reason).toContain('6 needed');
+  });
+
+  it('leaves out a subject only one side has (a microbenchmark case new in head)', () => {
+    expect(findings([{ subject: 'new case', metric: 'microbench', side: 'head', round: 1, value: 1 }], T)).toEqual([]);
+  });
+});
+
+describe('the outcome', () => {
+  const regressed = findings(rounds('cpuPerMessage', BASE, [1.5, 1.5, 1.5, 1.5, 1.5, 1.5]), T);
+  const rerun = regressed[0]!;
+
+  it('fails the gate only when the confirmation rerun is past 1 + T too', () => {
+    expect(gateOutcome(regressed, [{ subject: rerun.subject, metric: rerun.metric, seed: 1001, rerun, confirmed: true }])).toEqual({ outcome: 'regressed', exitCode: EXIT.gateFailed });
+    const notAgain = { ...rerun, verdict: 'unchanged' as const };
+    const outcome = gateOutcome(regressed, [{ subject: rerun.subject, metric: rerun.metric, seed: 1001, rerun: notAgain, confirmed: false }]);
+    expect(outcome).toEqual({ outcome: 'passed', exitCode: EXIT.success });
+    expect(finalVerdict(rerun, [{ subject: rerun.subject, metric: rerun.metric, seed: 1001, rerun: notAgain, confirmed: false }])).toBe('not confirmed (rerun: unchanged)');
+  });
+
+  it('is inconclusive (exit 4, a warning in the workflow) when a gating metric could not be judged', () => {
+    const holes = findings(rounds('p50', BASE.slice(0, 5), [1, 1, 1, 1, 1]), T);
+    expect(gateOutcome(holes, [])).toEqual({ outcome: 'inconclusive', exitCode: EXIT.inconclusive });
+  });
+
+  it('never fails on an exploratory metric (p99, throughput)', () => {
+    const p99 = findings(rounds('p99', BASE, [3, 3, 3, 3, 3, 3]), T);
+    expect(p99[0]).toMatchObject({ verdict: 'regressed', gating: false });
+    expect(gateOutcome(p99, [])).toEqual({ outcome: 'passed', exitCode: EXIT.success });
+  });
+});
+
+describe('calibratedThresholds', () => {
+  it('sets T to twice the largest A/A deviation of the median ratio, at least 3%, and keeps metrics it has no A/A figure for', () => {
+    const aa = findings([...rounds('p50', BASE, [1.04, 1.03, 1.05, 1.02, 1.04, 1.06], 'base#2'), ...rounds('cpuPerMessage', BASE, [1, 1, 1, 1, 1, 1], 'base#2')], T, 'base#2');
+    const t = calibratedThresholds(aa, T);
+    expect(t.p50).toBe(0.08);
+    expect(t.cpuPerMessage).toBe(0.03);
+    expect(t.microbench).toBe(T.microbench);
+  });
+});
