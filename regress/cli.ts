@@ -135,7 +135,7 @@ async function main(): Promise<number> {
 
   for (const p of run.problems) warnings.push(`${p.what}: ${p.problem}`);
   const { outcome, exitCode } = gateOutcome(run.findings, run.confirmations);
-  const calibrated = o.calibrate ? calibratedThresholds(run.aaFindings, thresholdsFile.thresholds) : undefined;
+  const calibrated = o.calibrate ? calibratedThresholds(run.observations, run.aaFindings, suite.rounds, thresholdsFile.thresholds) : undefined;
   if (calibrated && (calibrated.p50 > 0.1 || calibrated.cpuPerMessage > 0.1)) warnings.push(`this runner's A/A arm calibrates p50 to T = ${Math.round(calibrated.p50 * 100)}% and CPU per message to ${Math.round(calibrated.cpuPerMessage * 100)}%: too noisy to gate either within 10%`);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${pin ? ', servers on CPU 0, load generator on CPU 1' : ''}`;
   const result: RegressResult = {

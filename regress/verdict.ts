@@ -4,7 +4,7 @@
  * paired statistics (median of the per-round ratios, exact interval); a metric REGRESSED only when
  * the whole interval lies past 1 + T, T being that metric's threshold from base-vs-base runs.
  */
-import { median } from 'simple-statistics';
+import { median, quantile } from 'simple-statistics';
 import { estimateMedian, estimatePairedRatio, type Estimate, type RatioEstimate } from '../compare/statistics.ts';
 import { gateMetric, type GateMetric } from './suite.ts';
 
@@ -79,15 +79,37 @@ export function findings(observations: readonly Observation[], thresholds: Thres
   });
 }
 
-/** The calibration rule (README, "Calibrating T"): T = 2 × the largest |median ratio − 1| of the A/A findings, at least MIN_THRESHOLD, rounded up to 1%. */
+/**
+ * The calibration rule (README, "Thresholds, and calibrating them"). A metric regresses only when
+ * every one of the R rounds' ratios lies past 1 + T, so under no change the chance is q^R, q being
+ * the chance that one A/A round's ratio lies past 1 + T. T is set so that, over the m gating
+ * findings of a run, q^R × m stays within GATE_FALSE_ALARM (before the confirmation rerun, which
+ * must agree): q = (GATE_FALSE_ALARM / m)^(1/R), and T is the (1 − q) quantile of the A/A rounds'
+ * ratios (read in the metric's worse direction), at least MIN_THRESHOLD, rounded up to 1%.
+ */
+export const GATE_FALSE_ALARM = 0.05;
 export const MIN_THRESHOLD = 0.03;
 
-export function calibratedThresholds(aa: readonly Finding[], fallback: Thresholds): Thresholds {
+export function calibratedThresholds(observations: readonly Observation[], aa: readonly Finding[], rounds: number, fallback: Thresholds): Thresholds {
   const out: Record<string, number> = { ...fallback };
+  const judged = aa.filter((f) => f.estimate && !f.estimate.tooFewPairs);
+  const m = Math.max(1, judged.filter((f) => f.gating).length);
+  const q = (GATE_FALSE_ALARM / m) ** (1 / rounds);
   for (const metric of Object.keys(fallback) as GateMetric[]) {
-    const deviations = aa.filter((f) => f.metric === metric && f.estimate).map((f) => Math.abs(f.estimate!.ratio - 1));
-    if (deviations.length === 0) continue;
-    out[metric] = Math.max(MIN_THRESHOLD, Math.ceil(2 * Math.max(...deviations) * 100 - 1e-9) / 100);
+    const better = gateMetric(metric).better;
+    const ratios = judged
+      .filter((f) => f.metric === metric)
+      .flatMap((f) => {
+        const of = (side: Side, round: number) => observations.find((o) => o.subject === f.subject && o.metric === metric && o.side === side && o.round === round)?.value;
+        return observations
+          .filter((o) => o.subject === f.subject && o.metric === metric && o.side === 'base#2' && o.value !== undefined)
+          .flatMap((o) => {
+            const base = of('base', o.round);
+            return base === undefined || base === 0 || o.value === 0 ? [] : [better === 'lower' ? o.value! / base : base / o.value!];
+          });
+      });
+    if (ratios.length === 0) continue;
+    out[metric] = Math.max(MIN_THRESHOLD, Math.ceil((quantile(ratios, 1 - q) - 1) * 100 - 1e-9) / 100);
   }
   return out as Thresholds;
 }

@@ -4,9 +4,9 @@
  *   node --import tsx scripts/regress-calibrate.ts --runs 1 [-- <regress options>]
  *
  * Runs `npm run regress -- --base HEAD --calibrate` (every round runs base twice, the A/A arm)
- * --runs times, pools the A/A findings, applies the rule of calibratedThresholds (T = 2 × the
- * largest |median A/A ratio − 1| per metric, at least 3%, rounded up to 1%) and writes
- * regress/thresholds.json. A team does the same on its runners with `--calibrate` and
+ * --runs times, pools the A/A rounds, applies the rule of calibratedThresholds (per metric, the
+ * quantile of the A/A rounds' ratios that keeps a run's false alarms within 5% before its
+ * confirmation rerun; at least 3%) and writes regress/thresholds.json. A team does the same on its runners with `--calibrate` and
  * `--thresholds`.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { RegressResult } from '../regress/result.ts';
 import { DEFAULT_THRESHOLDS_FILE, readThresholds } from '../regress/thresholds.ts';
-import { calibratedThresholds, type Finding } from '../regress/verdict.ts';
+import { calibratedThresholds, type Finding, type Observation } from '../regress/verdict.ts';
 
 const program = new Command().option('--runs <n>', 'calibration runs', '1').option('--out <dir>', 'where the runs go', 'results/regress-calibration').allowExcessArguments().argument('[regress options...]');
 
@@ -24,6 +24,8 @@ function main(): void {
   const o = program.opts<{ runs: string; out: string }>();
   const extra = program.args;
   const pooled: Finding[] = [];
+  const observations: Observation[] = [];
+  let rounds = 6;
   const folders: string[] = [];
   for (let run = 1; run <= Number(o.runs); run++) {
     const before = new Set(existsSync(o.out) ? readdirSync(o.out) : []);
@@ -31,10 +33,13 @@ function main(): void {
     const folder = readdirSync(o.out).find((f) => !before.has(f) && f.endsWith('-regress'));
     if (!folder) throw new Error(`calibration run ${run} wrote no result`);
     const result = JSON.parse(readFileSync(path.join(o.out, folder, 'regress.json'), 'utf8')) as RegressResult;
-    pooled.push(...result.aaFindings);
+    // Each run's rounds are its own: tag the subjects so that rounds of different runs never pair.
+    pooled.push(...result.aaFindings.map((f) => ({ ...f, subject: `${run}: ${f.subject}` })));
+    observations.push(...result.observations.map((x) => ({ ...x, subject: `${run}: ${x.subject}` })));
+    rounds = result.suite.rounds;
     folders.push(path.join(o.out, folder));
   }
-  const thresholds = calibratedThresholds(pooled, readThresholds(DEFAULT_THRESHOLDS_FILE).thresholds);
+  const thresholds = calibratedThresholds(observations, pooled, rounds, readThresholds(DEFAULT_THRESHOLDS_FILE).thresholds);
   const source = `calibrated ${new Date().toISOString().slice(0, 10)} from ${folders.length} A/A run(s) on this machine: ${folders.join(', ')}`;
   writeFileSync(DEFAULT_THRESHOLDS_FILE, `${JSON.stringify({ schemaVersion: 1, source, thresholds }, null, 2)}\n`);
   for (const f of pooled.filter((x) => x.estimate)) process.stdout.write(`A/A ${f.subject} ${f.metric}: ${f.estimate!.ratio.toFixed(3)}× [${f.estimate!.low.toFixed(3)}–${f.estimate!.high.toFixed(3)}]\n`);

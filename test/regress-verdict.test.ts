@@ -86,11 +86,20 @@ describe('the outcome', () => {
 });
 
 describe('calibratedThresholds', () => {
-  it('sets T to twice the largest A/A deviation of the median ratio, at least 3%, and keeps metrics it has no A/A figure for', () => {
-    const aa = findings([...rounds('p50', BASE, [1.04, 1.03, 1.05, 1.02, 1.04, 1.06], 'base#2'), ...rounds('cpuPerMessage', BASE, [1, 1, 1, 1, 1, 1], 'base#2')], T, 'base#2');
-    const t = calibratedThresholds(aa, T);
-    expect(t.p50).toBe(0.08);
+  it('sets T to the quantile of the A/A rounds that keeps q^rounds × (gating findings) within 5%, at least 3%', () => {
+    // Two gating findings over 6 rounds: q = (0.05 / 2)^(1/6) = 0.54, T = the 46th percentile of the ratios − 1.
+    const p50Factors = [1.0, 1.02, 1.04, 1.06, 1.08, 1.1];
+    const observations = [...rounds('p50', BASE, p50Factors, 'base#2'), ...rounds('cpuPerMessage', BASE, [0.99, 1, 1.01, 0.98, 1, 1.01], 'base#2')];
+    const aa = findings(observations, T, 'base#2');
+    const t = calibratedThresholds(observations, aa, 6, T);
+    expect(t.p50).toBe(0.05);
     expect(t.cpuPerMessage).toBe(0.03);
     expect(t.microbench).toBe(T.microbench);
+  });
+
+  it('reads a higher-is-better metric in its worse direction (base / A/A side)', () => {
+    const observations = rounds('throughput', BASE, [0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 'base#2');
+    const t = calibratedThresholds(observations, findings(observations, T, 'base#2'), 6, T);
+    expect(t.throughput).toBe(0.25);
   });
 });
