@@ -35,7 +35,7 @@ interface RunOutput {
 async function runOnce(run: ScheduledRun, o: CompareOptions, extra: Partial<BenchOptions>, name: string): Promise<RunOutput> {
   const options: BenchOptions = { ...o.bench, scenario: run.scenario, model: run.arm.model as ModelName, ...run.arm.benchOptions, ...extra };
   const file = path.join(o.dir, 'raw', `${name}.json`);
-  const result = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(compare arm ${run.arm.name}, round ${run.round})`], file });
+  const { result } = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(compare arm ${run.arm.name}, round ${run.round})`], file });
   return { result, file: path.relative(o.dir, file) };
 }
 

@@ -5,12 +5,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runBench } from './bench.ts';
 import { resolveBenchPlan } from './plan.ts';
 import type { BenchOptions } from './bench-options.ts';
 import type { BenchResult } from './result.ts';
 import type { RunObserver } from './runner.ts';
-import { writeResultFile } from './report/json-file.ts';
+import { resultFileName } from './report/json-file.ts';
+import { runTrial } from './trial-runner.ts';
 import { findSaturation, judgePoint, SATURATION_STEPS, type PointOutcome, type SaturationOutcome, type SweepSpec } from './sweep.ts';
 
 export const SWEEP_SCHEMA_VERSION = 1;
@@ -34,8 +34,7 @@ export interface SweepRunOptions {
 async function runPoint(o: SweepRunOptions, parameter: 'clients' | 'rate', value: number): Promise<{ result: BenchResult; file: string }> {
   const plan = resolveBenchPlan({ ...o.bench, [parameter]: value });
   o.log(`--- ${parameter} = ${value} ---`);
-  const result = await runBench(plan, [...o.argv, `(${parameter}=${value})`], o.observer);
-  return { result, file: writeResultFile(result, plan.outDir) };
+  return runTrial({ plan, argv: [...o.argv, `(${parameter}=${value})`], observer: o.observer, file: (result) => path.join(plan.outDir, resultFileName(result)) });
 }
 
 export async function runSweep(spec: SweepSpec, o: SweepRunOptions): Promise<CurvePoint[]> {

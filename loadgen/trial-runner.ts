@@ -14,15 +14,16 @@ export interface TrialSpec {
   readonly plan: BenchPlan;
   /** The command line the result records. */
   readonly argv: readonly string[];
-  /** Where the result goes. */
-  readonly file: string;
+  /** Where the result goes, or how to name it from the result (a bench run's id). */
+  readonly file: string | ((result: BenchResult) => string);
   readonly observer?: RunObserver;
 }
 
-export async function runTrial(spec: TrialSpec): Promise<BenchResult> {
+export async function runTrial(spec: TrialSpec): Promise<{ result: BenchResult; file: string }> {
   const result = await runBench(spec.plan, spec.argv, spec.observer);
-  writeJsonAtomically(spec.file, result);
-  return result;
+  const file = typeof spec.file === 'string' ? spec.file : spec.file(result);
+  writeJsonAtomically(file, result);
+  return { result, file };
 }
 
 /** Writes `value` as JSON to a temporary file beside `file`, then renames it into place. */

@@ -55,7 +55,7 @@ export async function runE2eTrial(t: E2eTrial): Promise<TrialOutcome & { result?
         if (phase === 'drain') cpuAtEnd = processTreeCpuNs(pid);
       },
     };
-    const result = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(regress ${t.cell.scenario} · ${t.cell.model})`], file: t.file, observer });
+    const { result } = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(regress ${t.cell.scenario} · ${t.cell.model})`], file: t.file, observer });
     if (server.exited()) return { file: t.file, result, problem: 'the server exited during the run' };
     return { file: t.file, result, ...judge(result, cpuAtStart, cpuAtEnd) };
   } finally {

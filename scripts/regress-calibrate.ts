@@ -17,27 +17,46 @@ import type { RegressResult } from '../regress/result.ts';
 import { DEFAULT_THRESHOLDS_FILE, readThresholds } from '../regress/thresholds.ts';
 import { calibratedThresholds, type Finding, type Observation } from '../regress/verdict.ts';
 
-const program = new Command().option('--runs <n>', 'calibration runs', '1').option('--out <dir>', 'where the runs go', 'results/regress-calibration').allowExcessArguments().argument('[regress options...]');
+const program = new Command()
+  .option('--runs <n>', 'calibration runs', '1')
+  .option('--out <dir>', 'where the runs go', 'results/regress-calibration')
+  .option('--from <folders>', 'instead of running, read these regress folders (comma-separated): their --calibrate arm, or, for runs of unchanged servers against --base HEAD, head itself')
+  .allowExcessArguments()
+  .argument('[regress options...]');
+
+/** A finished run's A/A observations and findings: its base#2 arm, or head when head is base's code. */
+function aaOf(result: RegressResult, tag: string): { observations: Observation[]; findings: Finding[] } {
+  const fromHead = result.aaFindings.length === 0;
+  const observations = result.observations
+    .filter((x) => x.side === 'base' || x.side === (fromHead ? 'head' : 'base#2'))
+    .map((x) => ({ ...x, subject: `${tag}: ${x.subject}`, side: x.side === 'base' ? ('base' as const) : ('base#2' as const) }));
+  const findings = (fromHead ? result.findings : result.aaFindings).map((f) => ({ ...f, subject: `${tag}: ${f.subject}`, side: 'base#2' as const }));
+  return { observations, findings };
+}
 
 function main(): void {
   program.parse();
-  const o = program.opts<{ runs: string; out: string }>();
+  const o = program.opts<{ runs: string; out: string; from?: string }>();
   const extra = program.args;
   const pooled: Finding[] = [];
   const observations: Observation[] = [];
   let rounds = 6;
   const folders: string[] = [];
-  for (let run = 1; run <= Number(o.runs); run++) {
+  if (o.from !== undefined) folders.push(...o.from.split(',').map((f) => f.trim()));
+  for (let run = 1; o.from === undefined && run <= Number(o.runs); run++) {
     const before = new Set(existsSync(o.out) ? readdirSync(o.out) : []);
     spawnSync('npm', ['run', '-s', 'regress', '--', '--base', 'HEAD', '--calibrate', '--seed', String(500 + run), ...extra, '--out', o.out], { stdio: ['ignore', 'inherit', 'inherit'] });
     const folder = readdirSync(o.out).find((f) => !before.has(f) && f.endsWith('-regress'));
     if (!folder) throw new Error(`calibration run ${run} wrote no result`);
-    const result = JSON.parse(readFileSync(path.join(o.out, folder, 'regress.json'), 'utf8')) as RegressResult;
-    // Each run's rounds are its own: tag the subjects so that rounds of different runs never pair.
-    pooled.push(...result.aaFindings.map((f) => ({ ...f, subject: `${run}: ${f.subject}` })));
-    observations.push(...result.observations.map((x) => ({ ...x, subject: `${run}: ${x.subject}` })));
-    rounds = result.suite.rounds;
     folders.push(path.join(o.out, folder));
+  }
+  for (const [i, folder] of folders.entries()) {
+    const result = JSON.parse(readFileSync(path.join(folder, 'regress.json'), 'utf8')) as RegressResult;
+    // Each run's rounds are its own: the subjects are tagged so that rounds of different runs never pair.
+    const aa = aaOf(result, String(i + 1));
+    pooled.push(...aa.findings);
+    observations.push(...aa.observations);
+    rounds = result.suite.rounds;
   }
   const thresholds = calibratedThresholds(observations, pooled, rounds, readThresholds(DEFAULT_THRESHOLDS_FILE).thresholds);
   const source = `calibrated ${new Date().toISOString().slice(0, 10)} from ${folders.length} A/A run(s) on this machine: ${folders.join(', ')}`;
