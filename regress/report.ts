@@ -33,7 +33,11 @@ export function headline(r: RegressResult): string {
   if (r.outcome === 'regressed') return `REGRESSED: ${confirmed.map((c) => `${c.subject} ${gateMetric(c.metric).label} ${fixed(c.rerun.estimate!.ratio)}×`).join(', ')} (past 1 + T in the run and in its rerun)`;
   const unconfirmed = r.confirmations.length - confirmed.length;
   const note = unconfirmed > 0 ? `; ${unconfirmed} regression(s) not confirmed by a rerun` : '';
-  if (r.outcome === 'inconclusive') return `INCONCLUSIVE: ${r.findings.filter((f) => f.gating && f.verdict === 'inconclusive').length} gating finding(s) could not be judged (self-checks failed twice or too few rounds)${note}; no regression found`;
+  if (r.outcome === 'inconclusive') {
+    const unjudged = r.confirmations.filter((c) => c.rerun.verdict === 'inconclusive').map((c) => `${c.subject} ${gateMetric(c.metric).label}`);
+    const what = unjudged.length > 0 ? `${unjudged.join(', ')} looked regressed and its rerun could not be judged` : `${r.findings.filter((f) => f.gating && f.verdict === 'inconclusive').length} gating finding(s) could not be judged`;
+    return `INCONCLUSIVE: ${what} (self-checks failed twice or too few rounds)${note}; no confirmed regression`;
+  }
   return `PASSED: no gating metric past 1 + T${note}`;
 }
 

@@ -33,11 +33,14 @@ export interface RegressResult extends RegressRun {
 
 /**
  * Regressed: a gating metric past 1 + T twice (the run and its confirmation). Inconclusive: a
- * gating metric could not be judged (self-checks failed twice, too few rounds) — a warning, not a
- * red build by itself. Exploratory metrics never decide.
+ * gating metric, or the confirmation of one that looked regressed, could not be judged
+ * (self-checks failed twice, too few rounds) — a warning, not a red build by itself. Exploratory
+ * metrics never decide.
  */
 export function gateOutcome(findings: readonly Finding[], confirmations: readonly Confirmation[]): { outcome: GateOutcome; exitCode: number } {
   if (confirmations.some((c) => c.confirmed)) return { outcome: 'regressed', exitCode: EXIT.gateFailed };
+  // A regression whose rerun could not be judged is neither confirmed nor cleared.
+  if (confirmations.some((c) => c.rerun.verdict === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.inconclusive };
   if (findings.some((f) => f.gating && f.verdict === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.inconclusive };
   return { outcome: 'passed', exitCode: EXIT.success };
 }

@@ -73,6 +73,11 @@ describe('the outcome', () => {
     expect(finalVerdict(rerun, [{ subject: rerun.subject, metric: rerun.metric, seed: 1001, rerun: notAgain, confirmed: false }])).toBe('not confirmed (rerun: unchanged)');
   });
 
+  it('is inconclusive, not passed, when a regression\'s rerun could not be judged', () => {
+    const unjudged = { ...rerun, verdict: 'inconclusive' as const, reason: 'self-check failed twice (head round 2)' };
+    expect(gateOutcome(regressed, [{ subject: rerun.subject, metric: rerun.metric, seed: 1001, rerun: unjudged, confirmed: false }])).toEqual({ outcome: 'inconclusive', exitCode: EXIT.inconclusive });
+  });
+
   it('is inconclusive (exit 4, a warning in the workflow) when a gating metric could not be judged', () => {
     const holes = findings(rounds('p50', BASE.slice(0, 5), [1, 1, 1, 1, 1]), T);
     expect(gateOutcome(holes, [])).toEqual({ outcome: 'inconclusive', exitCode: EXIT.inconclusive });
