@@ -97,13 +97,21 @@ function runnerEnv(workspace: string, event: string): NodeJS.ProcessEnv {
 
 const head = (): string => execFileSync('git', ['-C', ROOT, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
 
+/** Runs a workflow's one job in a fresh workspace as `event`; fails with the output of the first step that failed. */
+function runWorkflow(workflow: Workflow, event: string, expressions: Readonly<Record<string, string>>): { workspace: string; env: NodeJS.ProcessEnv; runs: StepRun[] } {
+  const workspace = path.join(mkdtempSync(path.join(os.tmpdir(), `${event}-`)), 'workspace');
+  mkdirSync(workspace);
+  const env = runnerEnv(workspace, event);
+  const runs = runJob(workflow.jobs.gate!.steps, workspace, expressions, env);
+  const failed = runs.find((r) => typeof r.status === 'number' && r.status !== 0);
+  expect(failed, failed && `${failed.step} exited ${failed.status}:\n${failed.output.slice(-3000)}`).toBeUndefined();
+  return { workspace, env, runs };
+}
+
 describe('.github/workflows', () => {
   it('perf.yml: on a push to main, gates against the previous commit, appends the history, prints its change points and uploads the reports', () => {
     const workflow = read('perf.yml');
     expect(Object.keys(workflow.on)).toEqual(['pull_request', 'push']);
-    const workspace = path.join(mkdtempSync(path.join(os.tmpdir(), 'perf-yml-')), 'workspace');
-    mkdirSync(workspace);
-    const env = runnerEnv(workspace, 'push');
     const expressions = {
       'github.ref': 'refs/heads/main',
       "github.event_name == 'push'": 'true',
@@ -114,9 +122,7 @@ describe('.github/workflows', () => {
       "github.event_name == 'push' && 'perf-history.jsonl' || ''": 'perf-history.jsonl',
       'vars.REGRESS_OPTIONS': TINY_SUITE,
     };
-    const runs = runJob(workflow.jobs.gate!.steps, workspace, expressions, env);
-    const failed = runs.find((r) => typeof r.status === 'number' && r.status !== 0);
-    expect(failed, failed && `${failed.step} exited ${failed.status}:\n${failed.output.slice(-3000)}`).toBeUndefined();
+    const { workspace, env, runs } = runWorkflow(workflow, 'push', expressions);
     expect(runs.filter((r) => r.status === 'skipped')).toEqual([]);
     const results = readdirSync(path.join(workspace, 'perf-results'));
     expect(results).toHaveLength(1);
@@ -133,9 +139,6 @@ describe('.github/workflows', () => {
     const workflow = read('ws-perf-gate.yml');
     const call = workflow.on.workflow_call as { inputs: Record<string, { required: boolean }> };
     expect(Object.entries(call.inputs).filter(([, i]) => i.required).map(([k]) => k)).toEqual(['server-cmd', 'harness-repository']);
-    const workspace = path.join(mkdtempSync(path.join(os.tmpdir(), 'ws-perf-gate-')), 'workspace');
-    mkdirSync(workspace);
-    const env = runnerEnv(workspace, 'pull_request');
     const expressions = {
       'inputs.harness-repository': 'example/ws-actor-vs-mutex',
       'inputs.harness-ref': 'main',
@@ -146,9 +149,7 @@ describe('.github/workflows', () => {
       'inputs.server-cmd': 'node --import tsx servers/main.ts --model baseline --port {port}',
       'inputs.regress-options': TINY_SUITE.replace('--models baseline ', ''),
     };
-    const runs = runJob(workflow.jobs.gate!.steps, workspace, expressions, env);
-    const failed = runs.find((r) => typeof r.status === 'number' && r.status !== 0);
-    expect(failed, failed && `${failed.step} exited ${failed.status}:\n${failed.output.slice(-3000)}`).toBeUndefined();
+    const { workspace, env } = runWorkflow(workflow, 'pull_request', expressions);
     const [folder] = readdirSync(path.join(workspace, 'perf-results'));
     const result = JSON.parse(readFileSync(path.join(workspace, 'perf-results', folder!, 'regress.json'), 'utf8')) as { serverCommand: string; findings: { subject: string; metric: string }[] };
     expect(result.serverCommand).toContain('--model baseline');
