@@ -50,13 +50,13 @@ export function installKey(dir: string): string {
 
 /** Links the cached node_modules for this lockfile into `dir`, installing it first when the cache has none. */
 function install(dir: string, o: CheckoutOptions): CheckedOutRef['install'] {
-  const cached = path.join(o.cacheDir, installKey(dir), 'node_modules');
   const target = path.join(dir, 'node_modules');
   if (existsSync(target)) return 'cached';
   if (!existsSync(path.join(dir, 'package-lock.json'))) {
     o.log?.(`${dir} has no package-lock.json: nothing installed`);
     return 'none';
   }
+  const cached = path.join(o.cacheDir, installKey(dir), 'node_modules');
   let how: CheckedOutRef['install'] = 'cached';
   if (!existsSync(cached)) {
     o.log?.(`npm ci in ${dir} (no cached install for this lockfile)`);

@@ -70,6 +70,8 @@ interface RawOptions {
 function parseList<T extends string>(flag: string, text: string, allowed: readonly T[], problems: Problems): T[] {
   const items = text.split(',').map((s) => s.trim());
   for (const item of items) if (!allowed.includes(item as T)) problems.add('ERR_BAD_OPTION', `${flag}: '${item}' is not one of ${allowed.join(', ')}`);
+  const repeated = items.filter((item, i) => items.indexOf(item) !== i);
+  if (repeated.length > 0) problems.add('ERR_BAD_OPTION', `${flag}: '${repeated[0]}' is given twice; each cell runs once per round`);
   return items as T[];
 }
 
@@ -85,6 +87,8 @@ function parseSuite(o: RawOptions): SuiteSettings {
     microbenchRounds: problems.check(() => parseIntegerOption('--microbench-rounds', o.microbenchRounds, 0, 100), 0),
     loadShare: DEFAULT_SUITE.loadShare,
   };
+  // The calibration rule counts on "regressed" meaning every round past 1 + T, which the exact interval is up to 8 rounds.
+  if (o.calibrate && suite.rounds > 8) problems.add('ERR_BAD_OPTION', `--calibrate needs --rounds from 6 to 8 (its rule assumes the interval of the rounds' ratios is their min–max), got ${suite.rounds}`);
   if (suite.microbenchRounds > 0 && suite.microbenchRounds < 6) problems.add('ERR_BAD_OPTION', `--microbench-rounds must be 0 or at least 6 (a 95% paired interval needs 6), got ${suite.microbenchRounds}`);
   problems.throwIfAny();
   return suite;
@@ -92,11 +96,11 @@ function parseSuite(o: RawOptions): SuiteSettings {
 
 const git = (repo: string, args: readonly string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
 
-/** Whether what the load generator sends or expects differs between the refs (its figures would differ for reasons of its own). */
-function harnessChanged(repo: string, baseCommit: string, headCommit: string | undefined): string[] {
+/** Where a checkout's load generator or wire protocol differs from this checkout's, whose load generator drives every side. */
+function harnessChanged(repo: string, commits: readonly string[]): string[] {
   const paths = ['loadgen', 'common/protocol.ts'];
-  const changed = git(repo, ['diff', '--name-only', baseCommit, ...(headCommit ? [headCommit] : []), '--', ...paths]);
-  return changed === '' ? [] : changed.split('\n');
+  const changed = commits.flatMap((commit) => git(repo, ['diff', '--name-only', commit, '--', ...paths]).split('\n'));
+  return [...new Set(changed.filter((f) => f !== ''))];
 }
 
 async function main(): Promise<number> {
@@ -119,8 +123,8 @@ async function main(): Promise<number> {
 
   const warnings: string[] = [];
   if (o.serverCmd === undefined) {
-    const changed = harnessChanged(repo, baseCommit, headCommit);
-    if (changed.length > 0) warnings.push(`the load generator or the wire protocol changed between base and head (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}): head's load generator drives both, so its figures compare the servers, but a protocol change can make base's server answer differently`);
+    const changed = harnessChanged(repo, [baseCommit, ...(headCommit ? [headCommit] : [])]);
+    if (changed.length > 0) warnings.push(`the load generator or the wire protocol of a compared ref differs from this checkout's (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}): this checkout's load generator drives both sides, so the figures compare the servers, but a protocol change can make a side's server answer differently`);
     if (suite.microbenchRounds > 0 && !(base.hasMicrobench && head.hasMicrobench)) warnings.push(`microbenchmarks skipped: ${base.hasMicrobench ? 'head' : 'base'} has no microbench/cli.ts`);
   }
   const pin = o.pin && canPin();

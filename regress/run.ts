@@ -151,9 +151,10 @@ async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun
  * The load generator runs every trial in this one process, so its garbage collector's pauses
  * (20–50 ms) fell inside measured windows, where its self-check rightly calls them
  * loadgen-saturated. npm run regress runs with --expose-gc, to collect between trials, and
- * --max-semi-space-size=64, so that a 2 s trial's young garbage rarely promotes: echo of every
- * model at 1,000 clients, 24 trials, saturated lines (first attempts and retries) 32 with the first
- * flag alone, 10 with the second alone, 1 with both (all six cells, 72 trials: 5 and 3).
+ * --max-semi-space-size=64, so that a 2 s trial's young garbage rarely promotes: echo of the
+ * actor and the mutex at 1,000 clients, 24 trials, failed self-checks (first attempts and retries)
+ * 32 with the first flag alone, 10 with the second alone, 1 with both (all six cells, 72 trials: 5
+ * and 3). Not enough yet: see the README's power experiment.
  */
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();

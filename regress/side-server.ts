@@ -40,17 +40,24 @@ export async function startSideServer(source: ServerSource, model: ModelName, cp
 async function startCommand(source: Extract<ServerSource, { kind: 'command' }>, cpus: string | undefined): Promise<SideServer> {
   const port = await freePort();
   const command = source.command.replaceAll('{port}', String(port));
-  // exec: the pid we hold is the command's own process (its children are counted through /proc).
-  const argv = ['sh', '-c', `exec ${command}`];
+  // Any shell command (`cd srv && node server.js`, `PORT=… npm start`): its shell's whole tree is
+  // counted through /proc and stopped through its process group.
+  const argv = ['sh', '-c', command];
   const child = spawn(cpus === undefined ? argv[0]! : 'taskset', cpus === undefined ? argv.slice(1) : ['-c', cpus, ...argv], {
     cwd: source.checkoutDir,
     env: { ...process.env, PORT: String(port) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // Its output goes to stderr: stdout carries the gate's table.
+    stdio: ['ignore', 2, 2],
     detached: true,
   });
   let exited = false;
   child.once('exit', () => (exited = true));
-  await waitForPort(port, () => exited, command);
+  try {
+    await waitForPort(port, () => exited, command);
+  } catch (error) {
+    await stopGroup(child, () => exited);
+    throw error;
+  }
   return { url: `ws://${DEFAULT_HOST}:${port}`, pid: child.pid!, exited: () => exited, stop: () => stopGroup(child, () => exited) };
 }
 
@@ -86,21 +93,21 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** SIGTERM to the command's process group (npm start, say, has children), SIGKILL after 5 s. */
+/** SIGTERM to the command's whole process group (npm start, say, has children), SIGKILL to what is left after 5 s. */
 async function stopGroup(child: ChildProcess, exited: () => boolean): Promise<void> {
-  if (exited()) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (s: NodeJS.Signals): void => {
+  const signal = (s: NodeJS.Signals | 0): boolean => {
     try {
       process.kill(-child.pid!, s);
+      return true;
     } catch {
-      // already gone
+      return false; // no process of the group is left
     }
   };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), STOP_TIMEOUT_MS);
-  await gone;
-  clearTimeout(timer);
+  if (!signal('SIGTERM')) return;
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (signal(0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  signal('SIGKILL');
+  if (!exited()) await new Promise<void>((resolve) => child.once('exit', () => resolve()));
 }
 
 /**
@@ -112,9 +119,13 @@ export function processTreeCpuNs(pid: number): number | undefined {
   try {
     let total = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      const children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
-      for (const child of children === '' ? [] : children.split(' ')) total += processTreeCpuNs(Number(child)) ?? 0;
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        const children = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+        for (const child of children === '' ? [] : children.split(' ')) total += processTreeCpuNs(Number(child)) ?? 0;
+      } catch {
+        // a thread that ended while being read: its time is gone with it
+      }
     }
     return total;
   } catch {

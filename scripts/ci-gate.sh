@@ -9,7 +9,7 @@ code=$?
 case "$code" in
   0) ;;
   3) echo "::error title=Performance regression::a gating metric is past its threshold in the run and in its confirmation rerun (see the job summary)" ;;
-  4) echo "::warning title=Performance gate inconclusive::some trials failed their self-check twice; no regression was found (see the job summary)"; code=0 ;;
+  4) echo "::warning title=Performance gate inconclusive::a gating metric, or the confirmation of one that looked regressed, could not be judged (trials failed their self-check twice); no confirmed regression (see the job summary)"; code=0 ;;
   *) echo "::error title=Performance gate failed to run::npm run regress exited with $code" ;;
 esac
 exit "$code"

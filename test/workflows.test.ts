@@ -118,6 +118,8 @@ describe('.github/workflows', () => {
       "github.event_name == 'push' && always()": 'true',
       'always()': 'true',
       'github.run_id': '1',
+      'github.run_attempt': '1',
+      "github.event_name == 'pull_request'": 'false',
       'github.event.pull_request.base.sha || github.event.before': head(),
       "github.event_name == 'push' && 'perf-history.jsonl' || ''": 'perf-history.jsonl',
       'vars.REGRESS_OPTIONS': TINY_SUITE,
