@@ -29,7 +29,8 @@ export interface CheckoutOptions {
   readonly log?: (line: string) => void;
 }
 
-const git = (repo: string, args: readonly string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+/** `git -C <repo> <args>`, its output trimmed. */
+export const git = (repo: string, args: readonly string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 /** The commit a ref names, or a usage error that says which ref and why. */
 export function resolveCommit(repo: string, ref: string): string {

@@ -4,7 +4,6 @@
  * checkout's load generator, and exits with the code of the project's one table: 0 passed, 3 a
  * confirmed regression, 4 inconclusive, 2 usage, 1 the run failed.
  */
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { Command } from 'commander';
 import { parseIntegerOption, Problems, UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
 import { canPin, pinLoadGenerator, SERVER_CPU } from '../loadgen/pinning.ts';
-import { checkoutRef, resolveCommit } from './checkout.ts';
+import { checkoutRef, git, resolveCommit } from './checkout.ts';
 import { appendHistory } from './history.ts';
 import { renderMarkdown, renderTable } from './report.ts';
 import { gateOutcome, REGRESS_SCHEMA_VERSION, type RegressResult } from './result.ts';
@@ -93,8 +92,6 @@ function parseSuite(o: RawOptions): SuiteSettings {
   problems.throwIfAny();
   return suite;
 }
-
-const git = (repo: string, args: readonly string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
 
 /** Where a checkout's load generator or wire protocol differs from this checkout's, whose load generator drives every side. */
 function harnessChanged(repo: string, commits: readonly string[]): string[] {

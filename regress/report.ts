@@ -5,21 +5,21 @@
  */
 import Table from 'cli-table3';
 import { fixed } from '../compare/analysis.ts';
-import type { Estimate } from '../compare/statistics.ts';
+import { formatEstimate } from '../compare/format.ts';
 import { finalVerdict, type RegressResult } from './result.ts';
 import { gateMetric } from './suite.ts';
 import type { Finding } from './verdict.ts';
 
 const HEAD = ['subject', 'metric', 'base', 'head', 'head / base [interval]', 'T', 'verdict'];
 
-const figure = (x: number): string => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const estimate = (e: Estimate | undefined): string => (e ? `${figure(e.median)} [${figure(e.low)}–${figure(e.high)}]` : '–');
 
 function row(f: Finding, r: RegressResult): string[] {
   const m = gateMetric(f.metric);
   const ratio = f.estimate ? `${fixed(f.estimate.ratio)}× [${fixed(f.estimate.low)}–${fixed(f.estimate.high)}]` : '–';
   const verdict = finalVerdict(f, r.confirmations) + (f.reason ? ` (${f.reason})` : '');
-  return [f.subject, `${m.label} (${m.unit})${m.gating ? '' : ', exploratory'}`, estimate(f.base), estimate(f.other), ratio, `${Math.round(f.threshold * 100)}%`, verdict];
+  // compare's layout of a median and its interval (its `ms` rule: 2 decimals below 10, 1 below 100).
+  const unit = m.unit === 'msg/s' ? 'msg/s' : 'ms';
+  return [f.subject, `${m.label} (${m.unit})${m.gating ? '' : ', exploratory'}`, formatEstimate(f.base, unit), formatEstimate(f.other, unit), ratio, `${Math.round(f.threshold * 100)}%`, verdict];
 }
 
 /** Gating rows first, and the worst verdicts first within them. */

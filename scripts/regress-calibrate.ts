@@ -9,11 +9,10 @@
  * confirmation rerun; at least 3%) and writes regress/thresholds.json. A team does the same on its runners with `--calibrate` and
  * `--thresholds`.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { RegressResult } from '../regress/result.ts';
+import { readRegressResult, runRegressCommand } from '../regress/run-command.ts';
 import { DEFAULT_THRESHOLDS_FILE, readThresholds } from '../regress/thresholds.ts';
 import { calibratedThresholds, type Finding, type Observation } from '../regress/verdict.ts';
 
@@ -44,14 +43,10 @@ function main(): void {
   const folders: string[] = [];
   if (o.from !== undefined) folders.push(...o.from.split(',').map((f) => f.trim()));
   for (let run = 1; o.from === undefined && run <= Number(o.runs); run++) {
-    const before = new Set(existsSync(o.out) ? readdirSync(o.out) : []);
-    spawnSync('npm', ['run', '-s', 'regress', '--', '--base', 'HEAD', '--calibrate', '--seed', String(500 + run), ...extra, '--out', o.out], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const folder = readdirSync(o.out).find((f) => !before.has(f) && f.endsWith('-regress'));
-    if (!folder) throw new Error(`calibration run ${run} wrote no result`);
-    folders.push(path.join(o.out, folder));
+    folders.push(runRegressCommand(['--base', 'HEAD', '--calibrate', '--seed', String(500 + run), ...extra], o.out).folder);
   }
   for (const [i, folder] of folders.entries()) {
-    const result = JSON.parse(readFileSync(path.join(folder, 'regress.json'), 'utf8')) as RegressResult;
+    const result = readRegressResult(folder);
     // Each run's rounds are its own: the subjects are tagged so that rounds of different runs never pair.
     const aa = aaOf(result, String(i + 1));
     pooled.push(...aa.findings);

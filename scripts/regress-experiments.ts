@@ -10,12 +10,12 @@
  * `npm run regress -- --base HEAD --head <scratch branch>`. Every run gets its own seed. Prints
  * each run's verdict and writes them all to <out>/experiments.json.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import type { RegressResult } from '../regress/result.ts';
+import { git } from '../regress/checkout.ts';
+import { runRegressCommand } from '../regress/run-command.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER = 'servers/actor/registry.ts';
@@ -28,7 +28,6 @@ const program = new Command()
   .option('--cpu-us <n>', 'base\u2019s server CPU per echo, µs (default: measured by the first unchanged run)')
   .option('--out <dir>', 'where the runs and experiments.json go', 'results/regress-experiments');
 
-const git = (dir: string, args: readonly string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim();
 
 /** A scratch branch whose actor spins `spinUs` per echo; returns the branch name. */
 function slowedBranch(factor: number, spinUs: number): string {
@@ -57,16 +56,6 @@ interface RunRecord {
   readonly folder: string;
 }
 
-function regress(args: readonly string[], out: string): { exitCode: number; result: RegressResult; folder: string; seconds: number } {
-  const started = Date.now();
-  const before = new Set(existsSync(out) ? readdirSync(out) : []);
-  const child = spawnSync('npm', ['run', '-s', 'regress', '--', ...args, '--out', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const folder = readdirSync(out).find((f) => !before.has(f) && f.endsWith('-regress'));
-  if (!folder) throw new Error(`regress ${args.join(' ')} wrote no result (exit ${child.status})`);
-  const result = JSON.parse(readFileSync(path.join(out, folder, 'regress.json'), 'utf8')) as RegressResult;
-  return { exitCode: child.status ?? 1, result, folder: path.join(out, folder), seconds: (Date.now() - started) / 1000 };
-}
-
 function main(): void {
   const o = program.parse().opts<{ runs: string; factors: string; suite: string; cpuUs?: string; out: string }>();
   if (git(ROOT, ['status', '--porcelain', '--', 'servers', 'common']) !== '') throw new Error('servers/ or common/ have uncommitted changes: commit them first (factor 1 compares the working tree with HEAD)');
@@ -80,7 +69,7 @@ function main(): void {
     const head = factor === 1 ? [] : ['--head', slowedBranch(factor, (factor - 1) * (cpuUs ?? fail('--cpu-us unknown: put factor 1 first or give --cpu-us')))];
     for (let run = 1; run <= runs; run++) {
       const seed = Math.round(factor * 1000) + run;
-      const { exitCode, result, folder, seconds } = regress(['--base', 'HEAD', ...head, ...suite, '--seed', String(seed)], o.out);
+      const { exitCode, result, folder, seconds } = runRegressCommand(['--base', 'HEAD', ...head, ...suite, '--seed', String(seed)], o.out);
       if (cpuUs === undefined) {
         const base = result.findings.find((f) => f.subject === 'echo · actor' && f.metric === 'cpuPerMessage')?.base?.median;
         if (base !== undefined) cpuUs = base;
