@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { parseIntegerOption, Problems, UsageError } from '../common/usage.ts';
+import { parseIntegerOption, parseNumberOption, Problems, UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
 import { canPin, pinLoadGenerator, SERVER_CPU } from '../loadgen/pinning.ts';
 import { checkoutRef, git, resolveCommit } from './checkout.ts';
@@ -37,6 +37,7 @@ const program = new Command()
   .option('--clients <n>', 'clients per trial', String(DEFAULT_SUITE.clients))
   .option('--duration <seconds>', 'measured seconds per trial', String(DEFAULT_SUITE.durationSeconds))
   .option('--warmup <seconds>', 'warm-up seconds per trial', String(DEFAULT_SUITE.warmupSeconds))
+  .option('--load-share <fraction>', "open-loop load as a share of base's closed-loop echo throughput, above 0 and at most 1", String(DEFAULT_SUITE.loadShare))
   .option('--microbench-rounds <n>', 'microbenchmark passes per side (0: none)', String(DEFAULT_SUITE.microbenchRounds))
   .option('--seed <n>', 'seed of the order within each round', '1')
   .option('--no-pin', 'do not pin the servers and the load generator to separate CPUs (pinned by default where taskset and 2 CPUs exist)')
@@ -58,6 +59,7 @@ interface RawOptions {
   duration: string;
   warmup: string;
   microbenchRounds: string;
+  loadShare: string;
   seed: string;
   pin: boolean;
   calibrate?: boolean;
@@ -84,8 +86,9 @@ function parseSuite(o: RawOptions): SuiteSettings {
     durationSeconds: problems.check(() => parseIntegerOption('--duration', o.duration, 1, 600), 2),
     warmupSeconds: problems.check(() => parseIntegerOption('--warmup', o.warmup, 0, 600), 1),
     microbenchRounds: problems.check(() => parseIntegerOption('--microbench-rounds', o.microbenchRounds, 0, 100), 0),
-    loadShare: DEFAULT_SUITE.loadShare,
+    loadShare: problems.check(() => parseNumberOption('--load-share', o.loadShare, 0), DEFAULT_SUITE.loadShare),
   };
+  if (suite.loadShare > 1) problems.add('ERR_BAD_OPTION', `--load-share must be above 0 and at most 1 (a share of the closed-loop throughput), got '${o.loadShare}'`);
   // The calibration rule counts on "regressed" meaning every round past 1 + T, which the exact interval is up to 8 rounds.
   if (o.calibrate && suite.rounds > 8) problems.add('ERR_BAD_OPTION', `--calibrate needs --rounds from 6 to 8 (its rule assumes the interval of the rounds' ratios is their min–max), got ${suite.rounds}`);
   if (suite.microbenchRounds > 0 && suite.microbenchRounds < 6) problems.add('ERR_BAD_OPTION', `--microbench-rounds must be 0 or at least 6 (a 95% paired interval needs 6), got ${suite.microbenchRounds}`);

@@ -28,6 +28,8 @@ export interface SuiteSettings {
 /**
  * 6 rounds: the fewest whose paired interval (min–max of the per-round ratios) covers the median
  * ratio with ≥ 95% (96.9%). 1,000 clients, 1 s warm-up, 2 s measured: about 4.5 s a trial here.
+ * 30% of the closed-loop rate, not half: that rate is the load generator's own limit (its core is
+ * full first), and at half of it its self-check failed in 3–5 of 72 trials per run; at 30%, in 0.
  */
 export const DEFAULT_SUITE: SuiteSettings = {
   scenarios: SUITE_SCENARIOS,
@@ -36,7 +38,7 @@ export const DEFAULT_SUITE: SuiteSettings = {
   warmupSeconds: 1,
   durationSeconds: 2,
   rounds: 6,
-  loadShare: 0.5,
+  loadShare: 0.3,
   microbenchRounds: 6,
 };
 
