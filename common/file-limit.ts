@@ -77,9 +77,11 @@ export function rerunWithFileLimit(limit: number): Promise<never> {
   const child = spawn('sh', ['-c', 'ulimit -n "$1" && shift && exec "$@"', 'sh', String(limit), process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: markFileLimitRaised(process.env),
+    // Its own process group: a Ctrl-C reaches it once, forwarded from here, and never twice (a
+    // second signal means "exit now, without the partial result").
+    detached: true,
   });
-  // The child is in our process group, so a Ctrl-C reaches it directly; forwarding covers a signal
-  // sent to this pid alone. Its death by a signal becomes 128 + the signal's number (130, 143).
+  // Its death by a signal becomes 128 + the signal's number (130, 143).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(exitCodeOfChild(code, signal)));
   return new Promise<never>(() => {});

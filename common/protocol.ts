@@ -138,6 +138,37 @@ const BROADCAST_COMMAND = Buffer.from('/broadcast ');
 /** Largest probe size `encodeProbeFrame` pads to. */
 export const MAX_PROBE_BYTES = 1 << 20;
 
+/**
+ * What fills a probe past its header. `repeated` (one byte over and over) is what the load
+ * generator always sent, and compresses to almost nothing: with permessage-deflate it would make
+ * compression look free. `text` is words and spaces, as chat text (deflate shrinks it a few
+ * times); `random` is random characters from a 64-symbol alphabet (6 bits a byte: deflate saves
+ * at most a quarter). All are ASCII, so every probe stays a valid text frame.
+ */
+export const PAYLOAD_KINDS = ['repeated', 'text', 'random'] as const;
+export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
+
+const WORDS = 'the of and to in is you that it he was for on are as with his they at be this have from or one had by word but not what all were we when your can said there use an each which she do how their if will up other about out many then them these so some her would make like him into time has look two more write go see number no way could people my than first water been call who oil its now find long down day did get come made may part'.split(' ');
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-';
+const POOL_BYTES = 256 * 1024;
+
+/**
+ * A pool of padding to copy from (undefined for `repeated`), built once per run from a seeded
+ * generator: probes take slices at different offsets, so that no two neighbours repeat each other
+ * and the hot path draws no random numbers.
+ */
+export function paddingPool(kind: PayloadKind, random: () => number): Buffer | undefined {
+  if (kind === 'repeated') return undefined;
+  const pool = Buffer.allocUnsafe(POOL_BYTES);
+  if (kind === 'random') {
+    for (let i = 0; i < POOL_BYTES; i++) pool[i] = ALPHABET.charCodeAt(Math.floor(random() * ALPHABET.length));
+    return pool;
+  }
+  let at = 0;
+  while (at < POOL_BYTES) at += pool.write(`${WORDS[Math.floor(random() * WORDS.length)]!} `, at, 'latin1');
+  return pool;
+}
+
 function digitCount(n: number): number {
   let count = 1;
   while (n >= 10) {
@@ -152,7 +183,7 @@ function digitCount(n: number): number {
  * path: no intermediate strings): the probe alone for an echo, `/broadcast <probe>` or
  * `/to <target> <probe>`. `bytes` pads the probe (not the command) to that length.
  */
-export function encodeProbeFrame(kind: ProbeKind, sender: number, seq: number, sentAtNs: number, bytes = 0, target = 0): Buffer {
+export function encodeProbeFrame(kind: ProbeKind, sender: number, seq: number, sentAtNs: number, bytes = 0, target = 0, pool?: Buffer): Buffer {
   const prefixLength = kind === 'echo' ? 0 : kind === 'broadcast' ? BROADCAST_COMMAND.length : 5 + digitCount(target); // "/to " + id + " "
   const senderDigits = digitCount(sender);
   const seqDigits = digitCount(seq);
@@ -176,9 +207,22 @@ export function encodeProbeFrame(kind: ProbeKind, sender: number, seq: number, s
   writeNumber(frame, (at += timeDigits), sentAtNs);
   if (pad > 0) {
     frame[at++] = 0x20;
-    frame.fill(PAD_BYTE, at);
+    if (pool === undefined) frame.fill(PAD_BYTE, at);
+    else copyPadding(pool, frame, at, pad, seq);
   }
   return frame;
+}
+
+/** Fills frame[at, at + pad) from the pool, starting at an offset that moves with each probe. */
+function copyPadding(pool: Buffer, frame: Buffer, at: number, pad: number, seq: number): void {
+  let from = (seq * 7919) % pool.length;
+  while (pad > 0) {
+    const n = Math.min(pad, pool.length - from);
+    pool.copy(frame, at, from, from + n);
+    at += n;
+    pad -= n;
+    from = 0;
+  }
 }
 
 /** Writes the decimal digits of a non-negative integer so that they end just before `end`. */

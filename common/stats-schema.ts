@@ -94,6 +94,11 @@ export interface ServerGauges {
   readonly policyDisconnected: number;
   /** POST /broadcast requests the registry carried out since the server started. */
   readonly adminBroadcasts: number;
+  /** Admin requests waiting for the registry now, and those refused at the cap (503) since the start; absent from servers older than the cap. */
+  readonly adminWaiting?: number;
+  readonly adminRefused?: number;
+  /** Clients the heartbeat terminated for a missed pong since the start (absent from older servers). */
+  readonly heartbeatTerminations?: number;
 }
 
 /** Stats as schema 2 wrote them (results stored before schema 3): per-model parts. */

@@ -4,7 +4,9 @@
  * Writes results/<run id>/ (raw/ with every trial, compare.json, report.md, report.html) and prints a table
  * per scenario with its verdict.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomically, writeJsonAtomically } from '../common/atomic-write.ts';
+import { listenForInterrupt } from '../loadgen/interrupt.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -24,27 +26,30 @@ import { renderComparison } from './report-table.ts';
 import { runSchedule } from './run.ts';
 import { armsFor, interleave } from './schedule.ts';
 import { runMain } from '../common/main.ts';
-import { EXIT } from '../common/exit-codes.ts';
+import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
 
-const program = new Command()
-  .name('npm run compare --')
-  .description('Run the models side by side on the same scenarios, interleaved over several trials, with confidence intervals.')
-  .option('--scenarios <list>', 'scenarios to compare', 'echo')
-  .option('--models <list>', `arms, in order (the first is the reference; an arm may repeat for an A/A check): model[:key=value…] with model one of ${describeModels()}; keys: the model's own options, policy=await|drop|disconnect, timeout=<s> (with policy=disconnect)`, 'actor,mutex,baseline')
-  .option('--trials <n>', 'trials per arm and scenario (10 by default: see the README on choosing a number of trials)', '10')
-  .option('--clients <n>', 'clients (default: each scenario\u2019s)')
-  .option('--duration <seconds>', 'measured seconds per trial (default: the scenario\u2019s)')
-  .option('--warmup <seconds>', 'warm-up per trial (default: the scenario\u2019s)')
-  .option('--rate <msgs/s>', 'open-loop rate (default: the scenario\u2019s)')
-  .option('--seed <n>', 'seed for the order of the arms in each round and the bootstrap', '1')
-  .option('--pin', 'server on CPU 0, load generator on CPU 1 (needs taskset and 2 CPUs)')
-  .option('--paired', 'estimate each ratio from the per-round ratios (the interleaving pairs the arms by round), with an exact interval, instead of resampling each arm on its own')
-  .option('--find-saturation', 'each trial searches (×1.5 up from the scenario\u2019s or --rate\u2019s rate, then 3 bisections) for the highest open-loop rate held within --slo-p99; the verdict stands on that rate')
-  .option('--slo-p99 <duration>', 'the p99 bound of --find-saturation, e.g. 50ms or 0.2s', '50ms')
-  .option('--max-rate <msgs/s>', 'the highest rate --find-saturation tries', '200000')
-  .option('--debug-slow-arm <index:us>', 'debug only: arm <index> (0-based) spins <us> µs per message, e.g. 1:50 (to check that a slower arm is found)')
-  .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
-  .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)\n  npm run compare -- --models actor,actor:policy=drop --scenarios slow-consumers --clients 1000\n  npm run compare -- --models actor,mutex --find-saturation --slo-p99 50ms --rate 4000 --duration 5 --trials 5 --pin');
+/** A fresh parser each time: --resume parses the interrupted run's own command line again. */
+const compareProgram = (): Command =>
+  new Command()
+    .name('npm run compare --')
+    .description('Run the models side by side on the same scenarios, interleaved over several trials, with confidence intervals.')
+    .option('--scenarios <list>', 'scenarios to compare', 'echo')
+    .option('--models <list>', `arms, in order (the first is the reference; an arm may repeat for an A/A check): model[:key=value…] with model one of ${describeModels()}; keys: the model's own options, policy=await|drop|disconnect, timeout=<s> (with policy=disconnect)`, 'actor,mutex,baseline')
+    .option('--trials <n>', 'trials per arm and scenario (10 by default: see the README on choosing a number of trials)', '10')
+    .option('--clients <n>', 'clients (default: each scenario\u2019s)')
+    .option('--duration <seconds>', 'measured seconds per trial (default: the scenario\u2019s)')
+    .option('--warmup <seconds>', 'warm-up per trial (default: the scenario\u2019s)')
+    .option('--rate <msgs/s>', 'open-loop rate (default: the scenario\u2019s)')
+    .option('--seed <n>', 'seed for the order of the arms in each round and the bootstrap', '1')
+    .option('--pin', 'server on CPU 0, load generator on CPU 1 (needs taskset and 2 CPUs)')
+    .option('--paired', 'estimate each ratio from the per-round ratios (the interleaving pairs the arms by round), with an exact interval, instead of resampling each arm on its own')
+    .option('--find-saturation', 'each trial searches (×1.5 up from the scenario\u2019s or --rate\u2019s rate, then 3 bisections) for the highest open-loop rate held within --slo-p99; the verdict stands on that rate')
+    .option('--slo-p99 <duration>', 'the p99 bound of --find-saturation, e.g. 50ms or 0.2s', '50ms')
+    .option('--max-rate <msgs/s>', 'the highest rate --find-saturation tries', '200000')
+    .option('--debug-slow-arm <index:us>', 'debug only: arm <index> (0-based) spins <us> µs per message, e.g. 1:50 (to check that a slower arm is found)')
+    .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
+    .option('--resume <folder>', 'finish an interrupted comparison in its folder: its own options, its finished trials kept (give no other option)')
+    .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)\n  npm run compare -- --models actor,actor:policy=drop --scenarios slow-consumers --clients 1000\n  npm run compare -- --models actor,mutex --find-saturation --slo-p99 50ms --rate 4000 --duration 5 --trials 5 --pin');
 
 interface RawCompareOptions {
   scenarios: string;
@@ -62,11 +67,41 @@ interface RawCompareOptions {
   sloP99: string;
   maxRate: string;
   out: string;
+  resume?: string;
+}
+
+/** What --resume needs to run the same comparison again: its command line and its folder's name. */
+interface ComparePlanFile {
+  readonly schemaVersion: 1;
+  readonly runId: string;
+  readonly argv: readonly string[];
+}
+const PLAN_FILE = 'compare-plan.json';
+
+/** This command's options, or, with --resume, those of the interrupted comparison (and its folder). */
+function readOptions(): { o: RawCompareOptions; argv: readonly string[]; resumeDir?: string; runId?: string } {
+  const program = compareProgram();
+  program.parse();
+  const o = program.opts<RawCompareOptions>();
+  if (o.resume === undefined) return { o, argv: process.argv.slice(2) };
+  const given = process.argv.slice(2).filter((a, i, all) => a !== '--resume' && all[i - 1] !== '--resume' && !a.startsWith('--resume='));
+  if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `--resume runs the interrupted comparison with its own options: drop ${given.join(' ')}`);
+  const file = path.join(o.resume, PLAN_FILE);
+  if (!existsSync(file)) throw new UsageError('ERR_BAD_OPTION', `--resume ${o.resume}: no ${PLAN_FILE} there (give the folder an interrupted npm run compare named)`);
+  let stored: ComparePlanFile;
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as ComparePlanFile;
+  } catch {
+    throw new UsageError('ERR_BAD_OPTION', `--resume ${o.resume}: ${PLAN_FILE} is not readable JSON`);
+  }
+  if (!Array.isArray(stored.argv)) throw new UsageError('ERR_BAD_OPTION', `--resume ${o.resume}: ${PLAN_FILE} has no argv`);
+  const again = compareProgram();
+  again.parse([...stored.argv], { from: 'user' });
+  return { o: again.opts<RawCompareOptions>(), argv: stored.argv, resumeDir: o.resume, runId: stored.runId };
 }
 
 async function main(): Promise<number> {
-  program.parse();
-  const o = program.opts<RawCompareOptions>();
+  const { o, argv, resumeDir, runId: resumedRunId } = readOptions();
   const specs = parseArmList(o.models);
   const trials = parseIntegerOption('--trials', o.trials, 2, 100);
   const seed = parseIntegerOption('--seed', o.seed, 0, 2 ** 32 - 1);
@@ -85,22 +120,28 @@ async function main(): Promise<number> {
   if (checkFileLimit(Math.max(...plans.map((p) => p.load.clients)), limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
   if (o.pin) pinLoadGenerator();
 
-  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-compare`;
-  const dir = path.join(o.out, runId);
+  const runId = resumedRunId ?? `${new Date().toISOString().replace(/[:.]/g, '-')}-compare`;
+  const dir = resumeDir ?? path.join(o.out, runId);
   mkdirSync(dir, { recursive: true });
+  writeJsonAtomically(path.join(dir, PLAN_FILE), { schemaVersion: 1, runId, argv } satisfies ComparePlanFile);
   const arms = armsFor(specs, slowArm);
   const schedule = interleave(scenarios, arms, trials, seededRandom(seed));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`${schedule.length} runs: ${scenarios.length} scenario(s) × ${arms.length} arms × ${trials} trials, interleaved; results in ${dir}`);
-  const results = await runSchedule(schedule, { bench, dir, log, ...(saturation && { saturation }) });
+  const interrupt = listenForInterrupt(log);
+  const { trials: results, interrupted } = await runSchedule(schedule, { bench, dir, log, signal: interrupt.signal, resume: resumeDir !== undefined, ...(saturation && { saturation }) });
+  if (interrupted) {
+    log(`${interrupt.received ?? 'interrupted'}: ${results.length} of ${schedule.length} runs finished and kept in ${path.join(dir, 'raw')}; finish with: npm run compare -- --resume ${dir}`);
+    return exitCodeForSignal(interrupt.received ?? 'SIGINT');
+  }
 
   const analysis = analyse(results, arms.map((a) => a.name), seed, { pairing, ...(saturation && { saturation: { sloP99Ms: saturation.sloP99Ms } }) });
-  const command = `npm run compare -- ${process.argv.slice(2).join(' ')}`.trim();
+  const command = `npm run compare -- ${argv.join(' ')}`.trim();
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
-  writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file, ...(r.saturation && { saturation: r.saturation }) })) }, null, 2) + '\n');
+  writeFileAtomically(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file, ...(r.saturation && { saturation: r.saturation }) })) }, null, 2) + '\n');
   const context = { runId, command, machine, trials, seed };
-  writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
-  writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, results, context));
+  writeFileAtomically(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
+  writeFileAtomically(path.join(dir, 'report.html'), renderHtml(analysis, results, context));
   process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
   log(`reports written to ${path.join(dir, 'report.md')} and report.html`);
   return results.every((r) => r.result.status === 'completed') ? EXIT.success : EXIT.runFailed;

@@ -4,7 +4,8 @@
  * stored bench results, one arm per file (single runs have no interval, and the report says so),
  * into a new folder under results/.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomically } from '../common/atomic-write.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -48,8 +49,8 @@ function readJson<T>(file: string): T {
 
 function writeReports(dir: string, trials: readonly Trial[], arms: readonly string[], context: ReportContext, options: AnalysisOptions = {}): ComparisonAnalysis {
   const analysis = analyse(trials, arms, context.seed, options);
-  writeFileSync(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
-  writeFileSync(path.join(dir, 'report.html'), renderHtml(analysis, trials, context));
+  writeFileAtomically(path.join(dir, 'report.md'), renderMarkdown(analysis, context));
+  writeFileAtomically(path.join(dir, 'report.html'), renderHtml(analysis, trials, context));
   process.stdout.write(`${renderComparison(analysis, { color: process.stdout.isTTY })}\n`);
   process.stderr.write(`reports written to ${path.join(dir, 'report.md')} and report.html\n`);
   return analysis;
@@ -61,7 +62,7 @@ function regenerate(dir: string, pairing: Pairing | undefined): void {
   const options: AnalysisOptions = { pairing: pairing ?? stored.pairing ?? 'independent', ...(stored.saturation && { saturation: stored.saturation }) };
   const analysis = writeReports(dir, trials, stored.arms.map((a) => a.name), { runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, options);
   // compare.json carries the analysis too: rewritten with it, so that its verdicts stay report.md's.
-  writeFileSync(path.join(dir, 'compare.json'), JSON.stringify({ ...stored, ...analysis, runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, null, 2) + '\n');
+  writeFileAtomically(path.join(dir, 'compare.json'), JSON.stringify({ ...stored, ...analysis, runId: stored.runId, command: stored.command, machine: stored.machine, trials: stored.trials, seed: stored.seed }, null, 2) + '\n');
 }
 
 function compareFiles(files: readonly string[], out: string): void {

@@ -41,8 +41,9 @@ export interface BenchOptions {
   readonly serverMetrics: boolean;
   readonly slowConsumerPolicy?: SlowConsumerPolicyName;
   readonly slowConsumerTimeoutSeconds?: number;
-  /** Debug: the started server blocks its event loop this long once a second. */
+  /** Debug: the started server blocks its event loop this long once a second (or every debugStallEveryMs). */
   readonly debugStallMs?: number;
+  readonly debugStallEveryMs?: number;
   /** Debug: the started server spins this long per message (a deliberately slowed compare arm). */
   readonly debugDelayPerMessageUs?: number;
   /** The fault-isolation experiment: where the fault lands (default: the scenario's). */
@@ -95,6 +96,7 @@ export interface RawBenchOptions {
   out?: string;
   json?: boolean;
   debugStallMs?: string;
+  debugStallEveryMs?: string;
   faultSite?: string;
   serverMetrics?: boolean;
   slowConsumerPolicy?: string;
@@ -108,7 +110,7 @@ type Rule =
   | { readonly flag: string; readonly raw: keyof RawBenchOptions; readonly type: 'number'; readonly min: number; readonly inclusive?: boolean; readonly max?: number }
   | { readonly flag: string; readonly raw: keyof RawBenchOptions; readonly type: 'choice'; readonly values: readonly string[]; readonly code?: UsageErrorCode };
 
-export type ValueKey = 'faultSite' | 'model' | 'clients' | 'durationSeconds' | 'warmupSeconds' | 'rate' | 'connectConcurrency' | 'messageBytes' | 'port' | 'inFlight' | 'drainTimeoutSeconds' | 'maxSendLagMs' | 'seed' | 'slowConsumerPolicy' | 'slowConsumerTimeoutSeconds' | 'debugStallMs';
+export type ValueKey = 'faultSite' | 'model' | 'clients' | 'durationSeconds' | 'warmupSeconds' | 'rate' | 'connectConcurrency' | 'messageBytes' | 'port' | 'inFlight' | 'drainTimeoutSeconds' | 'maxSendLagMs' | 'seed' | 'slowConsumerPolicy' | 'slowConsumerTimeoutSeconds' | 'debugStallMs' | 'debugStallEveryMs';
 
 /** Every valued option: its flag, the commander key it arrives under, and what it accepts. */
 export const BENCH_OPTION_RULES: Readonly<Record<ValueKey, Rule>> = {
@@ -127,6 +129,7 @@ export const BENCH_OPTION_RULES: Readonly<Record<ValueKey, Rule>> = {
   slowConsumerPolicy: { flag: '--slow-consumer-policy', raw: 'slowConsumerPolicy', type: 'choice', values: SLOW_CONSUMER_POLICIES },
   slowConsumerTimeoutSeconds: { flag: '--slow-consumer-timeout', raw: 'slowConsumerTimeout', type: 'number', min: MIN_SLOW_CONSUMER_TIMEOUT_S, inclusive: true, max: MAX_SLOW_CONSUMER_TIMEOUT_S },
   debugStallMs: { flag: '--debug-stall-ms', raw: 'debugStallMs', type: 'integer', min: 1, max: 60_000 },
+  debugStallEveryMs: { flag: '--debug-stall-every-ms', raw: 'debugStallEveryMs', type: 'integer', min: 1, max: 3_600_000 },
   faultSite: { flag: '--fault-site', raw: 'faultSite', type: 'choice', values: FAULT_SITES },
 };
 

@@ -1,45 +1,78 @@
 /**
  * One bench run from a resolved plan: start the server (unless --target), run the load, stop the
- * server, and return the result; a failure becomes a failed result, never a lost one.
+ * server, and return the result; a failure becomes a failed result, never a lost one. An
+ * interrupt (SIGINT/SIGTERM) or the server dying ends the run early, with what it had measured.
  */
 import type { BenchPlan } from './plan.ts';
-import { completedResult, failedResult, type BenchResult, type RunContext } from './result.ts';
-import { runLoad, type RunObserver } from './runner.ts';
+import { completedResult, failedResult, interruptedResult, type BenchResult, type RunContext } from './result.ts';
+import { runLoad, type Phase, type RunObserver } from './runner.ts';
+import { interruptSignalOf } from './interrupt.ts';
 import type { Measurement } from './record/measurement.ts';
 import { spawnServer, type ServerProcess } from './server-process.ts';
 import { ServerStatsClient } from './server-stats.ts';
 import { makeRunId } from './report/json-file.ts';
 import { runHttpLoad, type HttpReport, type HttpRouteReport } from './http-load.ts';
+import { startFaultProxies, type FaultProxies } from './fault-proxies.ts';
+import { describeFaults } from '../common/network-faults.ts';
+import { LOADGEN_CPU } from './pinning.ts';
+import type { NetworkReport } from './result.ts';
 
-export async function runBench(plan: BenchPlan, argv: readonly string[], observer: RunObserver = {}): Promise<BenchResult> {
+export async function runBench(plan: BenchPlan, argv: readonly string[], observer: RunObserver = {}, interrupt?: AbortSignal): Promise<BenchResult> {
   const startedAt = new Date();
   const model = plan.server.kind === 'spawn' ? plan.server.model : 'external';
   const context = (target: string): RunContext => ({ runId: makeRunId(startedAt, model, plan.scenario.name), startedAt, argv, plan, target });
   let server: ServerProcess | undefined;
   let target = plan.server.kind === 'external' ? plan.server.url : '';
+  let phase: Phase = 'connect';
+  // The run stops early on an interrupt, or when its server dies: no point sending into nothing.
+  const serverGone = new AbortController();
+  const stop = interrupt ? AbortSignal.any([interrupt, serverGone.signal]) : serverGone.signal;
+  // The phase the stop came in (the run goes on to close its sockets, a phase of its own).
+  let stoppedIn: Phase | undefined;
+  stop.addEventListener('abort', () => (stoppedIn ??= phase), { once: true });
+  let measurement: Measurement | undefined;
+  let proxies: FaultProxies | undefined;
+  let network: NetworkReport | undefined;
   try {
     if (plan.server.kind === 'spawn') {
       server = await spawnServer(plan.server);
       target = server.url;
+      void server.exited.then(() => serverGone.abort('server-exited'));
     }
     const serverStats = new ServerStatsClient(target);
+    await serverStats.checkAdminAccess();
+    const faults = plan.load.network;
+    if (faults) proxies = await startFaultProxies(target, plan.load.clients, faults, plan.load.seed, plan.server.kind === 'spawn' && plan.server.cpus !== undefined ? LOADGEN_CPU : undefined);
     // HTTP side traffic starts with the measured phase and runs as long as it.
     let http: Promise<HttpRouteReport[]> | undefined;
     const withHttp: RunObserver = {
       ...observer,
-      phase: (phase, detail) => {
-        if (phase === 'measure' && plan.http && !http) http = runHttpLoad(serverStats.origin, plan.http, plan.load.durationMs);
-        observer.phase?.(phase, detail);
+      phase: (next, detail) => {
+        phase = next;
+        if (next === 'measure' && plan.http && !http) {
+          http = runHttpLoad(serverStats.origin, plan.http, plan.load.durationMs, stop);
+          http.catch(() => {}); // awaited below when the run completes; stopped, its figures are not needed
+        }
+        observer.phase?.(next, detail);
       },
     };
-    const measurement = await runLoad({ ...plan.load, url: target }, { observer: withHttp, serverStats, sideTraffic: () => http });
+    measurement = await runLoad({ ...plan.load, url: target, ...(proxies && { urls: proxies.urls }) }, { observer: withHttp, serverStats, sideTraffic: () => http, signal: stop });
+    if (faults && proxies) network = { faults, described: describeFaults(faults), proxies: proxies.urls.length, clientsPerProxy: proxies.clientsPerProxy, stats: await proxies.stop() };
+    const signal = interruptSignalOf(interrupt);
+    if (signal) return interruptedResult(context(target), signal, stoppedIn ?? phase, measurement);
     const exit = server?.exitCode();
-    if (exit !== undefined) throw Object.assign(new Error(`the ${model} server exited with code ${exit} during the run`), { code: 'ERR_SERVER_EXITED' });
+    if (exit !== undefined) {
+      const how = exit === -1 ? 'was killed by a signal' : `exited with code ${exit}`;
+      throw Object.assign(new Error(`the ${model} server ${how} during the ${stoppedIn ?? phase} phase; the result keeps what was measured until then`), { code: 'ERR_SERVER_EXITED' });
+    }
     const routes = await http;
-    return completedResult(context(target), measurement, routes && httpReport(routes, measurement));
+    return completedResult(context(target), measurement, routes && httpReport(routes, measurement), network);
   } catch (error) {
-    return failedResult(context(target), error);
+    const signal = interruptSignalOf(interrupt);
+    if (signal) return interruptedResult(context(target), signal, stoppedIn ?? phase, measurement);
+    return failedResult(context(target), error, measurement);
   } finally {
+    if (proxies && !network) await proxies.stop();
     await server?.stop();
   }
 }

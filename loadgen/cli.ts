@@ -12,15 +12,16 @@ import { BENCH_DEFAULTS, parseBenchOptions, type BenchOptions, type RawBenchOpti
 import { parseNumberOption } from '../common/usage.ts';
 import { parseLatencyBound, parseSweep, type SweepSpec } from './sweep.ts';
 import { pinLoadGenerator } from './pinning.ts';
-import { runSaturationSearch, runSweep, writeCurveFile } from './sweep-runner.ts';
+import { readCurveForResume, runSaturationSearch, runSweep, writeCurveFile } from './sweep-runner.ts';
 import { renderCurve, saturationVerdict } from './report/curve.ts';
+import { listenForInterrupt } from './interrupt.ts';
 import { writeResultFile } from './report/json-file.ts';
 import { progressObserver } from './report/progress.ts';
 import { renderTable } from './report/table.ts';
 import { listScenarioNames, loadScenario } from './scenario.ts';
 import { runMain } from '../common/main.ts';
 import { exitCodeForResult } from './result.ts';
-import { EXIT } from '../common/exit-codes.ts';
+import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
 
 const program = new Command()
   .name('npm run bench --')
@@ -41,6 +42,8 @@ const program = new Command()
   .option('--port <n>', 'port for the started server (default: a free one)')
   .option('--target <url>', 'drive an already running server, e.g. ws://127.0.0.1:8080 (instead of --model)')
   .option('--debug-stall-ms <ms>', 'debug: the started server blocks its event loop this long once a second')
+  .option('--resume <curve file>', 'finish an interrupted --sweep or --find-saturation: its own options, its finished points kept (give no other option)')
+  .option('--debug-stall-every-ms <ms>', 'debug: with --debug-stall-ms, the period of the stall instead of a second')
   .option('--fault-site <site>', 'fault-isolation scenario: where the started server panics, registry (midway through a broadcast) or connection (in a connection task); default: the scenario\'s')
   .option('--slow-consumer-policy <policy>', 'the started server\'s policy for a full client queue: await (default), drop, disconnect')
   .option('--slow-consumer-timeout <seconds>', 'with --slow-consumer-policy disconnect: how long a queue may stay full (default 1)')
@@ -68,9 +71,22 @@ Examples:
   npm run server -- --model actor --port 8080 &  npm run bench -- --target ws://127.0.0.1:8080`,
   );
 
-async function main(): Promise<number> {
+type RawCliOptions = RawBenchOptions & { listScenarios?: boolean; sweep?: string; findSaturation?: boolean; sloP99: string; maxRate: string; resume?: string };
+
+/** This command's options, or with --resume those of the interrupted curve, with its finished points. */
+function readOptions(): { raw: RawCliOptions; argv: readonly string[]; finished?: ReadonlyMap<string, string> } {
   program.parse();
-  const raw = program.opts<RawBenchOptions & { listScenarios?: boolean; sweep?: string; findSaturation?: boolean; sloP99: string; maxRate: string }>();
+  const first = program.opts<RawCliOptions>();
+  if (first.resume === undefined) return { raw: first, argv: process.argv.slice(2) };
+  const given = process.argv.slice(2).filter((a, i, all) => a !== '--resume' && all[i - 1] !== '--resume' && !a.startsWith('--resume='));
+  if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `--resume runs the interrupted curve with its own options: drop ${given.join(' ')}`);
+  const curve = readCurveForResume(first.resume);
+  program.parse(curve.argv, { from: 'user' });
+  return { raw: { ...program.opts<RawCliOptions>(), resume: undefined }, argv: curve.argv, finished: curve.finished };
+}
+
+async function main(): Promise<number> {
+  const { raw, argv, finished } = readOptions();
   if (raw.listScenarios) {
     const names = listScenarioNames();
     const width = Math.max(...names.map((n) => n.length)) + 2;
@@ -94,8 +110,9 @@ async function main(): Promise<number> {
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   if (raw.pin && !pinLoadGenerator()) throw new UsageError('ERR_BAD_OPTION', '--pin: could not pin the load generator to its CPU');
-  if (sweep !== undefined || raw.findSaturation) return runCurve(options, raw, sweep, plan, log);
-  const result = await runBench(plan, process.argv.slice(2), progressObserver(process.stderr));
+  if (sweep !== undefined || raw.findSaturation) return runCurve(options, raw, sweep, plan, log, argv, finished);
+  const interrupt = listenForInterrupt(log);
+  const result = await runBench(plan, process.argv.slice(2), progressObserver(process.stderr), interrupt.signal);
   const file = writeResultFile(result, plan.outDir);
   process.stdout.write(plan.printJson ? JSON.stringify(result, null, 2) + '\n' : renderTable(result, { color: process.stdout.isTTY }) + '\n');
   log(`result written to ${file}`);
@@ -103,26 +120,36 @@ async function main(): Promise<number> {
 }
 
 /** --sweep or --find-saturation: a run per point, then the curve. */
-async function runCurve(bench: BenchOptions, raw: { findSaturation?: boolean; sloP99: string; maxRate: string }, spec: SweepSpec | undefined, plan: BenchPlan, log: (line: string) => void): Promise<number> {
+async function runCurve(bench: BenchOptions, raw: { findSaturation?: boolean; sloP99: string; maxRate: string }, spec: SweepSpec | undefined, plan: BenchPlan, log: (line: string) => void, argv: readonly string[], finished: ReadonlyMap<string, string> | undefined): Promise<number> {
   if (spec !== undefined && raw.findSaturation) throw new UsageError('ERR_BAD_OPTION', 'give --sweep or --find-saturation, not both');
-  const options = { bench, argv: process.argv.slice(2), observer: progressObserver(process.stderr), log };
+  const interrupt = listenForInterrupt(log);
+  const options = { bench, argv, observer: progressObserver(process.stderr), log, signal: interrupt.signal, ...(finished && { finished }) };
+  const interruptedCode = (): number | undefined => {
+    if (!interrupt.received) return undefined;
+    log(`${interrupt.received}: finished points kept; finish with: npm run bench -- --resume <the curve file above>`);
+    return exitCodeForSignal(interrupt.received);
+  };
   const model = plan.server.kind === 'spawn' ? plan.server.model : 'external';
   const color = process.stdout.isTTY;
   if (spec !== undefined) {
     if (spec.parameter === 'rate' && plan.load.mode.kind === 'closed-loop') throw new UsageError('ERR_BAD_OPTION', '--sweep rate=… needs open loop; drop --closed-loop');
     const points = await runSweep(spec, options);
     process.stdout.write(`${model} · ${plan.scenario.name}, sweep over ${spec.parameter}\n${renderCurve(points, { color })}\n`);
-    log(`curve written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-sweep-${spec.parameter}`, { kind: 'sweep', model, scenario: plan.scenario.name, parameter: spec.parameter }, points)}`);
-    return points.every((p) => p.result.status === 'completed') ? EXIT.success : EXIT.runFailed;
+    log(`curve written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-sweep-${spec.parameter}`, { kind: 'sweep', model, scenario: plan.scenario.name, parameter: spec.parameter, argv, ...(interrupt.received && { interrupted: interrupt.received }) }, points)}`);
+    return interruptedCode() ?? (points.every((p) => p.result.status === 'completed') ? EXIT.success : EXIT.runFailed);
   }
   if (plan.load.mode.kind !== 'open-loop') throw new UsageError('ERR_BAD_OPTION', '--find-saturation raises an open-loop rate; drop --closed-loop');
   const sloP99Ms = parseLatencyBound('--slo-p99', raw.sloP99);
   const maxRate = parseNumberOption('--max-rate', raw.maxRate, 0);
   if (plan.load.mode.rate > maxRate) throw new UsageError('ERR_BAD_OPTION', `--max-rate (${maxRate}) must be at least the starting rate (${plan.load.mode.rate} msg/s)`);
   const run = await runSaturationSearch(options, plan.load.mode.rate, sloP99Ms, maxRate);
+  if ('interrupted' in run) {
+    log(`curve so far written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-saturation`, { kind: 'saturation', model, scenario: plan.scenario.name, clients: plan.load.clients, sloP99Ms, argv, interrupted: interrupt.received }, run.points)}`);
+    return interruptedCode() ?? EXIT.runFailed;
+  }
   const verdict = saturationVerdict(model, plan.scenario.name, run);
   process.stdout.write(`${renderCurve(run.points, { color })}\n${verdict}\n`);
-  const body = { kind: 'saturation', model, scenario: plan.scenario.name, clients: plan.load.clients, sloP99Ms, sustainableRate: run.outcome.sustainableRate ?? null, limitedBy: run.outcome.limitedBy, verdict };
+  const body = { kind: 'saturation', model, scenario: plan.scenario.name, clients: plan.load.clients, sloP99Ms, argv, sustainableRate: run.outcome.sustainableRate ?? null, limitedBy: run.outcome.limitedBy, verdict };
   log(`curve written to ${writeCurveFile(plan.outDir, `${model}-${plan.scenario.name}-saturation`, body, run.points)}`);
   return EXIT.success;
 }

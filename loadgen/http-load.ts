@@ -5,6 +5,7 @@
  * route, at its own fixed rate, for the measured duration.
  */
 import autocannon from 'autocannon';
+import { adminAuthHeaders } from '../common/admin-token.ts';
 import type { HttpSideLoad } from './plan.ts';
 import { ADMIN_BROADCAST_BODY } from './admin-broadcast.ts';
 
@@ -36,14 +37,23 @@ export interface HttpReport {
   readonly adminBroadcasts?: { readonly accepted: number; readonly served: number | null; readonly expectedDeliveries: number | null; readonly delivered: number };
 }
 
-/** Starts every route's load at once; resolves when all have run for `durationMs`. */
-export async function runHttpLoad(origin: string, load: HttpSideLoad, durationMs: number): Promise<HttpRouteReport[]> {
+/** Runs one autocannon load; `signal` stops it early (an interrupted run, a dead server), with its figures so far. */
+function runAutocannon(options: autocannon.Options, signal: AbortSignal | undefined): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(options, (error: unknown, result: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result)));
+    if (signal?.aborted) instance.stop();
+    else signal?.addEventListener('abort', () => instance.stop(), { once: true });
+  });
+}
+
+/** Starts every route's load at once; resolves when all have run for `durationMs`, or when `signal` stops them. */
+export async function runHttpLoad(origin: string, load: HttpSideLoad, durationMs: number, signal?: AbortSignal): Promise<HttpRouteReport[]> {
   return Promise.all(
     load.requests.map(async (r): Promise<HttpRouteReport> => {
-      const result = await autocannon({
+      const result = await runAutocannon({
         url: `${origin}${r.path}`,
         method: r.method,
-        ...(r.method === 'POST' && { body: ADMIN_BROADCAST_BODY }),
+        ...(r.method === 'POST' && { body: ADMIN_BROADCAST_BODY, headers: adminAuthHeaders() }),
         connections: r.connections,
         overallRate: r.rate,
         // In a worker thread of its own, so that HTTP load never takes turns on the event loop
@@ -51,7 +61,7 @@ export async function runHttpLoad(origin: string, load: HttpSideLoad, durationMs
         workers: 1,
         duration: durationMs / 1000,
         timeout: 10,
-      });
+      }, signal);
       return {
         method: r.method,
         path: r.path,

@@ -5,6 +5,9 @@
  */
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD } from '../common/server-defaults.ts';
 import type { ServerSettings } from '../common/server-settings.ts';
+import type { CompressionSettings } from '../common/compression.ts';
+import type { NetworkFaults } from '../common/network-faults.ts';
+import type { PayloadKind } from '../common/protocol.ts';
 import type { FaultSite } from '../common/fault.ts';
 import type { SlowConsumerPolicy } from '../common/slow-consumer-policy.ts';
 import { Problems } from '../common/usage.ts';
@@ -55,6 +58,14 @@ export interface LoadPlan {
   /** Handshakes started per second at most (besides connectConcurrency in flight). */
   readonly connectPerSecond?: number;
   readonly behaviours?: ClientBehaviours;
+  /** permessage-deflate asked for by every client (and offered by a server the run starts); off when absent. */
+  readonly compression?: CompressionSettings;
+  /** What fills a probe past its header: one repeated byte (default), text-like words, or random characters. */
+  readonly payload?: PayloadKind;
+  /** Clients connect through fault proxies with these settings (absent: straight to the server). */
+  readonly network?: NetworkFaults;
+  /** Set by the run once its fault proxies listen: client i connects to urls[i mod n]. */
+  readonly urls?: readonly string[];
   readonly drainTimeoutMs: number;
   /** Sends later than this (p99, ms) mark the run `loadgen-saturated`. */
   readonly maxSendLagMs: number;
@@ -104,7 +115,7 @@ export function resolveBenchPlan(options: BenchOptions): BenchPlan {
   const o = withoutInvalid(options, invalid);
   const scenario = problems.check(() => loadScenario(o.scenario), undefined);
   const fault = scenario?.behaviours.fault && (o.faultSite ?? scenario.behaviours.fault.site);
-  const server = serverPlan(o, problems, invalid, fault);
+  const server = serverPlan(o, problems, invalid, fault, scenario);
   if (!scenario || invalid.has('clients')) return problems.throwIfAny() as never;
   const clients = o.clients ?? scenario.clients;
   const behaviours = resolveBehaviours(scenario, clients, !o.stopReading, o.faultSite, problems);
@@ -167,6 +178,9 @@ function buildPlan(o: BenchOptions, server: ServerPlan, scenario: Scenario, r: R
       messageBytes: r.messageBytes,
       ...(r.messageBytesMax !== r.messageBytes && { messageBytesMax: r.messageBytesMax }),
       ...(Object.keys(r.behaviours).length > 0 && { behaviours: r.behaviours }),
+      ...(scenario.compression && { compression: scenario.compression }),
+      ...(scenario.payload !== 'repeated' && { payload: scenario.payload }),
+      ...(scenario.network && { network: scenario.network }),
       drainTimeoutMs: Math.round(o.drainTimeoutSeconds * 1000),
       maxSendLagMs: o.maxSendLagMs,
       seed: o.seed,
@@ -215,7 +229,8 @@ function resolvePhases(scenario: Scenario, o: BenchOptions, clients: number, beh
 }
 
 /** The server to start, or the one to drive; undefined (with the problems added) when the options say neither clearly. */
-function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<ValueKey>, fault: FaultSite | undefined): ServerPlan | undefined {
+function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<ValueKey>, fault: FaultSite | undefined, scenario: Scenario | undefined): ServerPlan | undefined {
+  const heartbeatMs = scenario?.server.heartbeatMs;
   if (o.target !== undefined) {
     if (o.model !== undefined || invalid.has('model')) problems.add('ERR_BAD_OPTION', '--model starts a server and --target drives a running one: give only one of them');
     if (o.debugStallMs !== undefined || !o.serverMetrics || o.slowConsumerPolicy !== undefined || o.pin) {
@@ -229,9 +244,11 @@ function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<Va
     return { kind: 'external', url: url.href };
   }
   if (o.pin && !canPin()) problems.add('ERR_BAD_OPTION', '--pin needs taskset and at least 2 CPUs, and this machine has not both');
+  if (o.debugStallEveryMs !== undefined && o.debugStallMs === undefined) problems.add('ERR_BAD_OPTION', '--debug-stall-every-ms sets the period of --debug-stall-ms: give that too');
   if (o.model === undefined) return undefined; // named by validateBenchOptions
   const debug = {
     ...(o.debugStallMs !== undefined && { stallMs: o.debugStallMs }),
+    ...(o.debugStallMs !== undefined && o.debugStallEveryMs !== undefined && { stallEveryMs: o.debugStallEveryMs }),
     ...(o.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: o.debugDelayPerMessageUs }),
     // The fault-isolation scenario needs a server that panics on its fault frame (debug only).
     ...(fault && { fault }),
@@ -244,6 +261,8 @@ function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<Va
     port: o.port,
     ...(!o.serverMetrics && { metrics: false }),
     ...(o.slowConsumerPolicy !== undefined && { slowConsumerPolicy: policyOf(o) }),
+    ...(heartbeatMs !== undefined && { heartbeatMs }),
+    ...(scenario?.compression && { compression: scenario.compression }),
     ...(Object.keys(debug).length > 0 && { debug }),
     ...(o.pin && { cpus: SERVER_CPU }),
   };

@@ -19,6 +19,7 @@ import type { StallReport } from './record/stall.ts';
 import type { ChurnReport } from './drive/churn.ts';
 import type { HttpReport } from './http-load.ts';
 import type { PrimaryMetric } from './scenario.ts';
+import type { NetworkFaults, ProxyStats } from '../common/network-faults.ts';
 
 /**
  * 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields.
@@ -26,6 +27,7 @@ import type { PrimaryMetric } from './scenario.ts';
  * 4: adds the `interrupted` state (its `interruption` and `partial` figures).
  * 5: the server stats inside are stats schema 3 (one generic `contention` part), and so are the gauges of `timeSeries`;
  *    `accounting.byCause` (per (probe, receiver) causes); surplus deliveries are errors by cause, not `extra-delivery`.
+ *    A `failed` result may carry `partial` figures too (a server that died mid-run) — optional, so still 5.
  */
 export const RESULT_SCHEMA_VERSION = 5;
 
@@ -146,11 +148,25 @@ export interface MeasuredFigures {
   readonly http?: HttpReport;
   /** The fault-isolation experiment: what the other clients saw after the injected fault. */
   readonly fault?: FaultReport;
+  /** The fault proxies the clients went through (a scenario's `network`): what they did. */
+  readonly network?: NetworkReport;
+}
+
+export interface NetworkReport {
+  readonly faults: NetworkFaults;
+  /** In words, for reports. */
+  readonly described: string;
+  readonly proxies: number;
+  readonly clientsPerProxy: number;
+  /** Each proxy's counts (undefined for one that died). */
+  readonly stats: readonly (ProxyStats | undefined)[];
 }
 
 export interface FailedResult extends ResultHeader {
   readonly status: 'failed';
   readonly error: { readonly code: string; readonly message: string };
+  /** What was measured before the failure, when the run got that far (the server died mid-run). */
+  readonly partial?: MeasuredFigures;
 }
 
 /**
@@ -225,8 +241,8 @@ function header(context: RunContext): ResultHeader {
   };
 }
 
-export function completedResult(context: RunContext, m: Measurement, http?: HttpReport): CompletedResult {
-  return { ...header(context), status: 'completed', ...measuredFigures(context, m, http) };
+export function completedResult(context: RunContext, m: Measurement, http?: HttpReport, network?: NetworkReport): CompletedResult {
+  return { ...header(context), status: 'completed', ...measuredFigures(context, m, http), ...(network && { network }) };
 }
 
 /** A run stopped by a signal in `phase`, with what it had measured (when the traffic had begun). */
@@ -320,11 +336,13 @@ function account(expected: number, m: Measurement): MeasuredFigures['accounting'
   };
 }
 
-export function failedResult(context: RunContext, error: unknown): FailedResult {
+/** A run that could not go on, with what it had measured when it stopped (the server died mid-run), if anything. */
+export function failedResult(context: RunContext, error: unknown, m?: Measurement): FailedResult {
   const code = (error as { code?: unknown })?.code;
   return {
     ...header(context),
     status: 'failed',
     error: { code: typeof code === 'string' ? code : 'ERR_RUN_FAILED', message: error instanceof Error ? error.message : String(error) },
+    ...(m && { partial: measuredFigures(context, m) }),
   };
 }

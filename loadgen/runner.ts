@@ -26,6 +26,8 @@ import { PROBE_TAG } from '../common/protocol.ts';
 
 export type Phase = 'connect' | 'warmup' | 'measure' | 'drain' | 'close';
 
+const INTERRUPTED_CLOSE_TIMEOUT_MS = 2000;
+
 export interface RunObserver {
   phase?(phase: Phase, detail: string): void;
   /** Once a second of traffic, with that second's sample. */
@@ -40,6 +42,11 @@ export interface RunOptions {
   readonly sideTraffic?: () => Promise<unknown> | undefined;
   /** Builds the part's recorder (tests split one run's recording over several parts this way). */
   readonly recorder?: (options: RecorderOptions) => Recorder;
+  /**
+   * Aborted (SIGINT/SIGTERM, or the server gone): the phase under way ends early, what is left is
+   * skipped but the close, and the part encodes what it recorded so far.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The run's measurement, built (like every run's) by merging its partial measurements. */
@@ -66,25 +73,28 @@ export async function runPart(plan: LoadPlan, options: RunOptions = {}): Promise
     onHandshake: (ns) => recorder.handshake(ns),
     onError: (cause) => recorder.error(cause),
     onLost: (_client, cause) => recorder.clientLost(cause),
-  });
+  }, options.signal);
   const connectNs = nowNs() - connectStart;
   collectGarbage(); // the handshakes' garbage, collected before the traffic rather than during it
   const sender = new ProbeSender(plan, pool, recorder, random);
-  driver = createDriver({ plan, phases, pool, sender, random, sendLag: (ns) => recorder.sendLag(ns) });
+  driver = createDriver({ plan, phases, pool, sender, random, sendLag: (ns) => recorder.sendLag(ns), ...(options.signal && { signal: options.signal }) });
   // A first request now, so that fetch's lazy start-up (tens of ms) never lands in the traffic.
   const gaugesBefore = await serverStats?.gauges();
   const openAtStart = pool.open;
 
-  const traffic = await runTraffic({ plan, options, recorder, pool, sender, driver, random, gaugesBefore });
+  const aborted = (): boolean => options.signal?.aborted === true;
+  const traffic = aborted() ? { trafficNs: 0, drainNs: 0, stats: undefined } : await runTraffic({ plan, options, recorder, pool, sender, driver, random, gaugesBefore });
   const gaugesAfter = await serverStats?.gauges();
 
   const openBeforeClose = pool.open;
-  const countBeforeClose = await settledCount(serverStats, openBeforeClose);
+  // An aborted run does not wait for the registry to settle: it closes and reports.
+  const countBeforeClose = aborted() ? undefined : await settledCount(serverStats, openBeforeClose);
   observer.phase?.('close', `${pool.open} clients`);
   const closeStart = nowNs();
-  const closesForced = await pool.closeAll();
+  // Interrupted, a stalled server does not get the usual 15 s to answer the close handshakes.
+  const closesForced = await pool.closeAll(aborted() ? INTERRUPTED_CLOSE_TIMEOUT_MS : undefined);
   const closeNs = nowNs() - closeStart;
-  const countAfterClose = await settledCount(serverStats, 0);
+  const countAfterClose = aborted() ? undefined : await settledCount(serverStats, 0);
   const churn = await pool.stopChurn();
   const server = serverStats && serverFacts(traffic.stats, gaugesBefore, gaugesAfter, countBeforeClose, countAfterClose);
   return recorder.encode({

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FAULT_SITES } from '../common/fault.ts';
-import { MAX_PROBE_BYTES } from '../common/protocol.ts';
+import { MAX_PROBE_BYTES, PAYLOAD_KINDS } from '../common/protocol.ts';
+import { compressionSchema } from '../common/compression.ts';
+import { networkFaultsSchema } from '../common/network-faults.ts';
 import { UsageError } from '../common/usage.ts';
 
 /** The metrics a scenario may name as its primary one (compare's metric keys). */
@@ -105,6 +107,20 @@ export const scenarioSchema = z
           })
           .strict()
           .optional(),
+      })
+      .strict()
+      .default({}),
+    /** Clients connect through fault proxies: delay, jitter, stalls, a bandwidth cap, resets ({} for a control run through the proxy). */
+    network: networkFaultsSchema.optional(),
+    /** permessage-deflate on both sides: the clients ask for it, a server the run starts offers it (absent: off). */
+    compression: compressionSchema.optional(),
+    /** What fills each probe past its header: one repeated byte (compresses to nothing), text-like words, or random characters. */
+    payload: z.enum(PAYLOAD_KINDS).default('repeated'),
+    /** Settings of a server the run starts (ignored with --target, whose server is already set up). */
+    server: z
+      .object({
+        /** Ping every client this often; one that missed the previous pong is terminated (off when absent). */
+        heartbeatMs: z.number().int().min(10).max(3_600_000).optional(),
       })
       .strict()
       .default({}),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { markFileLimitRaised, readFileLimits } from '../common/file-limit.ts';
+import { exitCodeForSignal } from '../common/exit-codes.ts';
 import type { ModelName } from '../common/models.ts';
 import { serverArgs, type ServerSettings } from '../common/server-settings.ts';
 
@@ -21,6 +22,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** Set once the child exits; a run checks it to tell a crashed server from a slow one. */
   exitCode(): number | null | undefined;
+  /** Resolves when the child exits, however it exits (a run ends early when its server dies). */
+  readonly exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,12 +45,21 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   const command = options.cpus === undefined ? shell : ['taskset', '-c', options.cpus, ...shell];
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own process group, so that a Ctrl-C meant for the run does not kill the server under it:
+    // the run closes its sockets first, then stops the server (and kills it if this process exits).
+    detached: true,
     env: markFileLimitRaised(process.env),
     // --import tsx resolves from the working directory: a checkout's servers use its own install.
     ...(options.checkoutDir !== undefined && { cwd: options.checkoutDir }),
   });
   let exited: number | null | undefined;
-  child.once('exit', (code, signal) => (exited = code ?? (signal ? -1 : null)));
+  killOnExit(child);
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = code ?? (signal ? -1 : null);
+      resolve();
+    }),
+  );
 
   const listening = await waitForListening(child);
   return {
@@ -56,8 +68,26 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     port: listening.port,
     pid: child.pid!,
     exitCode: () => exited,
+    exited: exitedPromise,
     stop: () => stopChild(child),
   };
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A server child never outlives this process, however it exits (a second Ctrl-C, an uncaught error). */
+function killOnExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+    // A closed terminal sends SIGHUP, whose default action skips 'exit' handlers: exit instead, so they run.
+    if (process.listenerCount('SIGHUP') === 0) process.once('SIGHUP', () => process.exit(exitCodeForSignal('SIGHUP')));
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
 }
 
 function waitForListening(child: ChildProcess): Promise<{ port: number }> {

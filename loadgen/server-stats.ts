@@ -4,6 +4,7 @@
  * then answers undefined and the result simply has no server section.
  */
 import type { ServerGauges, ServerStats } from '../common/stats-schema.ts';
+import { ADMIN_TOKEN_ENV, adminAuthHeaders } from '../common/admin-token.ts';
 
 const TIMEOUT_MS = 2000;
 
@@ -17,10 +18,22 @@ export class ServerStatsClient {
     this.base = url.origin;
   }
 
-  /** Starts a new measurement window on the server; false when the server has no metrics. */
+  /** Starts a new measurement window on the server; false when the server has no metrics (or refused: see checkAdminAccess). */
   async reset(): Promise<boolean> {
     return (await this.request('POST', '/stats/reset')) !== undefined;
   }
+
+  /**
+   * Fails, with the way out, when the server's state-changing routes want a token this process
+   * does not send: a guarded server would otherwise read as one without metrics, its figures
+   * missing unexplained. Called once before a run (a reset then is harmless: the run resets again).
+   */
+  async checkAdminAccess(): Promise<void> {
+    await this.request('POST', '/stats/reset');
+    if (this.unauthorized) throw Object.assign(new Error(this.unauthorized), { code: 'ERR_ADMIN_UNAUTHORIZED' });
+  }
+
+  private unauthorized: string | undefined;
 
   async snapshot(): Promise<ServerStats | undefined> {
     return (await this.request('GET', '/stats')) as ServerStats | undefined;
@@ -41,8 +54,17 @@ export class ServerStatsClient {
   }
 
   private async request(method: string, path: string): Promise<unknown> {
+    let res: Response;
     try {
-      const res = await fetch(this.base + path, { method, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      res = await fetch(this.base + path, { method, headers: method === 'POST' ? adminAuthHeaders() : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    } catch {
+      return undefined;
+    }
+    if (res.status === 401) {
+      this.unauthorized = `the server at ${this.base} refused ${method} ${path} (401): export ${ADMIN_TOKEN_ENV} with its --admin-token`;
+      return undefined;
+    }
+    try {
       if (!res.ok) return undefined;
       return res.status === 204 ? {} : await res.json();
     } catch {

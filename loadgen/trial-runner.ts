@@ -3,8 +3,9 @@
  * plan, its result written as soon as it exists, atomically (a temporary file, then a rename), so
  * a long series cut short keeps every trial that finished and never a half-written one.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeJsonAtomically } from '../common/atomic-write.ts';
+import { upgradeResult } from './result-upgrade.ts';
 import { runBench } from './bench.ts';
 import type { BenchPlan } from './plan.ts';
 import type { BenchResult } from './result.ts';
@@ -17,19 +18,24 @@ export interface TrialSpec {
   /** Where the result goes, or how to name it from the result (a bench run's id). */
   readonly file: string | ((result: BenchResult) => string);
   readonly observer?: RunObserver;
+  /** An interrupt: the trial ends early and its result says `interrupted`. */
+  readonly signal?: AbortSignal;
+}
+
+/** A trial's stored result when it ran to its end (completed or failed), to skip it on resume; else undefined. */
+export function readFinishedTrial(file: string): BenchResult | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const result = upgradeResult(JSON.parse(readFileSync(file, 'utf8')) as BenchResult);
+    return result.status === 'interrupted' ? undefined : result;
+  } catch {
+    return undefined; // unreadable: run the trial again
+  }
 }
 
 export async function runTrial(spec: TrialSpec): Promise<{ result: BenchResult; file: string }> {
-  const result = await runBench(spec.plan, spec.argv, spec.observer);
+  const result = await runBench(spec.plan, spec.argv, spec.observer, spec.signal);
   const file = typeof spec.file === 'string' ? spec.file : spec.file(result);
   writeJsonAtomically(file, result);
   return { result, file };
-}
-
-/** Writes `value` as JSON to a temporary file beside `file`, then renames it into place. */
-export function writeJsonAtomically(file: string, value: unknown): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(value, null, 2) + '\n');
-  renameSync(temporary, file);
 }

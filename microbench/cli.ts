@@ -3,7 +3,8 @@
  * process, no sockets (see cases.ts). Prints a cli-table3 table (work per second, mean and p99 per
  * iteration, relative margin of error) and writes the typed result as JSON under results/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeJsonAtomically } from '../common/atomic-write.ts';
 import path from 'node:path';
 import Table from 'cli-table3';
 import { Command } from 'commander';
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${table(result.cases)}\nwork/s: units of work per second (lock acquisitions, registry replies, or frames delivered to queues); mean and p99 per iteration, each iteration one unit per task (a broadcast: one per receiver per task)\n`);
   mkdirSync(o.out, { recursive: true });
   const file = path.join(o.out, `${result.createdAt.replace(/[:.]/g, '-')}-microbench.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  writeJsonAtomically(file, result);
   process.stderr.write(`result written to ${file}\n`);
   return result.state === 'completed' ? EXIT.success : EXIT.runFailed;
 }

@@ -4,13 +4,15 @@
  * checkout's load generator, and exits with the code of the project's one table: 0 passed, 3 a
  * confirmed regression, 4 inconclusive, 2 usage, 1 the run failed.
  */
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parseIntegerOption, parseNumberOption, Problems, UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
+import { exitCodeForSignal } from '../common/exit-codes.ts';
+import { listenForInterrupt } from '../loadgen/interrupt.ts';
 import { canPin, pinLoadGenerator, SERVER_CPU } from '../loadgen/pinning.ts';
 import { checkoutRef, git, resolveCommit } from './checkout.ts';
 import { appendHistory } from './history.ts';
@@ -20,7 +22,7 @@ import { runRegress, type SideCheckout } from './run.ts';
 import { DEFAULT_SUITE, SUITE_MODELS, SUITE_SCENARIOS, type SuiteScenario, type SuiteSettings } from './suite.ts';
 import { DEFAULT_THRESHOLDS_FILE, readThresholds } from './thresholds.ts';
 import { calibratedThresholds } from './verdict.ts';
-import { writeJsonAtomically } from '../loadgen/trial-runner.ts';
+import { writeFileAtomically, writeJsonAtomically } from '../common/atomic-write.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -135,10 +137,11 @@ async function main(): Promise<number> {
   const dir = path.join(o.out, runId);
   mkdirSync(path.join(dir, 'raw'), { recursive: true });
   log(`regress: base ${o.base} (${baseCommit.slice(0, 12)}) vs head ${head.ref}${headCommit ? ` (${headCommit.slice(0, 12)})` : ''}; results in ${dir}`);
-  const run = await runRegress({ base, head, ...(o.serverCmd !== undefined && { serverCommand: o.serverCmd }), suite, seed, ...(pin && { serverCpus: SERVER_CPU }), calibrate: o.calibrate === true, thresholds: thresholdsFile.thresholds, dir, log });
+  const interrupt = listenForInterrupt(log);
+  const run = await runRegress({ base, head, ...(o.serverCmd !== undefined && { serverCommand: o.serverCmd }), suite, seed, ...(pin && { serverCpus: SERVER_CPU }), calibrate: o.calibrate === true, thresholds: thresholdsFile.thresholds, dir, log, signal: interrupt.signal });
 
   for (const p of run.problems) warnings.push(`${p.what}: ${p.problem}`);
-  const { outcome, exitCode } = gateOutcome(run.findings, run.confirmations);
+  const { outcome, exitCode } = run.interrupted ? { outcome: 'interrupted' as const, exitCode: exitCodeForSignal(interrupt.received ?? 'SIGINT') } : gateOutcome(run.findings, run.confirmations);
   const calibrated = o.calibrate ? calibratedThresholds(run.observations, run.aaFindings, suite.rounds, thresholdsFile.thresholds) : undefined;
   if (calibrated && (calibrated.p50 > 0.1 || calibrated.cpuPerMessage > 0.1)) warnings.push(`this runner's A/A arm calibrates p50 to T = ${Math.round(calibrated.p50 * 100)}% and CPU per message to ${Math.round(calibrated.cpuPerMessage * 100)}%: too noisy to gate either within 10%`);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${pin ? ', servers on CPU 0, load generator on CPU 1' : ''}`;
@@ -162,8 +165,12 @@ async function main(): Promise<number> {
     exitCode,
   };
   writeJsonAtomically(path.join(dir, 'regress.json'), result);
+  if (run.interrupted) {
+    log(`${interrupt.received}: stopped after ${run.trials} trials, nothing judged; what ran is in ${path.join(dir, 'regress.json')} and raw/`);
+    return exitCode;
+  }
   const markdown = renderMarkdown(result);
-  writeFileSync(path.join(dir, 'regress.md'), markdown);
+  writeFileAtomically(path.join(dir, 'regress.md'), markdown);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
   if (o.history !== undefined) appendHistory(o.history, result);
   process.stdout.write(`${renderTable(result, { color: process.stdout.isTTY })}\n`);

@@ -9,7 +9,8 @@ import type { Finding, Thresholds } from './verdict.ts';
 
 export const REGRESS_SCHEMA_VERSION = 1;
 
-export type GateOutcome = 'passed' | 'regressed' | 'inconclusive';
+/** `interrupted`: SIGINT or SIGTERM stopped the run; the observations are those so far, nothing was judged. */
+export type GateOutcome = 'passed' | 'regressed' | 'inconclusive' | 'interrupted';
 
 export interface RegressResult extends RegressRun {
   readonly kind: 'regress';

@@ -35,6 +35,8 @@ export interface RegressRunOptions {
   readonly thresholds: Thresholds;
   readonly dir: string;
   readonly log: (line: string) => void;
+  /** An interrupt: the trial under way ends early, nothing else starts, and the run says `interrupted`. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Confirmation {
@@ -56,6 +58,8 @@ export interface RegressRun {
   /** Trials that failed their self-check (first attempts included), for the report. */
   readonly problems: readonly { readonly what: string; readonly problem: string }[];
   readonly trials: number;
+  /** Set when an interrupt stopped the run: the observations are those so far, and nothing was judged. */
+  readonly interrupted?: boolean;
 }
 
 const slug = (text: string): string => text.replace(/[^a-zA-Z0-9#]+/g, '-').replace(/-+$/, '');
@@ -68,6 +72,7 @@ function sourceOf(side: SideCheckout, o: RegressRunOptions): ServerSource {
 async function measureLoad(o: RegressRunOptions, models: readonly string[]): Promise<RegressRun['load']> {
   const load: Record<string, RegressRun['load'][string]> = {};
   for (const model of models) {
+    if (o.signal?.aborted) break;
     const cell: Cell = { scenario: 'echo', model };
     const outcome = await runE2eTrial({
       cell,
@@ -75,7 +80,9 @@ async function measureLoad(o: RegressRunOptions, models: readonly string[]): Pro
       load: { clients: o.suite.clients, warmupSeconds: o.suite.warmupSeconds, durationSeconds: o.suite.durationSeconds, closedLoop: true, seed: o.seed },
       ...(o.serverCpus !== undefined && { serverCpus: o.serverCpus }),
       file: path.join(o.dir, 'raw', `closed-loop-${slug(model)}.json`),
+      ...(o.signal && { signal: o.signal }),
     });
+    if (o.signal?.aborted) break;
     const r = outcome.result;
     if (!r || r.status !== 'completed') throw new Error(`base's closed-loop echo run (${model}) failed: ${outcome.problem}`);
     const closedLoopPerSec = Math.round(r.messages.receivedPerSec);
@@ -91,9 +98,12 @@ export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
   const cells = suiteCells(o.suite);
   const load = await measureLoad(o, [...new Set(cells.map((c) => c.model))]);
   const state = { observations: [] as Observation[], problems: [] as RegressRun['problems'][number][], trials: 0 };
+  const stopped = (): RegressRun => ({ load, observations: state.observations, findings: [], aaFindings: [], confirmations: [], problems: state.problems, trials: state.trials, interrupted: true });
+  if (o.signal?.aborted) return stopped();
   const sides: Side[] = o.calibrate ? ['base', 'head', 'base#2'] : ['base', 'head'];
   const microbench = o.suite.microbenchRounds > 0 && o.serverCommand === undefined && o.base.hasMicrobench && o.head.hasMicrobench;
   await runRounds(o, { cells, sides, microbench, seed: o.seed, tag: '' }, load, state);
+  if (o.signal?.aborted) return stopped();
   const head = findings(state.observations, o.thresholds, 'head');
   const aa = o.calibrate ? findings(state.observations, o.thresholds, 'base#2') : [];
   const confirmations: Confirmation[] = [];
@@ -108,6 +118,7 @@ export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
     const rerun = { observations: [] as Observation[], problems: state.problems, trials: 0 };
     await runRounds(o, { cells: cell ? [cell] : [], sides: ['base', 'head'], microbench: !cell, seed, tag: `-confirm${i + 1}` }, load, rerun);
     state.trials += rerun.trials;
+    if (o.signal?.aborted) return stopped();
     const again = findings(rerun.observations, o.thresholds, 'head');
     for (const f of metrics) {
       const repeated = again.find((x) => x.subject === f.subject && x.metric === f.metric);
@@ -137,9 +148,11 @@ async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun
       ...(plan.microbench && round <= o.suite.microbenchRounds ? plan.sides.map((side): Item => ({ kind: 'microbench', side })) : []),
     ];
     for (const item of shuffle(items, random)) {
+      if (o.signal?.aborted) return;
       collectGarbage();
       const label = `[${++state.trials}/${total}${plan.tag}] round ${round} · ${item.kind === 'cell' ? cellName(item.cell) : 'microbench'} · ${item.side}`;
       const outcome = await runItem(o, item, round, plan, load, 1);
+      if (o.signal?.aborted) return; // the interrupted trial is on disk, not among the observations
       const final = outcome.problem ? await retry(o, item, round, plan, load, label, outcome, state) : outcome;
       record(state.observations, item, round, final);
       o.log(`${label}: ${final.problem ?? summary(final)}`);
@@ -182,6 +195,7 @@ function runItem(o: RegressRunOptions, item: Item, round: number, plan: RoundPla
     load: { clients: o.suite.clients, warmupSeconds: o.suite.warmupSeconds, durationSeconds: o.suite.durationSeconds, rate, closedLoop: false, seed: plan.seed * 1000 + round },
     ...(o.serverCpus !== undefined && { serverCpus: o.serverCpus }),
     file,
+    ...(o.signal && { signal: o.signal }),
   });
 }
 

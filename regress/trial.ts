@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import { benchArgs, benchOptions, type BenchOptions } from '../loadgen/bench-options.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { unfinishedSummary, type BenchResult } from '../loadgen/result.ts';
-import { runTrial, writeJsonAtomically } from '../loadgen/trial-runner.ts';
+import { runTrial } from '../loadgen/trial-runner.ts';
+import { writeJsonAtomically } from '../common/atomic-write.ts';
 import type { ModelName } from '../common/models.ts';
 import { processTreeCpuNs, startSideServer, type ServerSource } from './side-server.ts';
 import { MICROBENCH_FILTER, type Cell, type TrialMetric } from './suite.ts';
@@ -34,6 +35,8 @@ export interface E2eTrial {
   readonly serverCpus?: string;
   /** Absolute path of the result. */
   readonly file: string;
+  /** An interrupt: the trial ends early. */
+  readonly signal?: AbortSignal;
 }
 
 export async function runE2eTrial(t: E2eTrial): Promise<TrialOutcome & { result?: BenchResult }> {
@@ -55,7 +58,7 @@ export async function runE2eTrial(t: E2eTrial): Promise<TrialOutcome & { result?
         if (phase === 'drain') cpuAtEnd = processTreeCpuNs(pid);
       },
     };
-    const { result } = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(regress ${t.cell.scenario} · ${t.cell.model})`], file: t.file, observer });
+    const { result } = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(regress ${t.cell.scenario} · ${t.cell.model})`], file: t.file, observer, ...(t.signal && { signal: t.signal }) });
     if (server.exited()) return { file: t.file, result, problem: 'the server exited during the run' };
     return { file: t.file, result, ...judge(result, cpuAtStart, cpuAtEnd) };
   } finally {

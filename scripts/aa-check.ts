@@ -8,7 +8,8 @@
  *   npm run aa-check -- --runs 5 --clients 1000
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomically } from '../common/atomic-write.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +78,7 @@ async function main(): Promise<number> {
   process.stdout.write(`A/A (${o.model} vs ${o.model}): no significant difference on the primary metric in ${count('a/a')} comparisons\nslowed arm (+${delayUs} µs per message): reported slower on the primary metric in ${count('slowed')} comparisons\n`);
   mkdirSync(o.out, { recursive: true });
   const file = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-aa-check.json`);
-  writeFileSync(file, JSON.stringify({ kind: 'aa-check', schemaVersion: 1, options: o, checks }, null, 2) + '\n');
+  writeFileAtomically(file, JSON.stringify({ kind: 'aa-check', schemaVersion: 1, options: o, checks }, null, 2) + '\n');
   process.stderr.write(`summary written to ${file}\n`);
   return checks.every((c) => c.passed) ? EXIT.success : EXIT.gateFailed;
 }

@@ -12,7 +12,8 @@
  */
 import { execFile } from 'node:child_process';
 import { canPin, LOADGEN_CPU, SERVER_CPU } from '../loadgen/pinning.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomically } from '../common/atomic-write.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
 
   mkdirSync(raw.out, { recursive: true });
   const file = path.join(raw.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-harness-ceiling.json`);
-  writeFileSync(file, JSON.stringify({ kind: 'harness-ceiling', schemaVersion: 1, ...o, environment: describeEnvironment(), figures, ratio, pairedRatios }, null, 2) + '\n');
+  writeFileAtomically(file, JSON.stringify({ kind: 'harness-ceiling', schemaVersion: 1, ...o, environment: describeEnvironment(), figures, ratio, pairedRatios }, null, 2) + '\n');
   process.stderr.write(`result written to ${file}\n`);
   process.exitCode = ratio >= 0.8 ? EXIT.success : EXIT.gateFailed;
 }

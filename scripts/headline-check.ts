@@ -8,7 +8,8 @@
  *   npm run headline-check -- --runs 5 --clients 10000
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomically } from '../common/atomic-write.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${table.toString()}\n${saturated} of ${rows.length} runs loadgen-saturated; ${over} with the load generator's loop-delay p99 at 10 ms or more\n`);
   mkdirSync(o.out, { recursive: true });
   const summary = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-headline-check.json`);
-  writeFileSync(summary, JSON.stringify({ kind: 'headline-check', schemaVersion: 1, options: o, node: process.version, rows }, null, 2) + '\n');
+  writeFileAtomically(summary, JSON.stringify({ kind: 'headline-check', schemaVersion: 1, options: o, node: process.version, rows }, null, 2) + '\n');
   process.stderr.write(`summary written to ${summary}\n`);
   return saturated === 0 && over === 0 ? EXIT.success : EXIT.gateFailed;
 }

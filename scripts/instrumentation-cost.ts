@@ -11,7 +11,8 @@
  *
  *   npm run instrumentation-cost -- --windows 20 --window 2 --rate 15000
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { writeFileAtomically } from '../common/atomic-write.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +25,7 @@ import { describeEnvironment } from '../loadgen/result.ts';
 import { runLoad } from '../loadgen/runner.ts';
 import type { LoadPlan } from '../loadgen/plan.ts';
 import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
+import { adminAuthHeaders } from '../common/admin-token.ts';
 import { parseModelList, type ModelName } from '../common/models.ts';
 import { attributeProfile, type Attribution } from './profile-attribution.ts';
 import { pinLoadGenerator, SERVER_CPU } from '../loadgen/pinning.ts';
@@ -65,7 +67,7 @@ interface Switch {
 }
 
 async function setRecording(server: ServerProcess, on: boolean): Promise<Switch> {
-  const response = await fetch(`http://127.0.0.1:${server.port}/debug/metrics-recording?on=${on}`, { method: 'POST' });
+  const response = await fetch(`http://127.0.0.1:${server.port}/debug/metrics-recording?on=${on}`, { method: 'POST', headers: adminAuthHeaders() });
   if (!response.ok) throw new Error(`POST /debug/metrics-recording answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as Switch;
 }
@@ -178,7 +180,7 @@ async function main(): Promise<void> {
   );
   mkdirSync(o.out, { recursive: true });
   const file = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-instrumentation-cost.json`);
-  writeFileSync(file, JSON.stringify({ kind: 'instrumentation-cost', schemaVersion: 2, method: 'alternating-windows', clients, rate, windowMs, windows, pinned: cpus !== undefined, environment: describeEnvironment(), results }, null, 2) + '\n');
+  writeFileAtomically(file, JSON.stringify({ kind: 'instrumentation-cost', schemaVersion: 2, method: 'alternating-windows', clients, rate, windowMs, windows, pinned: cpus !== undefined, environment: describeEnvironment(), results }, null, 2) + '\n');
   process.stderr.write(`result written to ${file}\n`);
 }
 

@@ -9,7 +9,7 @@
  * confirmation rerun; at least 3%) and writes regress/thresholds.json. A team does the same on its runners with `--calibrate` and
  * `--thresholds`.
  */
-import { writeFileSync } from 'node:fs';
+import { writeJsonAtomically } from '../common/atomic-write.ts';
 import { Command } from 'commander';
 import type { RegressResult } from '../regress/result.ts';
 import { readRegressResult, runRegressCommand } from '../regress/run-command.ts';
@@ -55,7 +55,7 @@ function main(): void {
   }
   const thresholds = calibratedThresholds(observations, pooled, rounds, readThresholds(DEFAULT_THRESHOLDS_FILE).thresholds);
   const source = `calibrated ${new Date().toISOString().slice(0, 10)} from ${folders.length} A/A run(s) on this machine: ${folders.join(', ')}`;
-  writeFileSync(DEFAULT_THRESHOLDS_FILE, `${JSON.stringify({ schemaVersion: 1, source, thresholds }, null, 2)}\n`);
+  writeJsonAtomically(DEFAULT_THRESHOLDS_FILE, { schemaVersion: 1, source, thresholds });
   for (const f of pooled.filter((x) => x.estimate)) process.stdout.write(`A/A ${f.subject} ${f.metric}: ${f.estimate!.ratio.toFixed(3)}× [${f.estimate!.low.toFixed(3)}–${f.estimate!.high.toFixed(3)}]\n`);
   process.stdout.write(`thresholds written to ${DEFAULT_THRESHOLDS_FILE}: ${JSON.stringify(thresholds)}\n`);
 }

@@ -11,6 +11,7 @@
  * each run's verdict and writes them all to <out>/experiments.json.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../common/atomic-write.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -88,7 +89,7 @@ function main(): void {
       records.push(record);
       const shown = record.findings.map((f) => `${f.subject} ${f.metric} ${f.ratio?.toFixed(2)}× [${f.low?.toFixed(2)}–${f.high?.toFixed(2)}] ${f.verdict}`).join('; ');
       process.stdout.write(`factor ${factor} run ${run} (seed ${seed}, ${seconds.toFixed(0)} s): ${result.outcome.toUpperCase()} (exit ${exitCode}) — ${shown}\n`);
-      writeFileSync(path.join(o.out, 'experiments.json'), JSON.stringify({ suite: o.suite, cpuUsPerEcho: cpuUs, records }, null, 2) + '\n');
+      writeFileAtomically(path.join(o.out, 'experiments.json'), JSON.stringify({ suite: o.suite, cpuUsPerEcho: cpuUs, records }, null, 2) + '\n');
     }
     const regressed = records.filter((r) => r.factor === factor && r.outcome === 'regressed').length;
     process.stdout.write(`factor ${factor}: REGRESSED in ${regressed} of ${runs} runs\n`);

@@ -7,7 +7,8 @@
  *
  *   npm run scenario-matrix -- --clients 10000
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomically } from '../common/atomic-write.ts';
 import path from 'node:path';
 import { Command } from 'commander';
 import Table from 'cli-table3';
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${label} · ${model}${policy !== 'await' ? ` · ${policy}` : ''} …\n`);
     const result = await runBench(plan, benchArgs(options));
     const file = path.join(dir, `${label}-${model}-${policy}.json`);
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    writeFileAtomically(file, JSON.stringify(result, null, 2) + '\n');
     rows.push({ scenario: label, model, policy, file, result });
     process.stderr.write(`  ${summary(result).join(' | ')}\n`);
   };
@@ -77,7 +78,7 @@ async function main(): Promise<number> {
   const table = new Table({ head: ['scenario', 'model', 'policy', 'status', 'stall', 'echo/kind p50 / p99', 'delivered + dropped + refused = expected', 'registry after', 'notes'] });
   for (const r of rows) table.push([r.scenario, r.model, r.policy, ...summary(r.result)]);
   process.stdout.write(`${table.toString()}\n`);
-  writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(rows.map(({ result, ...rest }) => ({ ...rest, summary: summary(result) })), null, 2) + '\n');
+  writeFileAtomically(path.join(dir, 'summary.json'), JSON.stringify(rows.map(({ result, ...rest }) => ({ ...rest, summary: summary(result) })), null, 2) + '\n');
   process.stderr.write(`results written to ${dir}\n`);
   return rows.every((r) => r.result.status === 'completed') ? EXIT.success : EXIT.runFailed;
 }

@@ -8,9 +8,11 @@ import { alreadyRaised, readFileLimits, rerunWithFileLimit } from '../common/fil
 import { parseIntegerOption, UsageError } from '../common/usage.ts';
 import { describeModels, isModelName, MODEL_NAMES, modelDescriptor, modelOptionProblems, parseModelOptionPairs } from '../common/models.ts';
 import { DEFAULT_TIMING_SAMPLE_EVERY } from './metrics/server-metrics.ts';
+import { DEFAULT_ADMIN_MAX_WAITING } from './admin/waiting-cap.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT, startServer, type DebugBehaviours } from './server.ts';
 import { DEFAULT_SLOW_CONSUMER_TIMEOUT_MS, isSlowConsumerPolicyName, MAX_SLOW_CONSUMER_TIMEOUT_S, MIN_SLOW_CONSUMER_TIMEOUT_S, SLOW_CONSUMER_POLICIES, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 import { exitOnError } from '../common/main.ts';
+import { parseCompressionArg, type CompressionSettings } from '../common/compression.ts';
 import { FAULT_MARK, FAULT_SITES, isFaultSite, type FaultSite } from '../common/fault.ts';
 
 const program = new Command()
@@ -23,6 +25,11 @@ const program = new Command()
   .option('--max-payload <bytes>', 'largest accepted frame; larger ones close the connection with 1009', String(DEFAULT_MAX_PAYLOAD))
   .option('--slow-consumer-policy <policy>', `what a send does at a full client queue: ${SLOW_CONSUMER_POLICIES.join(', ')}`, 'await')
   .option('--slow-consumer-timeout-ms <ms>', 'with --slow-consumer-policy disconnect: how long a queue may stay full before its client is closed (1008)', String(DEFAULT_SLOW_CONSUMER_TIMEOUT_MS))
+  .addOption(new Option('--admin-token <token>', 'bearer token that POST /broadcast and POST /stats/reset want (at least 16 characters); required with a --host beyond loopback').env('WSBENCH_ADMIN_TOKEN'))
+  .option('--insecure-admin', 'serve the state-changing admin routes without a token on a --host beyond loopback (knowingly)')
+  .option('--admin-max-waiting <n>', 'admin requests (GET /clients/count, POST /broadcast) that may wait for the registry at once; more are refused with 503', String(DEFAULT_ADMIN_MAX_WAITING))
+  .option('--permessage-deflate [settings]', "offer permessage-deflate: 'on', or key=value pairs of threshold (bytes), windowBits (9-15), level (0-9), contextTakeover (true|false)")
+  .option('--heartbeat-ms <ms>', 'ping every client this often and terminate one that missed the previous pong (off by default: a stalled reader stops answering too)')
   .option('--timing-sample-every <n>', 'time one message (or lock acquisition) in n; counts are always exact', String(DEFAULT_TIMING_SAMPLE_EVERY))
   .option('--no-metrics', 'do not record contention or process metrics (only to measure what they cost)')
   .option('--debug', 'allow the debug behaviours below (each is refused without it)')
@@ -30,13 +37,14 @@ const program = new Command()
   .option('--debug-stall-every-ms <ms>', 'debug only: period of the stall', '1000')
   .option('--debug-delay-per-message-us <us>', 'debug only: spin this long before handling each client frame (a deliberately slowed server)')
   .option('--debug-metrics-toggle', 'debug only: serve POST /debug/metrics-recording?on=true|false (to cost the instrumentation)')
+  .option('--debug-gc', 'debug only: serve POST /debug/gc (a full collection, answered with the memory after it)')
   .option('--debug-fault <site>', `debug only: panic on a client frame that begins with '${FAULT_MARK}', at ${FAULT_SITES.join(' or ')} (the fault-isolation experiment)`)
   .addHelpText('after', '\nExamples:\n  npm run server -- --model actor --port 8080\n  npx wscat -c ws://127.0.0.1:8080   then type: hello | broadcast | /to 2 hi')
   .showHelpAfterError(false);
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ debugFault?: string; debug?: boolean; model: string; modelOption: string[]; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string }>();
+  const raw = program.opts<{ debugFault?: string; debug?: boolean; model: string; modelOption: string[]; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; debugGc?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string; adminToken?: string; insecureAdmin?: boolean; adminMaxWaiting: string; heartbeatMs?: string; permessageDeflate?: string | true }>();
   checkDebugGate(raw);
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   const { options: modelOptions, problems } = parseModelOptionPairs('--model-option', raw.modelOption);
@@ -54,9 +62,13 @@ async function main(): Promise<void> {
     maxPayload: parseIntegerOption('--max-payload', raw.maxPayload, 1, 256 * 1024 * 1024),
     metrics: raw.metrics,
     timingSampleEvery: parseIntegerOption('--timing-sample-every', raw.timingSampleEvery, 1, 1_000_000),
+    adminAccess: { ...(raw.adminToken !== undefined && raw.adminToken !== '' && { token: raw.adminToken }), insecure: raw.insecureAdmin === true },
+    adminMaxWaiting: parseIntegerOption('--admin-max-waiting', raw.adminMaxWaiting, 1, 1_000_000),
+    ...(raw.heartbeatMs !== undefined && { heartbeatMs: parseIntegerOption('--heartbeat-ms', raw.heartbeatMs, 10, 3_600_000) }),
+    ...(raw.permessageDeflate !== undefined && { compression: parseCompression(raw.permessageDeflate) }),
     ...(raw.debug && { debug: resolveDebug(raw) }),
   });
-  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, modelOptions, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined, slowConsumerPolicy: server.policy.kind }) + '\n');
+  process.stdout.write(JSON.stringify({ event: 'listening', model: server.model, modelOptions, host: server.host, port: server.port, pid: process.pid, metrics: server.metrics !== undefined, slowConsumerPolicy: server.policy.kind, adminGuarded: Boolean(raw.adminToken) }) + '\n');
 
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
@@ -73,6 +85,7 @@ interface RawDebugOptions {
   readonly debugStallEveryMs: string;
   readonly debugDelayPerMessageUs?: string;
   readonly debugMetricsToggle?: boolean;
+  readonly debugGc?: boolean;
 }
 
 /** Debug behaviours exist only behind --debug: a debug flag without it is refused, all named at once. */
@@ -82,6 +95,7 @@ export function checkDebugGate(raw: RawDebugOptions): void {
     raw.debugStallMs !== undefined && '--debug-stall-ms',
     raw.debugDelayPerMessageUs !== undefined && '--debug-delay-per-message-us',
     raw.debugMetricsToggle && '--debug-metrics-toggle',
+    raw.debugGc && '--debug-gc',
     raw.debugFault !== undefined && '--debug-fault',
   ].filter(Boolean);
   if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} --debug: debug behaviours are refused unless the server is started with --debug`);
@@ -91,12 +105,21 @@ function resolveDebug(raw: RawDebugOptions): DebugBehaviours {
   if (raw.debugFault !== undefined && !isFaultSite(raw.debugFault)) throw new UsageError('ERR_BAD_OPTION', `--debug-fault must be one of ${FAULT_SITES.join(', ')}, got '${raw.debugFault}'`);
   return {
     metricsToggle: raw.debugMetricsToggle === true,
+    gc: raw.debugGc === true,
     ...(raw.debugFault !== undefined && { fault: raw.debugFault as FaultSite }),
     ...(raw.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: parseIntegerOption('--debug-delay-per-message-us', raw.debugDelayPerMessageUs, 1, 1_000_000) }),
     ...(raw.debugStallMs !== undefined && {
       stall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },
     }),
   };
+}
+
+function parseCompression(raw: string | true): CompressionSettings {
+  try {
+    return parseCompressionArg(raw);
+  } catch (error) {
+    throw new UsageError('ERR_BAD_OPTION', (error as Error).message);
+  }
 }
 
 function resolvePolicy(name: string, timeoutMs: string): SlowConsumerPolicy {

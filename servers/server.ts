@@ -5,7 +5,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 import { serveConnection, type ConnectionHooks } from './common/connection.ts';
 import { FaultInjector } from './fault-injector.ts';
@@ -16,10 +15,14 @@ import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, OutboundQueue
 import { modelDefinition } from './models.ts';
 import { modelOptionProblems } from '../common/models.ts';
 import { UsageError } from '../common/usage.ts';
-import { isUtf8 } from 'node:buffer';
 import { AWAIT_POLICY, PolicyCounters, type SlowConsumerPolicy } from './common/slow-consumer-policy.ts';
 import { startDebugStall } from './debug-stall.ts';
-import { createPrometheusExport, type PrometheusExport } from './metrics/prometheus.ts';
+import { createPrometheusExport } from './metrics/prometheus.ts';
+import { handleAdmin } from './admin/routes.ts';
+import { wsDeflateOptions, type CompressionSettings } from '../common/compression.ts';
+import { startHeartbeat, type Heartbeat } from './heartbeat.ts';
+import { exposureProblem, type AdminAccess } from './admin/guard.ts';
+import { DEFAULT_ADMIN_MAX_WAITING, WaitingCap } from './admin/waiting-cap.ts';
 import { DEFAULT_TIMING_SAMPLE_EVERY, ServerMetrics } from './metrics/server-metrics.ts';
 
 import { DEFAULT_HOST, DEFAULT_MAX_PAYLOAD, DEFAULT_PORT } from '../common/server-defaults.ts';
@@ -42,6 +45,14 @@ export interface ServerOptions {
   readonly slowConsumerPolicy?: SlowConsumerPolicy;
   /** Time one message (or lock acquisition) in this many (default 8); counts are always exact. */
   readonly timingSampleEvery?: number;
+  /** The admin token, or knowingly none; required beyond loopback (admin/guard.ts). */
+  readonly adminAccess?: AdminAccess;
+  /** Admin requests that may wait for the registry at once; more get 503 (default 100). */
+  readonly adminMaxWaiting?: number;
+  /** Ping every client this often and terminate those that missed the last pong (heartbeat.ts); off when absent. */
+  readonly heartbeatMs?: number;
+  /** Offer permessage-deflate with these settings (off when absent). */
+  readonly compression?: CompressionSettings;
   /**
    * The one gate for debug behaviours: none of them exists unless this is given (the CLI gives it
    * only with --debug). Fault injection to come joins it here.
@@ -58,6 +69,8 @@ export interface DebugBehaviours {
   readonly delayPerMessageUs?: number;
   /** Serve POST /debug/metrics-recording?on=true|false, which pauses or resumes recording. */
   readonly metricsToggle?: boolean;
+  /** Serve POST /debug/gc: a full collection, answered with the memory after it. */
+  readonly gc?: boolean;
 }
 
 export interface RunningServer {
@@ -72,13 +85,22 @@ export interface RunningServer {
   readonly handlerErrors: () => number;
   /** Faults injected so far (debug fault only). */
   readonly faultsInjected: () => number;
+  /** The admin requests waiting for the registry now, and those refused at the cap. */
+  readonly adminWaiting: WaitingCap;
+  /** The heartbeat, when it is on. */
+  readonly heartbeat: Heartbeat | undefined;
   close(): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
+  const access = options.adminAccess ?? {};
+  const exposure = exposureProblem(host, access);
+  if (exposure !== undefined) throw new UsageError('ERR_BAD_OPTION', exposure);
+  const waitingCap = new WaitingCap(options.adminMaxWaiting ?? DEFAULT_ADMIN_MAX_WAITING);
   let handlerErrors = 0;
   let wss: WebSocketServer | undefined; // the metrics and the fault injector read its client count once it exists
+  let heartbeat: Heartbeat | undefined;
   const injector = options.debug?.fault ? new FaultInjector(options.debug.fault, () => wss?.clients.size ?? 0) : undefined;
   const hooks: ConnectionHooks = {
     onHandlerError: () => void handlerErrors++,
@@ -100,7 +122,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options: options.modelOptions ?? {},
   });
   const metrics =
-    options.metrics === false ? undefined : new ServerMetrics({ model: definition.name, connections: () => wss?.clients.size ?? 0, contention: model.contention, policy, policyCounters });
+    options.metrics === false ? undefined : new ServerMetrics({ model: definition.name, connections: () => wss?.clients.size ?? 0, contention: model.contention, policy, policyCounters, admin: waitingCap, heartbeatTerminations: () => heartbeat?.terminated ?? 0 });
   queueFullHook = metrics?.queueFull;
   const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
   const prometheus = metrics && createPrometheusExport(metrics);
@@ -108,18 +130,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stopStall = stall ? startDebugStall(stall.ms, stall.everyMs) : undefined;
 
   const httpServer = http.createServer((req, res) => {
-    handleAdmin(req, res, { registry: model.registry, metrics, prometheus, maxPayload, debugMetricsToggle: options.debug?.metricsToggle === true }).catch((error: unknown) => {
+    handleAdmin(req, res, { registry: model.registry, metrics, prometheus, maxPayload, debugMetricsToggle: options.debug?.metricsToggle === true, debugGc: options.debug?.gc === true, access, waitingCap }).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error instanceof Error ? error.message : String(error)}\n`);
     });
   });
   const wsServer = new WebSocketServer({
     server: httpServer,
     maxPayload,
-    perMessageDeflate: false,
+    // Off unless asked for: the original serves without it, and compression is a setting to compare, not a default.
+    perMessageDeflate: options.compression ? wsDeflateOptions(options.compression) : false,
     clientTracking: true,
   });
   wss = wsServer;
   wsServer.on('connection', (ws) => serveConnection(ws, model.registry, model.outboundFor(ws), hooks));
+  heartbeat = options.heartbeatMs ? startHeartbeat(wsServer, options.heartbeatMs) : undefined;
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -151,8 +175,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     policyCounters,
     handlerErrors: () => handlerErrors,
     faultsInjected: () => injector?.injected ?? 0,
+    adminWaiting: waitingCap,
+    heartbeat,
     async close() {
       stopStall?.();
+      heartbeat?.stop();
       metrics?.close();
       for (const ws of wsServer.clients) ws.terminate();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
@@ -160,90 +187,4 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       model.registry.close();
     },
   };
-}
-
-const ROUTES = 'GET /healthz, GET /clients/count, POST /broadcast, GET /metrics, GET /stats, GET /stats/gauges, POST /stats/reset';
-
-interface AdminContext {
-  readonly registry: Registry;
-  readonly metrics: ServerMetrics | undefined;
-  readonly prometheus: PrometheusExport | undefined;
-  readonly maxPayload: number;
-  readonly debugMetricsToggle: boolean;
-}
-
-/**
- * Admin routes: liveness; "other parts of the application" touching the registry through the
- * model's own coordination (the registry size, a broadcast to every client); and the server's own
- * metrics: Prometheus text, a JSON snapshot, cheap gauges for a time series, and a reset that
- * starts a new measurement window (the load generator calls it at phase boundaries).
- */
-async function handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, context: AdminContext): Promise<void> {
-  const { registry, metrics, prometheus, debugMetricsToggle } = context;
-  const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
-  const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
-  const needMetrics = (): boolean => {
-    if (metrics && prometheus) return true;
-    json(404, { error: 'metrics are off on this server (started with --no-metrics)' });
-    return false;
-  };
-  switch (route) {
-    case 'GET /healthz':
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      return;
-    case 'GET /clients/count':
-      json(200, { model: registry.model, count: await registry.size() });
-      return;
-    case 'POST /broadcast': {
-      const body = await readBody(req, context.maxPayload);
-      if (body === undefined) return void json(413, { error: `the body must be at most ${context.maxPayload} bytes` });
-      if (body.length === 0 || !isUtf8(body)) return void json(400, { error: 'the body must be 1 or more bytes of UTF-8 text: it is sent as a text frame to every client' });
-      await registry.broadcast(0, body); // 0: no client is the sender, so every client gets it
-      if (metrics) metrics.adminBroadcasts++;
-      res.writeHead(204).end();
-      return;
-    }
-    case 'GET /metrics':
-      if (needMetrics()) res.writeHead(200, { 'content-type': prometheus!.contentType }).end(await prometheus!.scrape());
-      return;
-    case 'GET /stats':
-      if (needMetrics()) json(200, metrics!.snapshot());
-      return;
-    case 'GET /stats/gauges':
-      if (needMetrics()) json(200, metrics!.gauges());
-      return;
-    case 'POST /stats/reset':
-      if (needMetrics()) {
-        metrics!.reset();
-        res.writeHead(204).end();
-      }
-      return;
-    case 'POST /debug/metrics-recording': {
-      if (!debugMetricsToggle) break;
-      if (!needMetrics()) return;
-      const on = new URL(req.url ?? '/', 'http://x').searchParams.get('on');
-      if (on !== 'true' && on !== 'false') {
-        json(400, { error: `on must be true or false, got ${on === null ? 'nothing' : `'${on}'`}` });
-        return;
-      }
-      metrics!.setRecording(on === 'true');
-      // The server's own CPU clock (µs) at the switch, so a caller can cost each window exactly.
-      const cpu = process.cpuUsage();
-      json(200, { recording: metrics!.recording, cpuMicros: cpu.user + cpu.system, atMs: performance.now() });
-      return;
-    }
-  }
-  res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${route}; routes: ${ROUTES}\n`);
-}
-
-/** The request body, or undefined when it is larger than `limit` bytes. */
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

@@ -145,6 +145,11 @@ describe('the exit-code table', () => {
       // `ulimit -Sn 1024` the bench needs no re-exec and ends by the signal itself: a shell reports
       // that as 128 + n, the same status the re-exec parent exits with.
       expect(ended.code ?? exitCodeOfChild(ended.code, ended.signal)).toBe(expected);
+      // …after writing what it measured: the interrupted result, with the signal and the phase.
+      const files = readdirSync(out).filter((f) => f.endsWith('.json'));
+      expect(files).toHaveLength(1);
+      const result = JSON.parse(readFileSync(path.join(out, files[0]!), 'utf8')) as BenchResult;
+      expect(result.status === 'interrupted' && result.interruption).toEqual({ signal, phase: 'measure', exitCode: expected });
     },
     SIGNAL_TEST_MS + 30_000,
   );

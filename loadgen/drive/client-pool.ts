@@ -6,7 +6,7 @@
  */
 import type { LoadPlan } from '../plan.ts';
 import { startChurn, type Churn, type ChurnReport } from './churn.ts';
-import { closeClients, connectClient, connectClients, type ConnectHooks, type LoadClient } from './connect.ts';
+import { closeClients, connectClient, connectClients, urlFor, type ConnectHooks, type LoadClient } from './connect.ts';
 import { assignRoles, type Roles } from './roles.ts';
 import { clientBitset, setBit } from '../record/ledger.ts';
 
@@ -14,7 +14,7 @@ const CLOSE_TIMEOUT_MS = 15_000;
 /** How long a client leaving by churn stays open after its last probe, so its replies can arrive. */
 const CHURN_GRACE_MS = 1000;
 
-type PoolPlan = Pick<LoadPlan, 'url' | 'clients' | 'connectConcurrency' | 'connectTimeoutMs' | 'connectPerSecond' | 'behaviours'>;
+type PoolPlan = Pick<LoadPlan, 'url' | 'urls' | 'clients' | 'connectConcurrency' | 'connectTimeoutMs' | 'connectPerSecond' | 'behaviours' | 'compression'>;
 
 export class ClientPool {
   /** Clients open now. */
@@ -36,7 +36,7 @@ export class ClientPool {
   }
 
   /** Opens the plan's clients; `hooks.onLost` is wrapped so that the open count follows. */
-  static async connect(plan: PoolPlan, hooks: ConnectHooks): Promise<ClientPool> {
+  static async connect(plan: PoolPlan, hooks: ConnectHooks, signal?: AbortSignal): Promise<ClientPool> {
     let pool: ClientPool | undefined;
     const counted: ConnectHooks = {
       ...hooks,
@@ -45,7 +45,7 @@ export class ClientPool {
         hooks.onLost(client, cause);
       },
     };
-    const options = { url: plan.url, count: plan.clients, concurrency: plan.connectConcurrency, timeoutMs: plan.connectTimeoutMs, ...(plan.connectPerSecond !== undefined && { perSecond: plan.connectPerSecond }) };
+    const options = { url: plan.url, ...(plan.urls && { urls: plan.urls }), count: plan.clients, concurrency: plan.connectConcurrency, timeoutMs: plan.connectTimeoutMs, ...(plan.connectPerSecond !== undefined && { perSecond: plan.connectPerSecond }), ...(signal && { signal }), ...(plan.compression && { compression: plan.compression }) };
     const clients = await connectClients(options, counted);
     pool = new ClientPool(plan, counted, clients, assignRoles(clients, plan.behaviours ?? {}));
     return pool;
@@ -92,7 +92,7 @@ export class ClientPool {
       random,
       graceMs: CHURN_GRACE_MS,
       firstIndex: this.plan.clients,
-      connect: (index) => connectClient(index, { url: this.plan.url, timeoutMs: this.plan.connectTimeoutMs }, this.hooks),
+      connect: (index) => connectClient(index, { url: urlFor(this.plan, index), timeoutMs: this.plan.connectTimeoutMs, ...(this.plan.compression && { compression: this.plan.compression }) }, this.hooks),
       onLeft: () => void this.open--,
       onJoined: (client) => {
         this.open++;
@@ -109,8 +109,8 @@ export class ClientPool {
   }
 
   /** Closes every client ever opened; returns how many closes had to be forced. */
-  closeAll(): Promise<number> {
+  closeAll(timeoutMs = CLOSE_TIMEOUT_MS): Promise<number> {
     const everyone = new Set([...this.clients, ...this.joinedByChurn, ...(this.churn?.retired ?? [])]);
-    return closeClients([...everyone], CLOSE_TIMEOUT_MS);
+    return closeClients([...everyone], timeoutMs);
   }
 }

@@ -19,13 +19,13 @@ export class ClosedLoopDriver implements TrafficDriver {
   async warmUp(startNs: number, endNs: number): Promise<void> {
     if (endNs <= startNs) return;
     this.prime();
-    await sleepUntil(endNs);
+    await sleepUntil(endNs, this.c.signal);
   }
 
   async measure(startNs: number, endNs: number, phaseBegins: (atNs: number) => void): Promise<void> {
     phaseBegins(startNs);
     if (!this.primed) this.prime();
-    await sleepUntil(endNs);
+    await sleepUntil(endNs, this.c.signal);
   }
 
   replied(client: LoadClient, nowNs: number): void {

@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import { parseServerControl } from '../../common/protocol.ts';
 import { nowNs } from '../clock.ts';
+import { wsDeflateOptions, type CompressionSettings } from '../../common/compression.ts';
 
 export interface LoadClient {
   readonly index: number;
@@ -31,11 +32,17 @@ export interface ConnectHooks {
 
 export interface ConnectOptions {
   readonly url: string;
+  /** Several entry points (the fault proxies): client i connects to urls[i mod n] instead of url. */
+  readonly urls?: readonly string[];
   readonly count: number;
   readonly concurrency: number;
   readonly timeoutMs: number;
   /** Handshakes started per second at most (unpaced when absent). */
   readonly perSecond?: number;
+  /** Aborted: no new handshake starts (those in flight finish). */
+  readonly signal?: AbortSignal;
+  /** Ask for permessage-deflate with these settings (off when absent). */
+  readonly compression?: CompressionSettings;
 }
 
 /** Resolves with the clients that connected; failures are reported through hooks.onError. */
@@ -44,14 +51,14 @@ export async function connectClients(options: ConnectOptions, hooks: ConnectHook
   let next = 0;
   const start = nowNs();
   const worker = async (): Promise<void> => {
-    while (next < options.count) {
+    while (next < options.count && !options.signal?.aborted) {
       const index = next++;
       if (options.perSecond !== undefined) {
         const dueNs = start + (index / options.perSecond) * 1e9;
         const waitMs = (dueNs - nowNs()) / 1e6;
         if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
-      const client = await connectClient(index, options, hooks);
+      const client = await connectClient(index, { ...options, url: urlFor(options, index) }, hooks);
       if (client) clients.push(client);
     }
   };
@@ -59,12 +66,17 @@ export async function connectClients(options: ConnectOptions, hooks: ConnectHook
   return clients.sort((a, b) => a.index - b.index);
 }
 
+/** Where client `index` connects: its fault proxy when there are several entry points, else the server. */
+export function urlFor(options: Pick<ConnectOptions, 'url' | 'urls'>, index: number): string {
+  return options.urls && options.urls.length > 0 ? options.urls[index % options.urls.length]! : options.url;
+}
+
 /** Opens one client and waits for its welcome; undefined when it failed (reported through hooks.onError). */
-export function connectClient(index: number, options: Pick<ConnectOptions, 'url' | 'timeoutMs'>, hooks: ConnectHooks): Promise<LoadClient | undefined> {
+export function connectClient(index: number, options: Pick<ConnectOptions, 'url' | 'timeoutMs' | 'compression'>, hooks: ConnectHooks): Promise<LoadClient | undefined> {
   return new Promise((resolve) => {
     const started = nowNs();
     let openedAt = 0;
-    const ws = new WebSocket(options.url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs });
+    const ws = new WebSocket(options.url, { perMessageDeflate: options.compression ? wsDeflateOptions(options.compression) : false, handshakeTimeout: options.timeoutMs });
     const client: LoadClient = { index, ws, id: -1, open: false, leaving: false, retiring: false };
     let settled = false;
     /** The last socket error; the 'close' that follows it is where each failure is counted, once. */

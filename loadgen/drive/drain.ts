@@ -24,6 +24,8 @@ export interface DrainContext {
   readonly serverStats: ServerStatsClient | undefined;
   /** The server's gauges before the traffic (the policy's counts are read against them). */
   readonly gaugesBefore: ServerGauges | undefined;
+  /** Aborted: stop waiting. */
+  readonly signal?: AbortSignal;
 }
 
 export async function drain(c: DrainContext): Promise<void> {
@@ -41,7 +43,7 @@ export async function drain(c: DrainContext): Promise<void> {
   const refused = (): number => recorder.counters.error('server:unknown-client');
   const closedByPolicy = (): number => recorder.counters.error('closed-by-server:1008');
   const settled = (): boolean => recorder.outstanding <= policy.dropped + refused() && closedByPolicy() >= policy.disconnected;
-  while (!settled() && nowNs() < deadline && pool.open > 0) {
+  while (!settled() && nowNs() < deadline && pool.open > 0 && !c.signal?.aborted) {
     await sleep(DRAIN_POLL_MS);
     if (c.gaugesBefore && nowNs() - lastPoll > GAUGES_POLL_NS) await poll();
   }

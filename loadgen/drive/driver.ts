@@ -29,6 +29,8 @@ export interface DriverContext {
   readonly random: () => number;
   /** How late a scheduled send left. */
   readonly sendLag: (lateNs: number) => void;
+  /** Aborted (an interrupt, the server gone): warm-up and measured traffic end early. */
+  readonly signal?: AbortSignal;
 }
 
 export function createDriver(context: DriverContext): TrafficDriver {

@@ -20,18 +20,19 @@ export class OpenLoopDriver implements TrafficDriver {
 
   /** Warm-up at the first phase's rate. */
   async warmUp(startNs: number, endNs: number): Promise<void> {
-    if (endNs > startNs) await onSchedule(this.c.phases[0]!.rate, startNs, endNs, this.sendMix);
+    if (endNs > startNs) await onSchedule(this.c.phases[0]!.rate, startNs, endNs, this.sendMix, this.c.signal);
   }
 
   async measure(startNs: number, endNs: number, phaseBegins: (atNs: number) => void): Promise<void> {
     phaseBegins(startNs); // before the publisher's first probes
     const publisher = this.c.plan.behaviours?.publisher;
-    const publishing = publisher ? onSchedule(1000 / publisher.everyMs, startNs, endNs, (due) => this.publish(due)) : undefined;
+    const publishing = publisher ? onSchedule(1000 / publisher.everyMs, startNs, endNs, (due) => this.publish(due), this.c.signal) : undefined;
     let phaseStart = startNs;
     for (const [i, phase] of this.c.phases.entries()) {
+      if (this.c.signal?.aborted) break;
       const phaseEnd = Math.min(phaseStart + phase.durationMs * 1e6, endNs);
       if (i > 0) phaseBegins(phaseStart);
-      await onSchedule(phase.rate, phaseStart, phaseEnd, this.sendMix);
+      await onSchedule(phase.rate, phaseStart, phaseEnd, this.sendMix, this.c.signal);
       phaseStart = phaseEnd;
     }
     await publishing;
@@ -62,7 +63,7 @@ export class OpenLoopDriver implements TrafficDriver {
 }
 
 /** Sends on a schedule; a phase at rate 0 just waits out its time. */
-function onSchedule(rate: number, start: number, end: number, send: (scheduledNs: number, lateNs: number) => void): Promise<void> {
-  if (rate <= 0) return sleepUntil(end);
-  return sendOnSchedule(rate, start, end, nowNs, (_k, due, late) => send(due, late));
+function onSchedule(rate: number, start: number, end: number, send: (scheduledNs: number, lateNs: number) => void, signal: AbortSignal | undefined): Promise<void> {
+  if (rate <= 0) return sleepUntil(end, signal);
+  return sendOnSchedule(rate, start, end, nowNs, (_k, due, late) => send(due, late), signal);
 }

@@ -2,7 +2,8 @@
  * Sends probes: numbers each one, sizes it from the plan's range, works out how many deliveries it
  * calls for (1 per echo or send-to, open clients − 1 per broadcast), and tells the recorder.
  */
-import { encodeProbeFrame, type ProbeKind } from '../../common/protocol.ts';
+import { encodeProbeFrame, paddingPool, type ProbeKind } from '../../common/protocol.ts';
+import { seededRandom } from '../random.ts';
 import type { LoadPlan } from '../plan.ts';
 import type { Recorder } from '../record/recorder.ts';
 import type { ExpectedReceivers } from '../record/ledger.ts';
@@ -17,14 +18,18 @@ export class ProbeSender {
   /** The next probe's sequence number. */
   seq = 0;
   private readonly sizeRange: number;
+  /** Padding to copy from (plan.payload); undefined: one repeated byte. */
+  private readonly padding: Buffer | undefined;
 
   constructor(
-    private readonly plan: Pick<LoadPlan, 'messageBytes' | 'messageBytesMax'>,
+    private readonly plan: Pick<LoadPlan, 'messageBytes' | 'messageBytesMax' | 'payload' | 'seed'>,
     private readonly pool: ClientPool,
     private readonly recorder: Recorder,
     private readonly random: () => number,
   ) {
     this.sizeRange = (plan.messageBytesMax ?? plan.messageBytes) - plan.messageBytes;
+    // Its own generator, so that the padding never shifts the run's other random choices.
+    this.padding = paddingPool(plan.payload ?? 'repeated', seededRandom(plan.seed + 1));
   }
 
   /** A probe size from the plan's range. */
@@ -51,7 +56,7 @@ export class ProbeSender {
       receivers = to.index;
     }
     const seq = this.seq++;
-    client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, bytes, to?.id ?? 0), TEXT_FRAME);
+    client.ws.send(encodeProbeFrame(kind, client.index, seq, sentAtNs, bytes, to?.id ?? 0, this.padding), TEXT_FRAME);
     this.recorder.sent(seq, kind, client.index, deliveries, receivers);
   }
 }

@@ -7,14 +7,16 @@ const TICK_MS = 1;
 
 /**
  * Calls send(k, scheduledNs, lateNs) for every message due by now, on a ~1 ms timer, for messages
- * scheduled in [start, end): message k is due at start + k/rate, whatever the replies.
+ * scheduled in [start, end): message k is due at start + k/rate, whatever the replies. Ends early
+ * once `signal` is aborted.
  */
-export function sendOnSchedule(rate: number, start: number, end: number, now: () => number, send: (k: number, scheduledNs: number, lateNs: number) => void): Promise<void> {
+export function sendOnSchedule(rate: number, start: number, end: number, now: () => number, send: (k: number, scheduledNs: number, lateNs: number) => void, signal?: AbortSignal): Promise<void> {
   const intervalNs = 1e9 / rate;
   let k = 0;
   return new Promise((resolve) => {
     const tick = (): void => {
       const t = now();
+      if (signal?.aborted) return resolve();
       for (let due = start + k * intervalNs; due <= t && due < end; due = start + k * intervalNs) send(k++, Math.round(due), t - due);
       if (t < end) setTimeout(tick, TICK_MS);
       else resolve();

@@ -1,5 +1,5 @@
-/** Writes a result as pretty JSON into the results folder, under a timestamped name. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+/** Writes a result as pretty JSON into the results folder, under a timestamped name (atomically). */
+import { writeJsonAtomically } from '../../common/atomic-write.ts';
 import path from 'node:path';
 import type { BenchResult } from '../result.ts';
 
@@ -8,9 +8,8 @@ export function resultFileName(result: BenchResult): string {
 }
 
 export function writeResultFile(result: BenchResult, dir: string): string {
-  mkdirSync(dir, { recursive: true });
   const file = path.join(dir, resultFileName(result));
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  writeJsonAtomically(file, result);
   return file;
 }
 

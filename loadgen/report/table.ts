@@ -25,6 +25,9 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
   });
   if (result.status === 'failed') {
     table.push(['status', `FAILED: ${result.error.code}`], ['error', result.error.message]);
+    if (!result.partial) return table.toString();
+    table.push(['figures', 'what was measured before it failed']);
+    pushFigures(table, { ...result, ...result.partial });
     return table.toString();
   }
   if (result.status === 'interrupted') {
@@ -48,10 +51,21 @@ function pushFigures(table: Table.Table, result: Figures): void {
   if (result.stall) {
     table.push(['!! SERVER STALLED !!', `from second ${result.stall.beganAtSecond} of the measured phase, ${result.stall.stalledSeconds} s without replies`]);
   }
-  table.push(...mainRows(result), ...faultRows(result), ...accountingRows(result), ...phaseRows(result), ...fanoutRows(result), ...behaviourRows(result), ...httpRows(result), ...selfCheckRows(result));
+  table.push(...networkRows(result), ...mainRows(result), ...faultRows(result), ...accountingRows(result), ...phaseRows(result), ...fanoutRows(result), ...behaviourRows(result), ...httpRows(result), ...selfCheckRows(result));
   if (result.server) table.push(['— server contention —', '(measured phase)'], ...contentionRows(result.server));
 }
 
+/** The fault proxies in the path, first: every figure below went through them. */
+function networkRows(result: Figures): Row[] {
+  const n = result.network;
+  if (!n) return [];
+  const total = (key: 'chunksStalled' | 'resets' | 'pauses'): number => n.stats.reduce((sum, s) => sum + (s?.[key] ?? 0), 0);
+  const lostProxies = n.stats.filter((s) => s === undefined).length;
+  return [
+    ['network', `through ${n.proxies} fault ${n.proxies === 1 ? 'proxy' : 'proxies'}: ${n.described}`],
+    ['proxies did', `${int(total('chunksStalled'))} chunks held by stalls, ${int(total('resets'))} resets, ${int(total('pauses'))} backpressure pauses${lostProxies > 0 ? `; ${lostProxies} proxy reported nothing` : ''}`],
+  ];
+}
 
 function mainRows(result: Figures): Row[] {
   const { connections: c, messages: m, latency: l, errors: e } = result;

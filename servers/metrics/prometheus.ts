@@ -76,6 +76,31 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
     const p = metrics.policyReport();
     g.set({ policy: p.name }, p.disconnected);
   });
+  gauge('wsbench_admin_requests_waiting', 'Admin HTTP requests waiting for the registry (GET /clients/count, POST /broadcast)', [], (g) => g.set(metrics.admin?.waiting ?? 0));
+  const admin = metrics.admin;
+  registry.registerMetric(
+    new client.Counter({
+      name: 'wsbench_admin_requests_refused_total',
+      help: 'Admin HTTP requests refused with 503 because the waiting cap was full, since the server started',
+      labelNames: ['route'],
+      registers: [],
+      collect() {
+        this.reset();
+        for (const [route, n] of admin?.refused ?? []) this.inc({ route }, n);
+      },
+    }),
+  );
+  registry.registerMetric(
+    new client.Counter({
+      name: 'wsbench_heartbeat_terminations_total',
+      help: 'Clients terminated because they missed a heartbeat pong, since the server started',
+      registers: [],
+      collect() {
+        this.reset();
+        this.inc(metrics.heartbeatTerminations());
+      },
+    }),
+  );
   gauge('wsbench_event_loop_utilization', 'Event-loop utilization over the window (0..1)', [], (g) => g.set(metrics.utilization()));
   // The model's contention, whatever the model: each gauge, its exact counts, its sampled timings.
   const contention = metrics.contention;

@@ -11,6 +11,7 @@ import { loopDelaySummary } from '../../common/loop-delay.ts';
 import { STATS_SCHEMA_VERSION, type PolicyReport, type ServerStats, type ServerGauges } from '../../common/stats-schema.ts';
 import { NO_CONTENTION, type ContentionMetrics } from '../common/model-definition.ts';
 import type { PolicyCounters, SlowConsumerPolicy } from '../common/slow-consumer-policy.ts';
+import type { WaitingCap } from '../admin/waiting-cap.ts';
 export { STATS_SCHEMA_VERSION, type PolicyReport, type ServerStats, type ServerGauges } from '../../common/stats-schema.ts';
 export { DEFAULT_TIMING_SAMPLE_EVERY } from './timing-sample.ts';
 
@@ -23,6 +24,10 @@ export interface ServerMetricsOptions {
   readonly contention: ContentionMetrics | undefined;
   readonly policy: SlowConsumerPolicy;
   readonly policyCounters: PolicyCounters;
+  /** The admin routes' waiting cap: requests waiting for the registry, and those it refused. */
+  readonly admin?: WaitingCap;
+  /** Clients the heartbeat terminated since the server started. */
+  readonly heartbeatTerminations?: () => number;
 }
 
 export class ServerMetrics {
@@ -39,8 +44,12 @@ export class ServerMetrics {
   private readonly connections: () => number;
   private readonly policy: SlowConsumerPolicy;
   private readonly policyCounters: PolicyCounters;
+  readonly admin: WaitingCap | undefined;
+  readonly heartbeatTerminations: () => number;
 
   constructor(options: ServerMetricsOptions) {
+    this.admin = options.admin;
+    this.heartbeatTerminations = options.heartbeatTerminations ?? (() => 0);
     this.model = options.model;
     this.connections = options.connections;
     this.contention = options.contention;
@@ -116,6 +125,9 @@ export class ServerMetrics {
       policyDropped: this.policyCounters.dropped,
       policyDisconnected: this.policyCounters.disconnected,
       adminBroadcasts: this.adminBroadcasts,
+      adminWaiting: this.admin?.waiting ?? 0,
+      adminRefused: this.admin?.refusedTotal ?? 0,
+      heartbeatTerminations: this.heartbeatTerminations(),
       contention: this.contention?.gauges() ?? {},
     };
   }
