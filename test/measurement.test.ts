@@ -131,9 +131,23 @@ describe('the self-check', () => {
   });
 
   it('counts both sides: every send, and the loop checks made while replies were due', async () => {
-    const m = await runLoad(plan(server.url, { durationMs: 1000 }));
-    expect(m.selfCheck.sendSide.events).toBe(m.counters.sent);
-    expect(m.selfCheck.receiveSide.events).toBeGreaterThan(0);
-    expect(m.selfCheck.receiveSide.late).toBeLessThanOrEqual(m.selfCheck.receiveSide.events);
+    // A server that answers 20 ms late, so that replies are due at most checks: against a fast one
+    // they can all come back between two checks (this test once saw 0 checks with replies due).
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    let id = 0;
+    wss.on('connection', (ws) => {
+      ws.send(encodeWelcome(++id));
+      ws.on('message', (data: Buffer) => setTimeout(() => ws.send(data, { binary: false }), 20));
+    });
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+      const m = await runLoad(testPlan(url, { clients: 10, durationMs: 1000, mode: { kind: 'open-loop', rate: 200 } }));
+      expect(m.selfCheck.sendSide.events).toBe(m.counters.sent);
+      expect(m.selfCheck.receiveSide.events).toBeGreaterThan(0);
+      expect(m.selfCheck.receiveSide.late).toBeLessThanOrEqual(m.selfCheck.receiveSide.events);
+    } finally {
+      await new Promise((resolve) => wss.close(resolve));
+    }
   });
 });
