@@ -72,3 +72,8 @@ export function parseNumberOption(flag: string, raw: string, min: number, inclus
   }
   return value;
 }
+
+/** The command-line arguments besides `--resume <x>`: resuming takes its options from the interrupted run, so any other is refused. */
+export function argsBesideResume(argv: readonly string[]): string[] {
+  return argv.filter((a, i, all) => a !== '--resume' && all[i - 1] !== '--resume' && !a.startsWith('--resume='));
+}

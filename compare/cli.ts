@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
-import { parseIntegerOption, UsageError } from '../common/usage.ts';
+import { argsBesideResume, parseIntegerOption, UsageError } from '../common/usage.ts';
 import { pinLoadGenerator } from '../loadgen/pinning.ts';
 import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { parseBenchOptions, type BenchOptions } from '../loadgen/bench-options.ts';
@@ -84,7 +84,7 @@ function readOptions(): { o: RawCompareOptions; argv: readonly string[]; resumeD
   program.parse();
   const o = program.opts<RawCompareOptions>();
   if (o.resume === undefined) return { o, argv: process.argv.slice(2) };
-  const given = process.argv.slice(2).filter((a, i, all) => a !== '--resume' && all[i - 1] !== '--resume' && !a.startsWith('--resume='));
+  const given = argsBesideResume(process.argv.slice(2));
   if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `--resume runs the interrupted comparison with its own options: drop ${given.join(' ')}`);
   const file = path.join(o.resume, PLAN_FILE);
   if (!existsSync(file)) throw new UsageError('ERR_BAD_OPTION', `--resume ${o.resume}: no ${PLAN_FILE} there (give the folder an interrupted npm run compare named)`);

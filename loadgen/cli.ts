@@ -3,7 +3,7 @@
  * → print. Exit codes come from the one table (common/exit-codes.ts): the result's state decides.
  */
 import { Command, Option } from 'commander';
-import { Problems, UsageError } from '../common/usage.ts';
+import { argsBesideResume, Problems, UsageError } from '../common/usage.ts';
 import { describeModels } from '../common/models.ts';
 import { runBench } from './bench.ts';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
@@ -78,7 +78,7 @@ function readOptions(): { raw: RawCliOptions; argv: readonly string[]; finished?
   program.parse();
   const first = program.opts<RawCliOptions>();
   if (first.resume === undefined) return { raw: first, argv: process.argv.slice(2) };
-  const given = process.argv.slice(2).filter((a, i, all) => a !== '--resume' && all[i - 1] !== '--resume' && !a.startsWith('--resume='));
+  const given = argsBesideResume(process.argv.slice(2));
   if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `--resume runs the interrupted curve with its own options: drop ${given.join(' ')}`);
   const curve = readCurveForResume(first.resume);
   program.parse(curve.argv, { from: 'user' });

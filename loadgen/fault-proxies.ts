@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { markFileLimitRaised, readFileLimits } from '../common/file-limit.ts';
+import { childCommand, killOnExit } from './server-process.ts';
 import type { NetworkFaults, ProxyStats } from '../common/network-faults.ts';
 import { fileLimitClients } from '../netfault/proxy.ts';
 
@@ -28,7 +29,7 @@ export async function startFaultProxies(target: string, clients: number, faults:
   const count = Math.max(1, Math.ceil(clients / clientsPerProxy));
   const url = new URL(target);
   const upstream = `${url.hostname}:${url.port || (url.protocol === 'wss:' ? '443' : '80')}`;
-  const settled = await Promise.allSettled(Array.from({ length: count }, (_, i) => startOne(upstream, faults, seed + i, hard, cpus)));
+  const settled = await Promise.allSettled(Array.from({ length: count }, (_, i) => startOne(upstream, faults, seed + i, cpus)));
   const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
@@ -47,24 +48,20 @@ interface OneProxy {
   stop(): Promise<ProxyStats | undefined>;
 }
 
-function startOne(upstream: string, faults: NetworkFaults, seed: number, hardLimit: number, cpus: string | undefined): Promise<OneProxy> {
-  const args = ['--import', 'tsx', PROXY_MAIN, '--upstream', upstream, '--faults', JSON.stringify(faults), '--seed', String(seed)];
-  const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(hardLimit), process.execPath, ...args];
-  const command = cpus === undefined ? shell : ['taskset', '-c', cpus, ...shell];
+function startOne(upstream: string, faults: NetworkFaults, seed: number, cpus: string | undefined): Promise<OneProxy> {
+  const command = childCommand(['--import', 'tsx', PROXY_MAIN, '--upstream', upstream, '--faults', JSON.stringify(faults), '--seed', String(seed)], cpus);
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: markFileLimitRaised(process.env),
     detached: true, // stopped by the run, not by a Ctrl-C meant for the run
   });
-  const exitHook = (): void => void child.kill('SIGKILL');
-  process.once('exit', exitHook);
+  killOnExit(child);
   let stats: ProxyStats | undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`a fault proxy did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     const fail = (error: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      process.off('exit', exitHook);
       reject(error);
     };
     child.once('exit', (code) => fail(new Error(`a fault proxy exited with code ${code} before listening (see its error above)`)));
@@ -74,7 +71,7 @@ function startOne(upstream: string, faults: NetworkFaults, seed: number, hardLim
       if (event?.event !== 'listening' || typeof event.port !== 'number') return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve({ port: event.port, stop: () => stopOne(child, () => stats, exitHook) });
+      resolve({ port: event.port, stop: () => stopOne(child, () => stats) });
     });
   });
 }
@@ -87,7 +84,7 @@ function parseLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
-async function stopOne(child: ChildProcess, stats: () => ProxyStats | undefined, exitHook: () => void): Promise<ProxyStats | undefined> {
+async function stopOne(child: ChildProcess, stats: () => ProxyStats | undefined): Promise<ProxyStats | undefined> {
   if (child.exitCode === null && child.signalCode === null) {
     // 'close', not 'exit': its stdout (the stats line) has been read by then.
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -96,7 +93,6 @@ async function stopOne(child: ChildProcess, stats: () => ProxyStats | undefined,
     await exited;
     clearTimeout(timer);
   }
-  process.off('exit', exitHook);
   const s = stats();
   if (!s) return undefined;
   const { connections, bytesUp, bytesDown, chunksStalled, resets, pauses } = s;

@@ -39,10 +39,7 @@ export interface SpawnServerOptions extends ServerSettings {
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
   const main = options.checkoutDir === undefined ? SERVER_MAIN : path.join(options.checkoutDir, 'servers', 'main.ts');
   const args = [...(options.nodeArgs ?? []), '--import', 'tsx', main, ...serverArgs(options)];
-  // The server gets the hard open-file limit from `ulimit` in an exec'd shell, so the pid we hold
-  // (and signal on stop) is the server itself, never a wrapper that could leave it orphaned.
-  const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), process.execPath, ...args];
-  const command = options.cpus === undefined ? shell : ['taskset', '-c', options.cpus, ...shell];
+  const command = childCommand(args, options.cpus);
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Its own process group, so that a Ctrl-C meant for the run does not kill the server under it:
@@ -73,11 +70,21 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   };
 }
 
+/**
+ * A Node.js child's command line (node `args`): it gets the hard open-file limit from `ulimit` in
+ * an exec'd shell, so the pid we hold (and signal on stop) is the child itself, never a wrapper
+ * that could leave it orphaned; pinned to `cpus` with taskset when given. Servers and fault proxies.
+ */
+export function childCommand(args: readonly string[], cpus: string | undefined): string[] {
+  const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), process.execPath, ...args];
+  return cpus === undefined ? shell : ['taskset', '-c', cpus, ...shell];
+}
+
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-/** A server child never outlives this process, however it exits (a second Ctrl-C, an uncaught error). */
-function killOnExit(child: ChildProcess): void {
+/** A child (server, fault proxy) never outlives this process, however it exits (a second Ctrl-C, an uncaught error). */
+export function killOnExit(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
