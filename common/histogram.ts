@@ -33,21 +33,27 @@ export function toMicros(durationNs: number): number {
   return us < LOWEST_US ? LOWEST_US : us > HIGHEST_US ? HIGHEST_US : us;
 }
 
-/** Percentiles of one histogram, all in microseconds; zeros when nothing was recorded. */
+/**
+ * Percentiles of one histogram, all in microseconds; null when nothing was recorded (an empty
+ * histogram has no p99, and 0 would read as the best latency there is).
+ */
 export interface LatencySummary {
   readonly count: number;
-  readonly min: number;
-  readonly mean: number;
-  readonly stddev: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly p999: number;
-  readonly max: number;
+  readonly min: number | null;
+  readonly mean: number | null;
+  readonly stddev: number | null;
+  readonly p50: number | null;
+  readonly p90: number | null;
+  readonly p99: number | null;
+  readonly p999: number | null;
+  readonly max: number | null;
 }
 
+/** The summary of an empty histogram. */
+export const EMPTY_SUMMARY: LatencySummary = { count: 0, min: null, mean: null, stddev: null, p50: null, p90: null, p99: null, p999: null, max: null };
+
 export function summarize(histogram: Histogram): LatencySummary {
-  if (histogram.totalCount === 0) return { count: 0, min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  if (histogram.totalCount === 0) return EMPTY_SUMMARY;
   return {
     count: histogram.totalCount,
     min: histogram.minNonZeroValue,

@@ -35,14 +35,17 @@ export interface MetricDefinition {
   readonly read: (r: CompletedResult, saturation?: SaturationTrial) => number | undefined;
 }
 
+/** µs → ms; an empty histogram's null (or a figure the run lacks) is no value, never 0. */
+const msOf = (us: number | null | undefined): number | undefined => (us === null || us === undefined ? undefined : us / 1000);
+
 /** Latency of echoes where there are echoes (the healthy clients' traffic), else of every delivery. */
 const mainLatency = (r: CompletedResult) => r.latencyByKind.echo?.summary ?? r.latency;
 
 export const METRICS: readonly MetricDefinition[] = [
-  { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', read: (r) => mainLatency(r).p50 / 1000 },
-  { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', read: (r) => mainLatency(r).p99 / 1000 },
+  { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', read: (r) => msOf(mainLatency(r).p50) },
+  { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', read: (r) => msOf(mainLatency(r).p99) },
   { key: 'throughput', label: 'received/s', unit: 'msg/s', better: 'higher', read: (r) => r.messages.receivedPerSec },
-  { key: 'fanoutP99', label: 'fan-out p99', unit: 'ms', better: 'lower', read: (r) => (r.fanout ? r.fanout.completion.p99 / 1000 : undefined) },
+  { key: 'fanoutP99', label: 'fan-out p99', unit: 'ms', better: 'lower', read: (r) => msOf(r.fanout?.completion.p99) },
   // The fault-isolation experiment (only runs that injected its fault have these).
   { key: 'servedAfterFault', label: 'clients served after the fault', unit: '%', better: 'higher', read: (r) => (r.fault && r.fault.activeBefore > 0 ? (r.fault.servedAfter / r.fault.activeBefore) * 100 : undefined) },
   { key: 'secondsDisrupted', label: 'seconds disrupted after the fault', unit: 's', better: 'lower', read: (r) => r.fault?.secondsDisrupted },

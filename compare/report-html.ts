@@ -47,7 +47,7 @@ function distribution(trials: readonly CompletedResult[]): Series['points'] {
 
 /** The trial whose p99 is the median of the arm's: the one to draw over time. */
 function medianTrial(trials: readonly CompletedResult[]): CompletedResult | undefined {
-  const sorted = [...trials].sort((a, b) => a.latency.p99 - b.latency.p99);
+  const sorted = trials.filter((t) => t.latency.p99 !== null).sort((a, b) => a.latency.p99! - b.latency.p99!);
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 

@@ -49,7 +49,8 @@ async function runOnce(run: ScheduledRun, o: CompareOptions, extra: Partial<Benc
 
 function figure(r: BenchResult): string {
   if (r.status !== 'completed') return unfinishedSummary(r);
-  return `p99 ${((r.latencyByKind.echo?.summary ?? r.latency).p99 / 1000).toFixed(1)} ms, ${Math.round(r.messages.receivedPerSec)} msg/s${r.verdict !== 'ok' ? `, ${r.verdict}` : ''}${r.stall ? ', STALLED' : ''}`;
+  const p99 = (r.latencyByKind.echo?.summary ?? r.latency).p99;
+  return `p99 ${p99 === null ? '—' : `${(p99 / 1000).toFixed(1)} ms`}, ${Math.round(r.messages.receivedPerSec)} msg/s${r.verdict !== 'ok' ? `, ${r.verdict}` : ''}${r.stall ? ', STALLED' : ''}`;
 }
 
 const SEARCH_INTERRUPTED = new Error('the saturation search was interrupted');

@@ -56,7 +56,9 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
         observer.phase?.(next, detail);
       },
     };
-    measurement = await runLoad({ ...plan.load, url: target, ...(proxies && { urls: proxies.urls }) }, { observer: withHttp, serverStats, sideTraffic: () => http, signal: stop });
+    // An outside server that dies is seen only by its sockets: when every one has dropped, the run ends as for a server child that exited.
+    const onAllConnectionsLost = (): void => serverGone.abort('connections-lost');
+    measurement = await runLoad({ ...plan.load, url: target, ...(proxies && { urls: proxies.urls }) }, { observer: withHttp, serverStats, sideTraffic: () => http, signal: stop, onAllConnectionsLost });
     if (faults && proxies) network = { faults, described: describeFaults(faults), proxies: proxies.urls.length, clientsPerProxy: proxies.clientsPerProxy, stats: await proxies.stop() };
     const signal = interruptSignalOf(interrupt);
     if (signal) return interruptedResult(context(target), signal, stoppedIn ?? phase, measurement);
@@ -65,6 +67,10 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
       const how = exit === -1 ? 'was killed by a signal' : `exited with code ${exit}`;
       throw Object.assign(new Error(`the ${model} server ${how} during the ${stoppedIn ?? phase} phase; the result keeps what was measured until then`), { code: 'ERR_SERVER_EXITED' });
     }
+    if (serverGone.signal.aborted) {
+      throw Object.assign(new Error(`every connection to ${target} was closed or dropped during the ${stoppedIn ?? phase} phase (the server went away?); the result keeps what was measured until then`), { code: 'ERR_CONNECTIONS_LOST' });
+    }
+    checkSomethingWorked(measurement, target);
     const routes = await http;
     return completedResult(context(target), measurement, routes && httpReport(routes, measurement), network);
   } catch (error) {
@@ -74,6 +80,17 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
   } finally {
     if (proxies && !network) await proxies.stop();
     await server?.stop();
+  }
+}
+
+/** A run in which no client connected, or nothing sent was answered, measured nothing: it fails, never reads as a result. */
+function checkSomethingWorked(m: Measurement, target: string): void {
+  if (m.clientsOpen === 0) {
+    const causes = Object.entries(m.counters.errors).sort(([, a], [, b]) => b - a).slice(0, 3).map(([cause, n]) => `${cause} ×${n}`).join(', ');
+    throw Object.assign(new Error(`no client connected to ${target}: ${m.clientsFailed} of ${m.clientsFailed} handshakes failed${causes ? ` (${causes})` : ''}`), { code: 'ERR_NO_CONNECTION' });
+  }
+  if (m.counters.expected > 0 && m.counters.received === 0) {
+    throw Object.assign(new Error(`nothing was answered: 0 of ${m.counters.expected.toLocaleString('en-US')} expected deliveries of the measured phase came back from ${target}`), { code: 'ERR_NOTHING_ANSWERED' });
   }
 }
 

@@ -1,26 +1,59 @@
 /**
- * Results stored by older versions, read as the current schema where only the server's part
- * changed shape (schema 4 results carry stats schema 2: per-model `actor`/`mutex` parts), so that
- * `npm run report` still renders a stored comparison.
+ * Results stored by older versions, read as the current schema, so that `npm run report` still
+ * renders a stored comparison and compare's --resume re-reads finished trials:
+ * - schema 4 results carry stats schema 2 (per-model `actor`/`mutex` parts);
+ * - up to schema 5 an empty latency summary held zeros (now nulls), and there was no `integrity`
+ *   or `censoring`: integrity is judged from the stored accounting, with no loss excused (those
+ *   versions did not tell the scenario's loss from the server's) beyond refusals; nothing censored.
  */
+import { EMPTY_SUMMARY, type LatencySummary } from '../common/histogram.ts';
 import { upgradeServerGauges, upgradeServerStats, type ServerStats } from '../common/stats-schema.ts';
-import type { BenchResult, MeasuredFigures } from './result.ts';
+import { judgeIntegrity, RESULT_SCHEMA_VERSION, type BenchResult, type MeasuredFigures } from './result.ts';
 
 export function upgradeResult(stored: BenchResult): BenchResult {
-  switch (stored.status) {
+  const version = (stored as { schemaVersion: number }).schemaVersion;
+  const upgraded = { ...stored, schemaVersion: RESULT_SCHEMA_VERSION } as BenchResult;
+  switch (upgraded.status) {
     case 'completed':
-      return { ...stored, ...upgradeFigures(stored) };
+      return { ...upgraded, ...upgradeFigures(upgraded, version) };
     case 'interrupted':
-      return stored.partial ? { ...stored, partial: upgradeFigures(stored.partial) } : stored;
     case 'failed':
-      return stored;
+      return upgraded.partial ? { ...upgraded, partial: upgradeFigures(upgraded.partial, version) } : upgraded;
   }
 }
 
-function upgradeFigures<T extends MeasuredFigures>(figures: T): T {
+/** A summary stored with zeros for an empty histogram reads as the empty summary. */
+function emptyAsNull(summary: LatencySummary): LatencySummary {
+  return summary.count === 0 ? EMPTY_SUMMARY : summary;
+}
+
+function upgradeFigures<T extends MeasuredFigures>(figures: T, version: number): T {
+  const server = figures.server && { server: upgradeServerStats(figures.server as Parameters<typeof upgradeServerStats>[0]) as ServerStats };
+  const timeSeries = figures.timeSeries.map((s) => (s.server ? { ...s, server: upgradeServerGauges(s.server) } : s));
+  if (version >= 6) return { ...figures, ...server, timeSeries };
+  const a = figures.accounting;
+  // Schema 3 had no per-receiver causes: every loss counts as missing, every surplus as a duplicate.
+  const stored = a.byCause ?? { missing: a.lost, duplicate: figures.messages.extra, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
+  const causes = { missing: stored.missing, missingExcused: 0, duplicate: stored.duplicate, toSender: stored.toSender, wrongReceiver: stored.wrongReceiver, unknownProbe: stored.unknownProbe };
+  const noCauses = { missing: 0, missingExcused: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
+  const integrity = judgeIntegrity(a.expected, {
+    lost: a.lost,
+    lostInWarmup: 0,
+    lostExcused: 0,
+    refused: a.refusedTargetGone,
+    extra: figures.messages.extra,
+    deliveryCauses: { measured: causes, warmup: noCauses },
+    counters: { unexpected: figures.messages.unexpected } as Parameters<typeof judgeIntegrity>[1]['counters'],
+  });
   return {
     ...figures,
-    ...(figures.server && { server: upgradeServerStats(figures.server as Parameters<typeof upgradeServerStats>[0]) as ServerStats }),
-    timeSeries: figures.timeSeries.map((s) => (s.server ? { ...s, server: upgradeServerGauges(s.server) } : s)),
+    ...server,
+    timeSeries,
+    integrity,
+    censoring: { atMs: 0, deliveries: 0, fanouts: 0 },
+    latency: emptyAsNull(figures.latency),
+    latencyByKind: Object.fromEntries(Object.entries(figures.latencyByKind).map(([kind, k]) => [kind, k && { ...k, summary: emptyAsNull(k.summary) }])),
+    ...(figures.fanout && { fanout: { ...figures.fanout, completion: emptyAsNull(figures.fanout.completion) } }),
+    accounting: { ...a, byCause: stored, excused: 0, balanced: figures.messages.extra > 0 ? false : a.balanced },
   };
 }

@@ -28,8 +28,12 @@ import type { NetworkFaults, ProxyStats } from '../common/network-faults.ts';
  * 5: the server stats inside are stats schema 3 (one generic `contention` part), and so are the gauges of `timeSeries`;
  *    `accounting.byCause` (per (probe, receiver) causes); surplus deliveries are errors by cause, not `extra-delivery`.
  *    A `failed` result may carry `partial` figures too (a server that died mid-run) — optional, so still 5.
+ * 6: an empty latency summary's figures are null (were 0); unexcused lost deliveries are censored
+ *    into the latency histograms at the drain timeout (`censoring`); `integrity` (clean or faulty,
+ *    and why); `accounting.excused`; `balanced` is false when any delivery was surplus. A run in
+ *    which no client connected, or nothing was answered, or every connection dropped, is `failed`.
  */
-export const RESULT_SCHEMA_VERSION = 5;
+export const RESULT_SCHEMA_VERSION = 6;
 
 export interface Environment {
   readonly node: string;
@@ -91,7 +95,15 @@ export interface MeasuredFigures {
     readonly sentPerSec: number;
     readonly receivedPerSec: number;
   };
-  /** Per-delivery latency in µs, from the probe's (scheduled, in open loop) send time. */
+  /**
+   * Whether the server delivered what it was sent, and only that: `faulty` when a delivery went
+   * missing that the scenario did not cause, or came twice, to the wrong client, back to its
+   * sender, or altered. A faulty run's latency is not a finding (compare gives it no verdict).
+   */
+  readonly integrity: Integrity;
+  /** Unexcused lost deliveries (and broadcasts that missed a receiver) counted in the latency histograms at `atMs`, the drain timeout: lower bounds. */
+  readonly censoring: { readonly atMs: number; readonly deliveries: number; readonly fanouts: number };
+  /** Per-delivery latency in µs, from the probe's (scheduled, in open loop) send time; lost deliveries censored (above). */
   readonly latency: LatencySummary;
   readonly latencyHistogram: string;
   /** The same, by message kind (kinds that were sent). */
@@ -126,6 +138,8 @@ export interface MeasuredFigures {
   readonly accounting: {
     readonly expected: number;
     readonly delivered: number;
+    /** Lost deliveries the scenario causes on purpose: at clients it stopped reading, around an injected fault. */
+    readonly excused: number;
     readonly droppedByPolicy: number | null;
     readonly refusedTargetGone: number;
     readonly lost: number;
@@ -150,6 +164,20 @@ export interface MeasuredFigures {
   readonly fault?: FaultReport;
   /** The fault proxies the clients went through (a scenario's `network`): what they did. */
   readonly network?: NetworkReport;
+}
+
+export interface Integrity {
+  readonly verdict: 'clean' | 'faulty';
+  /** One phrase per kind of fault, e.g. "lost 2.0% of deliveries (1,600 of 80,000)"; empty when clean. */
+  readonly problems: readonly string[];
+  /** Lost deliveries the scenario explains: excused (above) or refused because their target had left. */
+  readonly expectedLoss: number;
+  /** Every other lost delivery (warm-up included: losses are never excused by timing). */
+  readonly unexpectedLoss: number;
+  /** Deliveries beyond what their probe called for: duplicates, back to the sender, to the wrong client, of no probe sent. */
+  readonly surplus: number;
+  /** Frames that were neither a probe nor a control frame: altered on the way. */
+  readonly altered: number;
 }
 
 export interface NetworkReport {
@@ -283,6 +311,8 @@ function measuredFigures(context: RunContext, m: Measurement, http?: HttpReport)
       sentPerSec: perSec(c.sent, m.trafficNs),
       receivedPerSec: perSec(c.received, Math.max(m.trafficNs, m.receiveSpanNs)),
     },
+    integrity: judgeIntegrity(c.expected + m.warmupExpected, m),
+    censoring: m.censored,
     latency: summarize(h.latency),
     latencyHistogram: encodeHistogram(h.latency),
     latencyByKind: Object.fromEntries(
@@ -324,16 +354,41 @@ function account(expected: number, m: Measurement): MeasuredFigures['accounting'
   const unexplained = dropped === null ? null : lost - dropped - m.refused;
   const { measured: m1, warmup: w } = m.deliveryCauses;
   const byCause = { missing: m1.missing + w.missing, duplicate: m1.duplicate + w.duplicate, toSender: m1.toSender + w.toSender, wrongReceiver: m1.wrongReceiver + w.wrongReceiver, unknownProbe: m1.unknownProbe + w.unknownProbe };
+  // A surplus delivery is never balanced, whatever the losses.
+  const surplusFree = m.extra === 0;
   return {
     byCause,
     expected,
     delivered: expected - lost,
+    excused: m.lostExcused,
     droppedByPolicy: dropped,
     refusedTargetGone: m.refused,
     lost,
     unexplained,
-    balanced: unexplained === null ? (lost === 0 && m.refused === 0 ? true : null) : unexplained === 0,
+    balanced: !surplusFree ? false : unexplained === null ? (lost === 0 && m.refused === 0 ? true : null) : unexplained === 0,
   };
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+const share = (n: number, of: number): string => `${of > 0 ? ((n / of) * 100).toFixed(1) : '100.0'}%`;
+
+/** Clean, or faulty with every reason: loss the scenario does not explain, surplus, altered frames. */
+export function judgeIntegrity(expected: number, m: Pick<Measurement, 'lost' | 'lostInWarmup' | 'lostExcused' | 'refused' | 'extra' | 'deliveryCauses' | 'counters'>): Integrity {
+  const lost = m.lost + m.lostInWarmup;
+  const expectedLoss = Math.min(lost, m.lostExcused + m.refused);
+  const unexpectedLoss = lost - expectedLoss;
+  const altered = m.counters.unexpected;
+  const c = { duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
+  for (const part of [m.deliveryCauses.measured, m.deliveryCauses.warmup]) for (const key of Object.keys(c) as (keyof typeof c)[]) c[key] += part[key];
+  const problems = [
+    unexpectedLoss > 0 ? `lost ${share(unexpectedLoss, expected)} of deliveries (${count(unexpectedLoss)} of ${count(expected)})` : '',
+    c.duplicate > 0 ? `${count(c.duplicate)} duplicate deliveries` : '',
+    c.toSender > 0 ? `${count(c.toSender)} broadcasts back to their sender` : '',
+    c.wrongReceiver > 0 ? `${count(c.wrongReceiver)} deliveries to the wrong client` : '',
+    c.unknownProbe > 0 ? `${count(c.unknownProbe)} deliveries of probes never sent` : '',
+    altered > 0 ? `${count(altered)} altered frames` : '',
+  ].filter((p) => p !== '');
+  return { verdict: problems.length > 0 ? 'faulty' : 'clean', problems, expectedLoss, unexpectedLoss, surplus: m.extra, altered };
 }
 
 /** A run that could not go on, with what it had measured when it stopped (the server died mid-run), if anything. */

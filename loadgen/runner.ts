@@ -47,6 +47,8 @@ export interface RunOptions {
    * skipped but the close, and the part encodes what it recorded so far.
    */
   readonly signal?: AbortSignal;
+  /** Every open client was closed by the server or dropped, outside the close phase: the server has gone. */
+  readonly onAllConnectionsLost?: () => void;
 }
 
 /** The run's measurement, built (like every run's) by merging its partial measurements. */
@@ -62,17 +64,21 @@ export async function runPart(plan: LoadPlan, options: RunOptions = {}): Promise
   const recorder = options.recorder?.(recorderOptions) ?? new Recorder(recorderOptions);
   const random = seededRandom(plan.seed);
   let driver: TrafficDriver | undefined;
+  let pool: ClientPool | undefined;
 
   observer.phase?.('connect', `${plan.clients} clients, ${plan.connectConcurrency} handshakes in flight`);
   const connectStart = nowNs();
-  const pool = await ClientPool.connect(plan, {
+  pool = await ClientPool.connect(plan, {
     onFrame: (client, data) => {
       const now = nowNs();
       if (recorder.frame(data, now, client.index) === PROBE_TAG.echo) driver?.replied(client, now);
     },
     onHandshake: (ns) => recorder.handshake(ns),
     onError: (cause) => recorder.error(cause),
-    onLost: (_client, cause) => recorder.clientLost(cause),
+    onLost: (_client, cause) => {
+      recorder.clientLost(cause);
+      if (pool && pool.open === 0) options.onAllConnectionsLost?.();
+    },
   }, options.signal);
   const connectNs = nowNs() - connectStart;
   collectGarbage(); // the handshakes' garbage, collected before the traffic rather than during it
@@ -83,7 +89,8 @@ export async function runPart(plan: LoadPlan, options: RunOptions = {}): Promise
   const openAtStart = pool.open;
 
   const aborted = (): boolean => options.signal?.aborted === true;
-  const traffic = aborted() ? { trafficNs: 0, drainNs: 0, stats: undefined } : await runTraffic({ plan, options, recorder, pool, sender, driver, random, gaugesBefore });
+  // No client open: nothing to send (the run fails as such, see bench.ts), so no traffic phase to wait through.
+  const traffic = aborted() || pool.open === 0 ? { trafficNs: 0, drainNs: 0, stats: undefined } : await runTraffic({ plan, options, recorder, pool, sender, driver, random, gaugesBefore });
   const gaugesAfter = await serverStats?.gauges();
 
   const openBeforeClose = pool.open;
@@ -100,6 +107,8 @@ export async function runPart(plan: LoadPlan, options: RunOptions = {}): Promise
   return recorder.encode({
     clients: { requested: plan.clients, connected: pool.clients.length, openAtStart, openBeforeClose, closesForced },
     roles: pool.roleCounts,
+    stoppedReaders: pool.stoppedReaderIndexes,
+    drainTimeoutMs: plan.drainTimeoutMs,
     phasesMs: { connect: ms(connectNs), warmup: plan.warmupMs, measure: ms(traffic.trafficNs), drain: ms(traffic.drainNs), close: ms(closeNs) },
     trafficNs: traffic.trafficNs,
     ...(churn && { churn }),

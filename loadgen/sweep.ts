@@ -60,6 +60,7 @@ export function judgePoint(result: BenchResult, sloP99Ms: number): PointOutcome 
   const errors = Object.entries(result.errors.byCause).reduce((sum, [cause, n]) => sum + (POLICY_CAUSES.has(cause) ? 0 : n), 0);
   if (errors > 0) return { ok: false, reason: `${errors} errors`, loadgenLimited: false };
   if (result.verdict === 'loadgen-saturated') return { ok: false, reason: `load generator saturated (${result.selfCheck.reason ?? ''})`, loadgenLimited: true };
+  if (result.latency.p99 === null) return { ok: false, reason: 'no delivery to time', loadgenLimited: false };
   const p99Ms = result.latency.p99 / 1000;
   if (p99Ms > sloP99Ms) return { ok: false, reason: `p99 ${p99Ms.toFixed(1)} ms > ${sloP99Ms} ms`, loadgenLimited: false };
   return { ok: true };

@@ -73,6 +73,7 @@ function judge(r: BenchResult, cpuAtStart: number | undefined, cpuAtEnd: number 
   if (r.messages.lost > 0 || r.messages.unexpected > 0) return { problem: `${r.messages.lost} lost and ${r.messages.unexpected} unexpected messages` };
   if (cpuAtStart === undefined || cpuAtEnd === undefined) return { problem: "the server's CPU time could not be read from /proc" };
   const latency = r.latencyByKind.echo?.summary ?? r.latency;
+  if (latency.p50 === null || latency.p99 === null) return { problem: 'no delivery was timed' };
   const handled = Math.max(1, r.messages.sent);
   return {
     figures: { p50: latency.p50 / 1000, p99: latency.p99 / 1000, throughput: r.messages.receivedPerSec, cpuPerMessage: (cpuAtEnd - cpuAtStart) / 1000 / handled },

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       const result = upgradeResult(JSON.parse(readFileSync(path.join(dir, f.file), 'utf8')) as BenchResult);
       if (result.status !== 'completed') continue;
       const latency = result.latencyByKind.echo?.summary ?? result.latency;
+      if (latency.p50 === null || latency.p99 === null) continue;
       const pool = (arms[result.model] ??= { p50: [], p99: [] });
       pool.p50.push(latency.p50 / 1000);
       pool.p99.push(latency.p99 / 1000);

@@ -36,11 +36,11 @@ interface Row {
   readonly run: number;
   readonly file: string;
   readonly saturated: boolean;
-  readonly sendLagP99Ms: number;
-  readonly loopDelayP99Ms: number;
-  readonly loopDelayMaxMs: number;
+  readonly sendLagP99Ms: number | null;
+  readonly loopDelayP99Ms: number | null;
+  readonly loopDelayMaxMs: number | null;
   readonly cpuPercent: number;
-  readonly latencyP99Ms: number;
+  readonly latencyP99Ms: number | null;
   readonly lost: number;
 }
 
@@ -54,7 +54,7 @@ function bench(args: string[]): Promise<string> {
   });
 }
 
-const ms = (us: number): number => Math.round(us / 100) / 10;
+const ms = (us: number | null): number | null => (us === null ? null : Math.round(us / 100) / 10);
 
 async function main(): Promise<number> {
   program.parse();
@@ -89,7 +89,7 @@ async function main(): Promise<number> {
   const table = new Table({ ...(!process.stdout.isTTY && { style: { head: [], border: [] } }), head: ['model', 'run', 'saturated', 'send lag p99', 'loop delay p99', 'loop delay max', 'loadgen CPU', 'latency p99', 'lost'] });
   for (const r of rows) table.push([r.model, r.run, r.saturated ? 'YES' : 'no', `${r.sendLagP99Ms} ms`, `${r.loopDelayP99Ms} ms`, `${r.loopDelayMaxMs} ms`, `${r.cpuPercent}%`, `${r.latencyP99Ms} ms`, r.lost]);
   const saturated = rows.filter((r) => r.saturated).length;
-  const over = rows.filter((r) => r.loopDelayP99Ms >= 10).length;
+  const over = rows.filter((r) => (r.loopDelayP99Ms ?? 0) >= 10).length;
   process.stdout.write(`${table.toString()}\n${saturated} of ${rows.length} runs loadgen-saturated; ${over} with the load generator's loop-delay p99 at 10 ms or more\n`);
   mkdirSync(o.out, { recursive: true });
   const summary = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-headline-check.json`);

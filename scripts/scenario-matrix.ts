@@ -87,7 +87,7 @@ async function main(): Promise<number> {
 function summary(result: BenchResult): string[] {
   if (result.status !== 'completed') return [result.status.toUpperCase(), '', '', unfinishedSummary(result), '', ''];
   const r: CompletedResult = result;
-  const ms = (us: number): string => `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}`;
+  const ms = (us: number | null): string => (us === null ? "—" : `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}`);
   const main = r.latencyByKind.echo?.summary ?? r.latency;
   const a = r.accounting;
   const balance = `${a.delivered.toLocaleString('en-US')} + ${a.droppedByPolicy ?? '?'} + ${a.refusedTargetGone} = ${a.expected.toLocaleString('en-US')} ${a.balanced ? 'balanced' : a.balanced === null ? 'unknown' : `${a.unexplained} UNEXPLAINED`}`;

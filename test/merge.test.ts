@@ -83,10 +83,12 @@ class SplitRecorder extends Recorder {
       roles: { publisher: 0, stoppedReaders: 0, senders: 0 },
       phasesMs: whole.phasesMs,
       trafficNs: whole.trafficNs,
+      // Every part knows the plan's drain timeout.
+      ...(whole.drainTimeoutMs !== undefined && { drainTimeoutMs: whole.drainTimeoutMs }),
     };
-    const { clients, roles, phasesMs, trafficNs, churn, server } = whole;
+    const { clients, roles, phasesMs, trafficNs, churn, server, stoppedReaders, drainTimeoutMs } = whole;
     return this.parts.map((p, i) => {
-      const part = p.encode(i === 0 ? { clients, roles, phasesMs, trafficNs, ...(churn && { churn }), ...(server && { server }) } : noClients);
+      const part = p.encode(i === 0 ? { clients, roles, phasesMs, trafficNs, ...(stoppedReaders && { stoppedReaders }), ...(drainTimeoutMs !== undefined && { drainTimeoutMs }), ...(churn && { churn }), ...(server && { server }) } : noClients);
       const withWatch = i === 0 ? { ...part, selfCheck: { ...part.selfCheck, ...(whole.selfCheck.process && { process: whole.selfCheck.process }) } } : part;
       return JSON.parse(JSON.stringify(withWatch)) as PartialMeasurement;
     });

@@ -38,7 +38,7 @@ describe('--sweep and --slo-p99', () => {
 });
 
 describe('judging a point', () => {
-  const p99Ms = fixture.latency.p99 / 1000;
+  const p99Ms = fixture.latency.p99! / 1000;
   it('holds when nothing was lost, nothing failed and the p99 is within the bound', () => {
     expect(judgePoint(fixture, p99Ms + 1)).toEqual({ ok: true });
     expect(judgePoint(fixture, p99Ms / 2)).toMatchObject({ ok: false, loadgenLimited: false, reason: expect.stringMatching(/^p99 .* ms > /) });

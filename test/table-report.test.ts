@@ -14,7 +14,7 @@ describe('table report', () => {
     const row = (label: string): string => text.split('\n').find((line) => line.includes(label)) ?? '';
     expect(row('mutex · echo')).not.toBe('');
     expect(row('connections open')).toContain(`${fixture.connections.open} / ${fixture.connections.requested}`);
-    expect(row('latency p50')).toContain(`${(fixture.latency.p50 / 1000).toFixed(2)} ms`);
+    expect(row('latency p50')).toContain(`${(fixture.latency.p50! / 1000).toFixed(2)} ms`);
     expect(row('latency p99.9')).toContain(' ms');
     expect(row('messages/s sent')).toMatch(/\d/);
     expect(row('errors')).toMatch(/│\s+0 │/);
@@ -24,8 +24,8 @@ describe('table report', () => {
     const s = fixture.selfCheck;
     const shown = /loop delay p99 ([\d.]+) ms \/ max ([\d.]+) ms/.exec(row('load generator'));
     expect(shown).not.toBeNull();
-    expect(Number(shown![1])).toBeCloseTo(s.eventLoopDelay.p99 / 1000, 1);
-    expect(Number(shown![2])).toBeCloseTo(s.eventLoopDelay.max / 1000, 1);
+    expect(Number(shown![1])).toBeCloseTo(s.eventLoopDelay.p99! / 1000, 1);
+    expect(Number(shown![2])).toBeCloseTo(s.eventLoopDelay.max! / 1000, 1);
     expect(row('load generator')).toContain('send lag p99');
   });
 
@@ -35,7 +35,7 @@ describe('table report', () => {
     const text = renderTable(interrupted);
     expect(text).toMatch(/INTERRUPTED by SIGINT during measure \(exit 130\)/);
     expect(text).toContain('what was measured before the stop');
-    expect(text).toContain(`${(fixture.latency.p50 / 1000).toFixed(2)} ms`);
+    expect(text).toContain(`${(fixture.latency.p50! / 1000).toFixed(2)} ms`);
     expect(exitCodeForResult(interrupted)).toBe(130);
     const { partial: _partial, ...beforeTraffic } = interrupted;
     expect(renderTable(beforeTraffic)).not.toContain('latency p50');
@@ -54,7 +54,7 @@ describe('table report', () => {
 
   it('balances deliveries against what the slow-consumer policy dropped, and flags what is unexplained', () => {
     const byCause = { missing: 100, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
-    const accounting = { expected: 1000, delivered: 900, droppedByPolicy: 95, refusedTargetGone: 5, lost: 100, unexplained: 0, balanced: true, byCause };
+    const accounting = { expected: 1000, delivered: 900, excused: 0, droppedByPolicy: 95, refusedTargetGone: 5, lost: 100, unexplained: 0, balanced: true, byCause };
     const policy = { name: 'drop', dropped: 95, disconnected: 0 };
     expect(renderTable({ ...fixture, accounting, slowConsumerPolicy: policy })).toMatch(/900 \+ 95 \+ 5 of 1,000 expected: balanced/);
     expect(renderTable({ ...fixture, accounting: { ...accounting, droppedByPolicy: 90, unexplained: 5, balanced: false }, slowConsumerPolicy: policy })).toMatch(/5 UNEXPLAINED/);

@@ -65,6 +65,11 @@ export class ClientPool {
     return { bits, count };
   }
 
+  /** The clients the scenario stops reading, by index (none when it keeps them reading). */
+  get stoppedReaderIndexes(): number[] {
+    return this.plan.behaviours?.keepReading ? [] : this.roles.stopped.map((c) => c.index);
+  }
+
   get roleCounts(): { publisher: number; stoppedReaders: number; senders: number } {
     return { publisher: this.roles.publisher ? 1 : 0, stoppedReaders: this.roles.stopped.length, senders: this.roles.senders.length };
   }

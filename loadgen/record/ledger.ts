@@ -170,7 +170,10 @@ function newPage(): Page {
 
 /** Surplus and missing deliveries by cause. */
 export interface DeliveryCauses {
+  /** Every expected delivery that never came, excused or not. */
   missing: number;
+  /** Of `missing`, those the scenario causes on purpose (see LossExcuses): not a fault of the server. */
+  missingExcused: number;
   duplicate: number;
   toSender: number;
   wrongReceiver: number;
@@ -185,11 +188,27 @@ export interface SettledLedger {
   readonly broadcastsDelivered: number;
   /** Measured broadcasts every expected receiver got. */
   readonly fanoutsCompleted: number;
-  /** Per completed measured broadcast, the latency of its latest delivery. */
+  /** Per measured broadcast, the latency of its latest delivery; one that missed an unexcused receiver counts as censored (below). */
   readonly fanout: Histogram;
+  /**
+   * Measured deliveries that never came and are not excused, by kind, and measured broadcasts that
+   * missed an unexcused receiver: each is a latency of at least the drain timeout (censored there),
+   * so that a loss can only make a percentile worse.
+   */
+  readonly censored: Readonly<Record<ProbeKind, number>> & { readonly fanout: number };
 }
 
-const noCauses = (): DeliveryCauses => ({ missing: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 });
+/**
+ * Loss the scenario causes on purpose, which is no fault of the server: deliveries to clients it
+ * stopped reading, and (the fault-isolation experiment) deliveries of probes numbered from
+ * `fromSeq` on, sent shortly before the injected fault or after it.
+ */
+export interface LossExcuses {
+  readonly receivers?: ReadonlySet<number>;
+  readonly fromSeq?: number;
+}
+
+const noCauses = (): DeliveryCauses => ({ missing: 0, missingExcused: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 });
 
 /** Surplus deliveries of every cause. */
 export function surplus(c: DeliveryCauses): number {
@@ -197,11 +216,14 @@ export function surplus(c: DeliveryCauses): number {
 }
 
 /** Adds the parts' ledgers probe by probe; probes numbered from `firstMeasuredSeq` on are the measured ones. */
-export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSeq: number): SettledLedger {
+export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSeq: number, excuses: LossExcuses = {}): SettledLedger {
   const measured = noCauses();
   const warmup = noCauses();
   const totals = { broadcastsDelivered: 0, fanoutsCompleted: 0 };
+  const censored = { echo: 0, broadcast: 0, 'send-to': 0, fanout: 0 };
   const fanout = createLatencyHistogram();
+  const excusedReceivers = excuses.receivers ?? new Set<number>();
+  const excusedFrom = excuses.fromSeq ?? Number.POSITIVE_INFINITY;
   const { pages, spilled } = mergePages(ledgers);
   const elsewhere = mergeElsewhere(ledgers, spilled);
   // A broadcast's expected receivers come from its sender's part alone (bits OR); counts add up, saturating.
@@ -221,18 +243,26 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
       const kind = page.kind[slot]!;
       const isMeasured = seq >= firstMeasuredSeq;
       const causes = isMeasured ? measured : warmup;
+      const excused = (receiver: number): boolean => seq >= excusedFrom || excusedReceivers.has(receiver);
       if (kind === KIND_CODE.broadcast) {
-        const delivered = settleBroadcast(page.target[slot]!, expectedBits.get(seq), receivedCounts.get(seq), causes);
+        const { delivered, unexcusedMissing } = settleBroadcast(page.target[slot]!, expectedBits.get(seq), receivedCounts.get(seq), causes, excused);
         if (!isMeasured) continue;
         totals.broadcastsDelivered += delivered;
-        if (page.expected[slot]! > 0 && delivered === page.expected[slot]) {
-          totals.fanoutsCompleted++;
+        censored.broadcast += unexcusedMissing;
+        if (page.expected[slot]! === 0) continue;
+        if (unexcusedMissing > 0) censored.fanout++;
+        else if (delivered > 0) {
+          if (delivered === page.expected[slot]) totals.fanoutsCompleted++;
           fanout.recordValue(page.lastUs[slot]!);
         }
       } else if (kind !== 0) {
         const atTarget = page.receiver[slot] === page.target[slot] ? page.count[slot]! : (elsewhere.get(seq)?.get(page.target[slot]!) ?? 0);
         const all = page.count[slot]! + [...(elsewhere.get(seq)?.values() ?? [])].reduce((a, b) => a + b, 0);
-        causes.missing += atTarget === 0 ? page.expected[slot]! : 0;
+        if (atTarget === 0 && page.expected[slot]! > 0) {
+          causes.missing += page.expected[slot]!;
+          if (excused(page.target[slot]!)) causes.missingExcused += page.expected[slot]!;
+          else if (isMeasured) censored[kind === KIND_CODE.echo ? 'echo' : 'send-to'] += page.expected[slot]!;
+        }
         causes.duplicate += Math.max(0, atTarget - 1);
         causes.wrongReceiver += all - atTarget;
       } else {
@@ -242,25 +272,30 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
     }
   }
   measured.unknownProbe += ledgers.reduce((sum, l) => sum + l.outOfRange, 0);
-  return { measured, warmup, ...totals, fanout };
+  return { measured, warmup, ...totals, fanout, censored };
 }
 
-/** One broadcast: every expected receiver once; returns the deliveries at expected receivers (first copies). */
-function settleBroadcast(sender: number, expected: Uint8Array | undefined, counts: Uint16Array | undefined, causes: DeliveryCauses): number {
+/** One broadcast: every expected receiver once; returns the deliveries at expected receivers (first copies) and the unexcused receivers that got none. */
+function settleBroadcast(sender: number, expected: Uint8Array | undefined, counts: Uint16Array | undefined, causes: DeliveryCauses, excused: (receiver: number) => boolean): { delivered: number; unexcusedMissing: number } {
   let delivered = 0;
+  let unexcusedMissing = 0;
   const size = Math.max((expected?.length ?? 0) * 8, counts?.length ?? 0);
   for (let client = 0; client < size; client++) {
     const got = counts?.[client] ?? 0;
     if (expected && hasBit(expected, client)) {
-      if (got === 0) causes.missing++;
-      else delivered++;
+      if (got > 0) delivered++;
+      else {
+        causes.missing++;
+        if (excused(client)) causes.missingExcused++;
+        else unexcusedMissing++;
+      }
       causes.duplicate += Math.max(0, got - 1);
     } else if (got > 0) {
       if (client === sender) causes.toSender += got;
       else causes.wrongReceiver += got;
     }
   }
-  return delivered;
+  return { delivered, unexcusedMissing };
 }
 
 function countAll(counts: Uint16Array | undefined): number {

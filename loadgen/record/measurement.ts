@@ -3,11 +3,11 @@
  * here; `mergeMeasurements` builds it from one part or several, so that a run in one process and
  * a run split over several read the same.
  */
-import { mergeEncoded, mergeHistograms, type Histogram } from '../../common/histogram.ts';
+import { mergeEncoded, mergeHistograms, toMicros, type Histogram } from '../../common/histogram.ts';
 import type { ProbeKind } from '../../common/protocol.ts';
 import type { ServerStats } from '../../common/stats-schema.ts';
 import type { ChurnReport } from '../drive/churn.ts';
-import { settleLedgers, surplus, type DeliveryCauses } from './ledger.ts';
+import { settleLedgers, surplus, type DeliveryCauses, type SettledLedger } from './ledger.ts';
 import type { PartialMeasurement, PhaseDurations, PolicyEffect, RoleCounts } from './partial.ts';
 import { reportPhases, type PhaseReport } from './phase-stats.ts';
 import { judgeSelfCheck, type SelfCheckReport } from './self-check.ts';
@@ -48,6 +48,13 @@ export interface Measurement {
   readonly histograms: MeasuredHistograms;
   /** Expected deliveries of measured probes still missing after the drain. */
   readonly lost: number;
+  /** Of every missing delivery (warm-up included), those the scenario causes on purpose: at clients it stopped reading, after an injected fault. */
+  readonly lostExcused: number;
+  /**
+   * Unexcused missing measured deliveries recorded in the latency histograms at the drain timeout
+   * (by kind), and broadcasts recorded in the fan-out one there: lower bounds of their latency.
+   */
+  readonly censored: { readonly atMs: number; readonly deliveries: number; readonly fanouts: number };
   /** The same for probes sent during warm-up (not counted elsewhere, never excused). */
   readonly lostInWarmup: number;
   /** Deliveries the warm-up probes called for. */
@@ -122,12 +129,15 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
   const sum = (pick: (p: PartialMeasurement) => number): number => parts.reduce((total, p) => total + pick(p), 0);
   const longest = (pick: (p: PartialMeasurement) => number): number => Math.max(...parts.map(pick));
   const firstSeqs = parts.flatMap((p) => (p.firstMeasuredSeq === null ? [] : [p.firstMeasuredSeq]));
+  const faultPart = parts.find((p) => p.fault);
   const settled = settleLedgers(
     parts.map((p) => p.ledger),
     firstSeqs.length > 0 ? Math.min(...firstSeqs) : Number.POSITIVE_INFINITY,
+    { receivers: new Set(parts.flatMap((p) => p.stoppedReaders ?? [])), ...(faultPart?.fault?.excuseLossFromSeq !== undefined && { fromSeq: faultPart.fault.excuseLossFromSeq }) },
   );
   const errors = mergeErrors(parts, settled.measured, settled.warmup);
-  const histograms = mergeHistogramsOf(parts, settled.fanout);
+  const censorAtMs = longest((p) => p.drainTimeoutMs ?? 0);
+  const histograms = mergeHistogramsOf(parts, settled, censorAtMs);
   const timeSeries = mergeSamples(parts.map((p) => p.timeSeries));
   const server = parts.find((p) => p.server)?.server;
   const churns = parts.flatMap((p) => (p.churn ? [p.churn] : []));
@@ -147,6 +157,8 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
     histograms,
     lost: settled.measured.missing,
     lostInWarmup: settled.warmup.missing,
+    lostExcused: settled.measured.missingExcused + settled.warmup.missingExcused,
+    censored: { atMs: censorAtMs, deliveries: settled.censored.echo + settled.censored.broadcast + settled.censored['send-to'], fanouts: settled.censored.fanout },
     warmupExpected: sum((p) => p.counters.warmupExpected),
     extra: surplus(settled.measured) + surplus(settled.warmup),
     deliveryCauses: { measured: settled.measured, warmup: settled.warmup },
@@ -236,8 +248,15 @@ function mergeErrors(parts: readonly PartialMeasurement[], measured: DeliveryCau
   return errors;
 }
 
-function mergeHistogramsOf(parts: readonly PartialMeasurement[], fanout: Histogram): MeasuredHistograms {
-  const kind = (k: ProbeKind): Histogram => mergeEncoded(parts.map((p) => p.counters.latencyByKind[k]));
+/** Each kind's deliveries, with its unexcused lost ones censored at the drain timeout (they took at least that long). */
+function mergeHistogramsOf(parts: readonly PartialMeasurement[], settled: SettledLedger, censorAtMs: number): MeasuredHistograms {
+  const censorUs = toMicros(Math.max(1, censorAtMs) * 1e6);
+  const withCensored = (h: Histogram, n: number): Histogram => {
+    if (n > 0) h.recordValueWithCount(censorUs, n);
+    return h;
+  };
+  const kind = (k: ProbeKind): Histogram => withCensored(mergeEncoded(parts.map((p) => p.counters.latencyByKind[k])), settled.censored[k]);
+  const fanout = withCensored(settled.fanout, settled.censored.fanout);
   const latencyByKind = { echo: kind('echo'), broadcast: kind('broadcast'), 'send-to': kind('send-to') };
   return {
     latency: mergeHistograms(Object.values(latencyByKind)),

@@ -60,6 +60,10 @@ export interface PartFacts {
     readonly closesForced: number;
   };
   readonly roles: RoleCounts;
+  /** Client indexes of the clients the scenario stopped reading: loss at them is the scenario's, not the server's. */
+  readonly stoppedReaders?: readonly number[];
+  /** How long the drain waited for outstanding deliveries: the latency at which a lost one is censored. */
+  readonly drainTimeoutMs?: number;
   readonly phasesMs: PhaseDurations;
   /** Length of the measured phase, ns. */
   readonly trafficNs: number;
@@ -81,7 +85,7 @@ export interface PartialMeasurement extends PartFacts {
   readonly timeSeries: readonly PartSample[];
   readonly selfCheck: EncodedSelfCheck;
   /** The fault-isolation experiment's fault, from the part that sent it. */
-  readonly fault?: { readonly atNs: number; readonly msIntoMeasure: number; readonly client: number; readonly site: FaultSite };
+  readonly fault?: { readonly atNs: number; readonly msIntoMeasure: number; readonly client: number; readonly site: FaultSite; readonly excuseLossFromSeq?: number };
   /** Per receiver, the send times of the first and last measured probes it got (when tracked). */
   readonly receivers?: EncodedReceiverTimes;
 }

@@ -113,7 +113,7 @@ export function reportPhases(parts: readonly EncodedPhaseStats[], samples: reado
     latency: phases.length === 1 ? overall : mergeEncoded(parts.map((p) => p.tallies[i]!.latency)),
   }));
   const peak = phases.length > 2 ? peakIndex(phases) : -1;
-  const baselineP99 = tallies[0]!.latency.totalCount > 0 ? summarize(tallies[0]!.latency).p99 : 0;
+  const baselineP99 = summarize(tallies[0]!.latency).p99 ?? 0;
   return phases.map((phase, i) => {
     const t = tallies[i]!;
     const report: PhaseReport = { name: phase.name, rate: phase.rate, durationMs: phase.durationMs, sent: t.sent, expected: t.expected, received: t.received, latency: summarize(t.latency) };

@@ -41,6 +41,9 @@ export class Recorder {
   private clientsLost = 0;
   private readonly receivers: ReceiverTimes | undefined;
   private fault: PartialMeasurement['fault'];
+  /** The next sequence number at each of the last two ticks (where the fault's excused loss begins). */
+  private nextSeq = 0;
+  private seqAtTicks: [number, number] = [0, 0];
 
   constructor(private readonly options: RecorderOptions) {
     this.phaseStats = new PhaseStats(options.phases);
@@ -73,6 +76,7 @@ export class Recorder {
   /** Probe `seq` went out from client `sender` and calls for `deliveries` to `to` (one client, or a broadcast's bitset). */
   sent(seq: number, kind: ProbeKind, sender: number, deliveries: number, to: ExpectedReceivers): void {
     this.ledger.expect(seq, kind, sender, deliveries, to);
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
     this.series.sent++;
     this.series.expectedSoFar += deliveries;
     const c = this.counters;
@@ -116,7 +120,9 @@ export class Recorder {
 
   /** The fault-isolation experiment's fault frame left client `client` at `atNs`. */
   faultSent(atNs: number, client: number, site: FaultSite): void {
-    this.fault = { atNs, msIntoMeasure: Math.round((atNs - this.measureStartNs) / 1e6), client, site };
+    // Probes sent from the tick before last on (1–2 s before the fault) may be lost to it: in flight, or queued behind it.
+    const excuseLossFromSeq = Math.max(this.seqAtTicks[0], Number.isFinite(this.firstMeasuredSeq) ? this.firstMeasuredSeq : 0);
+    this.fault = { atNs, msIntoMeasure: Math.round((atNs - this.measureStartNs) / 1e6), client, site, excuseLossFromSeq };
   }
 
   handshake(durationNs: number): void {
@@ -134,6 +140,7 @@ export class Recorder {
 
   /** Closes the current second. */
   tick(context: Omit<SecondContext, 'errorsSoFar' | 'trafficPhase'>): TimeSeriesSample {
+    this.seqAtTicks = [this.seqAtTicks[1], this.nextSeq];
     const trafficPhase = context.phase === 'measure' ? this.currentTrafficPhase : undefined;
     return this.series.take({ ...context, errorsSoFar: this.counters.errorTotal, ...(trafficPhase !== undefined && { trafficPhase }) });
   }

@@ -132,11 +132,12 @@ export function judgeSelfCheck(parts: readonly EncodedSelfCheck[]): SelfCheckRep
   const sendLagHistogram = mergeEncoded(parts.map((p) => p.sendLag));
   const sendLag = summarize(sendLagHistogram);
   const pendingDelay = summarize(mergeEncoded(processes.map((p) => p.pendingLoopDelay)));
-  const sendSide = side(sendLag.count, parts.reduce((n, p) => n + (p.lateSends ?? 0), 0), sendLag.max, openLoop);
+  // No events, no lateness: an empty histogram's max counts as 0 here.
+  const sendSide = side(sendLag.count, parts.reduce((n, p) => n + (p.lateSends ?? 0), 0), sendLag.max ?? 0, openLoop);
   const receiveSide = side(
     processes.reduce((n, p) => n + (p.pendingChecks ?? 0), 0),
     processes.reduce((n, p) => n + (p.latePendingChecks ?? 0), 0),
-    pendingDelay.max,
+    pendingDelay.max ?? 0,
     true,
   );
   const eventLoopDelay = summarize(mergeEncoded(processes.map((p) => p.loopDelay)));

@@ -4,7 +4,7 @@ import type { CurvePoint, SaturationRun } from '../sweep-runner.ts';
 import { unfinishedSummary } from '../result.ts';
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-const ms = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 2 : 1);
+const ms = (us: number | null): string => (us === null ? '—' : (us / 1000).toFixed(us < 10_000 ? 2 : 1));
 
 export function renderCurve(points: readonly CurvePoint[], options: { color?: boolean } = {}): string {
   const first = points[0];

@@ -12,7 +12,7 @@ type Row = [string, string];
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 /** µs → ms with enough digits to tell loopback latencies apart. */
-const msFromUs = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 2 : 1) + ' ms';
+const msFromUs = (us: number | null): string => (us === null ? '—' : (us / 1000).toFixed(us < 10_000 ? 2 : 1) + ' ms');
 const spread = (s: LatencySummary): string => `${msFromUs(s.p50)} / ${msFromUs(s.p99)} / ${msFromUs(s.max)}`;
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
@@ -114,6 +114,12 @@ function accountingRows(result: Figures): Row[] {
     const verdict = a.balanced ? 'balanced' : `${int(a.unexplained ?? 0)} UNEXPLAINED`;
     rows.push(['delivered + dropped + refused', `${int(a.delivered)} + ${int(a.droppedByPolicy)} + ${int(a.refusedTargetGone)} of ${int(a.expected)} expected: ${verdict}`]);
   }
+  const i = result.integrity;
+  // Loss the scenario caused is expected and shown on its own line; anything else makes the run faulty.
+  if (i.expectedLoss > 0) rows.push(['lost, expected by the scenario', `${int(i.expectedLoss)} (${int(a.excused)} at clients it stopped reading or around its fault, ${int(a.refusedTargetGone)} refused: target gone)`]);
+  rows.push(['deliveries', i.verdict === 'clean' ? 'clean' : `FAULTY: ${i.problems.join('; ')}`]);
+  const cz = result.censoring;
+  if (cz.deliveries + cz.fanouts > 0) rows.push(['censored at the drain timeout', `${int(cz.deliveries)} lost deliveries${cz.fanouts > 0 ? ` and ${int(cz.fanouts)} incomplete broadcasts` : ''} counted at ${cz.atMs / 1000} s in the latency figures`]);
   const b = a.byCause;
   if (b && b.missing + b.duplicate + b.toSender + b.wrongReceiver + b.unknownProbe > 0) {
     rows.push(['deliveries by receiver', `missing ${int(b.missing)}, duplicate ${int(b.duplicate)}, to sender ${int(b.toSender)}, wrong client ${int(b.wrongReceiver)}, unknown probe ${int(b.unknownProbe)}`]);

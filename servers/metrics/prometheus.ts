@@ -58,7 +58,8 @@ export function createPrometheusExport(metrics: ServerMetrics): PrometheusExport
   const latency = (name: string, help: string, label: string, reports: () => Record<string, HistogramReport>): void => {
     gauge(`${name}_seconds`, `${help} (quantiles over the window, seconds)`, [label, 'quantile'], (g) => {
       for (const [value, { summary }] of Object.entries(reports())) {
-        for (const [q, key] of QUANTILES) g.set({ [label]: value, quantile: q }, summary[key] / 1e6);
+        // An empty window has no quantiles: no sample rather than a 0 that reads as instant.
+        for (const [q, key] of QUANTILES) if (summary[key] !== null) g.set({ [label]: value, quantile: q }, summary[key] / 1e6);
       }
     });
     gauge(`${name}_count`, `${help} (timed samples over the window)`, [label], (g) => {
