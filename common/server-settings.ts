@@ -14,6 +14,8 @@ export interface ServerDebugSettings {
   readonly stallEveryMs?: number;
   /** Spin this many µs before handling each client frame. */
   readonly delayPerMessageUs?: number;
+  /** Silently drop every nth probe frame sent (a server that loses messages). */
+  readonly dropEvery?: number;
   /** Serve POST /debug/metrics-recording (to cost the instrumentation). */
   readonly metricsToggle?: boolean;
   /** Serve POST /debug/gc (memory before and after a burst, in tests). */
@@ -55,6 +57,7 @@ export function serverArgs(s: ServerSettings): string[] {
   const debugArgs: string[] = [];
   if (debug.stallMs !== undefined) debugArgs.push('--debug-stall-ms', String(debug.stallMs), '--debug-stall-every-ms', String(debug.stallEveryMs ?? 1000));
   if (debug.delayPerMessageUs !== undefined) debugArgs.push('--debug-delay-per-message-us', String(debug.delayPerMessageUs));
+  if (debug.dropEvery !== undefined) debugArgs.push('--debug-drop-every', String(debug.dropEvery));
   if (debug.metricsToggle) debugArgs.push('--debug-metrics-toggle');
   if (debug.gc) debugArgs.push('--debug-gc');
   if (debug.fault !== undefined) debugArgs.push('--debug-fault', debug.fault);

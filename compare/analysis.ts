@@ -10,8 +10,12 @@ import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 import type { PrimaryMetric } from '../loadgen/scenario.ts';
 import { CONFIDENCE, EQUIVALENCE_MARGIN, estimateMedian, estimatePairedRatio, estimateRatio, isEquivalent, trialsToDecide, type Estimate, type RatioEstimate } from './statistics.ts';
 
-/** 2: medians' intervals exact (order statistics), `pairing`, saturation trials. */
-export const COMPARE_SCHEMA_VERSION = 2;
+/**
+ * 2: medians' intervals exact (order statistics), `pairing`, saturation trials.
+ * 3: faulty trials (lost, surplus or altered deliveries) counted per arm, and no latency verdict for
+ *    an arm with one (`withheld`); censored searches counted, and no ratio from them.
+ */
+export const COMPARE_SCHEMA_VERSION = 3;
 
 /** A metric a verdict can stand on: a scenario's primary metric, or the sustainable rate of a saturation comparison. */
 export type MetricKey = PrimaryMetric | 'sustainableRate';
@@ -75,8 +79,14 @@ export interface ArmSummary {
   readonly saturated: number;
   readonly stalled: number;
   readonly unbalanced: number;
-  /** Saturation comparisons: searches whose answer is no rate, or only a lower bound. */
-  readonly searches?: { readonly noRateHeld: number; readonly reachedMaxRate: number };
+  /** Trials whose deliveries were faulty (loss the scenario does not cause, surplus, altered frames), and what the first of them shows. */
+  readonly faulty: number;
+  readonly faultNote?: string;
+  /**
+   * Saturation comparisons: searches whose answer is no rate, or only a lower bound — `censored`,
+   * ended by the load generator (its limit, or a failing point that was its own) or by --max-rate.
+   */
+  readonly searches?: { readonly noRateHeld: number; readonly reachedMaxRate: number; readonly censored: number };
   readonly metrics: Partial<Record<MetricKey, Estimate>>;
 }
 
@@ -98,6 +108,8 @@ export interface ScenarioComparison {
   readonly primaryMetric: MetricKey;
   readonly arms: readonly ArmSummary[];
   readonly ratios: readonly RatioFinding[];
+  /** Metrics of an arm that get no ratio, and why: latency of a faulty arm, a censored search's rate. */
+  readonly withheld?: readonly { readonly arm: string; readonly metrics: readonly MetricKey[]; readonly reason: string }[];
   /**
    * One line: for each arm, every metric on which it differs significantly from the reference,
    * or "no significant difference" with the p99 ratio when it differs on none.
@@ -145,6 +157,18 @@ function pairsByRound(arm: readonly Trial[], reference: readonly Trial[], metric
   });
 }
 
+/** The metrics a faulty trial cannot speak for: a latency of deliveries that went missing or came twice is not the server's latency. */
+const LATENCY_METRICS: readonly MetricKey[] = ['p50', 'p99', 'fanoutP99'];
+
+/** Why an arm's ratios on these metrics would flatter or mislead, or undefined when they would not. */
+function withholding(a: ArmSummary, saturation: boolean): { metrics: readonly MetricKey[]; reason: string } | undefined {
+  if (saturation) {
+    const censored = a.searches?.censored ?? 0;
+    return censored > 0 ? { metrics: ['sustainableRate'], reason: `${censored} of ${a.trials} ${a.arm} searches censored (stopped by the load generator or --max-rate: their rates are lower bounds)` } : undefined;
+  }
+  return a.faulty > 0 ? { metrics: LATENCY_METRICS, reason: `${a.arm} ${a.faultNote ?? 'had faulty deliveries'} in ${a.faulty} of ${a.trials} trials` } : undefined;
+}
+
 export function analyse(trials: readonly Trial[], arms: readonly string[], seed: number, options: AnalysisOptions = {}): ComparisonAnalysis {
   const random = seededRandom(seed);
   const reference = arms[0]!;
@@ -161,11 +185,17 @@ export function analyse(trials: readonly Trial[], arms: readonly string[], seed:
     scenarios: scenarios.map((scenario) => {
       const of = (arm: string): Trial[] => trials.filter((t) => t.scenario === scenario && t.arm === arm);
       const summaries = arms.map((arm) => summarizeArm(arm, of(arm), metrics));
+      const withheld = summaries.flatMap((a) => {
+        const w = withholding(a, options.saturation !== undefined);
+        return w ? [{ arm: a.arm, ...w }] : [];
+      });
+      // A reference withheld on a metric withholds every arm's ratio to it there.
+      const isWithheld = (arm: string, metric: MetricKey): boolean => withheld.some((w) => (w.arm === arm || w.arm === reference) && w.metrics.includes(metric));
       const ratios: RatioFinding[] = [];
       for (const metric of metrics) {
         const base = completedValues(of(reference), metric);
         for (const arm of arms.slice(1)) {
-          if (base.length === 0) continue;
+          if (base.length === 0 || isWithheld(arm, metric.key)) continue;
           const values = completedValues(of(arm), metric);
           const estimate = pairing === 'by-round' ? estimatePairedRatio(pairsByRound(of(arm), of(reference), metric)) : estimateRatio(values, base, random);
           if (estimate) ratios.push({ metric: metric.key, arm, reference, estimate });
@@ -178,13 +208,14 @@ export function analyse(trials: readonly Trial[], arms: readonly string[], seed:
       }
       const named = trials.find((t) => t.scenario === scenario && t.result.scenario.primaryMetric)?.result.scenario.primaryMetric;
       const primaryMetric: MetricKey = options.saturation ? 'sustainableRate' : (named ?? HEADLINE_METRIC);
-      return { scenario, primaryMetric, arms: summaries, ratios, verdict: verdictLine(ratios, summaries, reference, primaryMetric) };
+      return { scenario, primaryMetric, arms: summaries, ratios, ...(withheld.length > 0 && { withheld }), verdict: verdictLine(ratios, summaries, reference, primaryMetric, withheld) };
     }),
   };
 }
 
 function summarizeArm(arm: string, trials: readonly Trial[], definitions: readonly MetricDefinition[]): ArmSummary {
   const completed = trials.filter((t): t is Trial & { result: CompletedResult } => t.result.status === 'completed');
+  const faulty = completed.filter((t) => t.result.integrity.verdict === 'faulty');
   const metrics: ArmSummary['metrics'] = {};
   for (const metric of definitions) {
     const values = completedValues(trials, metric);
@@ -199,10 +230,13 @@ function summarizeArm(arm: string, trials: readonly Trial[], definitions: readon
     stalled: completed.filter((t) => t.result.stall !== undefined).length,
     // A balance that could not be established (no server counts) is not a clean one.
     unbalanced: completed.filter((t) => t.result.accounting.balanced !== true).length,
+    faulty: faulty.length,
+    ...(faulty[0] && { faultNote: faulty[0].result.integrity.problems.join(', ') }),
     ...(trials.some((t) => t.saturation) && {
       searches: {
         noRateHeld: trials.filter((t) => t.saturation?.sustainableRate === null).length,
         reachedMaxRate: trials.filter((t) => t.saturation?.limitedBy === 'max-rate').length,
+        censored: trials.filter((t) => t.saturation && t.saturation.sustainableRate !== null && t.saturation.limitedBy !== 'server').length,
       },
     }),
     metrics,
@@ -258,11 +292,12 @@ export function significantFindings(ratios: readonly RatioFinding[], arm: string
  * Per arm: the finding on the primary metric (a difference, equivalence, or inconclusive), then
  * any other metric that differs, labelled exploratory (not corrected for multiple comparisons).
  */
-function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string, primary: MetricKey): string {
+function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[], reference: string, primary: MetricKey, withheld: NonNullable<ScenarioComparison['withheld']>): string {
   const parts = arms.slice(1).map((a) => {
     const main = ratios.find((r) => r.arm === a.arm && r.metric === primary);
     const others = significantFindings(ratios, a.arm).filter((r) => r.metric !== primary);
-    const head = main ? describeRatio(main) : `${a.arm}: no ${primary} to compare with ${reference}`;
+    const why = withheld.filter((w) => (w.arm === a.arm || w.arm === reference) && w.metrics.includes(primary)).map((w) => w.reason);
+    const head = main ? describeRatio(main) : why.length > 0 ? `${a.arm} vs ${reference}: verdict withheld: ${why.join('; ')}` : `${a.arm}: no ${primary} to compare with ${reference}`;
     return others.length > 0 ? `${head}; exploratory: ${others.map(describeRatio).join(', ')}` : head;
   });
   const caveats = arms.map((a) => ({ arm: a.arm, notes: armCaveats(a, { balance: false }) })).filter((c) => c.notes.length > 0);
@@ -278,10 +313,12 @@ function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[
 export function armCaveats(a: ArmSummary, o: { readonly balance: boolean }): string[] {
   return [
     a.completed < a.trials ? `${a.trials - a.completed} failed` : '',
+    a.faulty ? `${a.faulty} faulty (${a.faultNote ?? 'deliveries'})` : '',
     a.saturated ? `${a.saturated} loadgen-saturated` : '',
     a.stalled ? `${a.stalled} stalled` : '',
     o.balance && a.unbalanced ? `${a.unbalanced} unbalanced` : '',
     a.searches?.noRateHeld ? `${a.searches.noRateHeld} search(es) held no rate, not even the first (left out of the median)` : '',
     a.searches?.reachedMaxRate ? `${a.searches.reachedMaxRate} search(es) reached --max-rate (a lower bound)` : '',
+    a.searches?.censored ? `${a.searches.censored} search(es) censored: rate ≥ the one found` : '',
   ].filter((note) => note !== '');
 }

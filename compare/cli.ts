@@ -38,6 +38,7 @@ const compareProgram = (): Command =>
     .option('--trials <n>', 'trials per arm and scenario (10 by default: see the README on choosing a number of trials)', '10')
     .option('--clients <n>', 'clients (default: each scenario\u2019s)')
     .option('--duration <seconds>', 'measured seconds per trial (default: the scenario\u2019s)')
+    .option('--drain-timeout <seconds>', 'how long each trial waits for outstanding deliveries; a delivery still missing then counts at this latency (censored)', '30')
     .option('--warmup <seconds>', 'warm-up per trial (default: the scenario\u2019s)')
     .option('--rate <msgs/s>', 'open-loop rate (default: the scenario\u2019s)')
     .option('--seed <n>', 'seed for the order of the arms in each round and the bootstrap', '1')
@@ -47,6 +48,7 @@ const compareProgram = (): Command =>
     .option('--slo-p99 <duration>', 'the p99 bound of --find-saturation, e.g. 50ms or 0.2s', '50ms')
     .option('--max-rate <msgs/s>', 'the highest rate --find-saturation tries', '200000')
     .option('--debug-slow-arm <index:us>', 'debug only: arm <index> (0-based) spins <us> µs per message, e.g. 1:50 (to check that a slower arm is found)')
+    .option('--debug-lossy-arm <index:n>', "debug only: arm <index> (0-based) silently drops every nth probe frame, e.g. 1:50 (to check that a lossy arm gets no latency verdict)")
     .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
     .option('--resume <folder>', 'finish an interrupted comparison in its folder: its own options, its finished trials kept (give no other option)')
     .addHelpText('after', '\nExamples:\n  npm run compare -- --scenarios echo,broadcast,slow-consumers --clients 10000\n  npm run compare -- --models actor,actor --clients 1000 --trials 5   (A/A: expect no significant difference)\n  npm run compare -- --models actor,actor:policy=drop --scenarios slow-consumers --clients 1000\n  npm run compare -- --models actor,mutex --find-saturation --slo-p99 50ms --rate 4000 --duration 5 --trials 5 --pin');
@@ -62,6 +64,8 @@ interface RawCompareOptions {
   seed: string;
   pin?: boolean;
   debugSlowArm?: string;
+  debugLossyArm?: string;
+  drainTimeout: string;
   paired?: boolean;
   findSaturation?: boolean;
   sloP99: string;
@@ -106,11 +110,14 @@ async function main(): Promise<number> {
   const trials = parseIntegerOption('--trials', o.trials, 2, 100);
   const seed = parseIntegerOption('--seed', o.seed, 0, 2 ** 32 - 1);
   const scenarios = o.scenarios.split(',').map((s) => s.trim());
-  const slowArm = o.debugSlowArm === undefined ? undefined : parseSlowArm(o.debugSlowArm, specs.length);
+  const slow = o.debugSlowArm === undefined ? undefined : parseArmDebug('--debug-slow-arm', o.debugSlowArm, specs.length, 1, '<µs ≥ 1>');
+  const lossy = o.debugLossyArm === undefined ? undefined : parseArmDebug('--debug-lossy-arm', o.debugLossyArm, specs.length, 2, '<n ≥ 2> (drop every nth probe frame)');
+  const slowArm = slow && { index: slow.index, delayUs: slow.value };
+  const lossyArm = lossy && { index: lossy.index, dropEvery: lossy.value };
   const saturation = o.findSaturation ? { sloP99Ms: parseLatencyBound('--slo-p99', o.sloP99), maxRate: parseIntegerOption('--max-rate', o.maxRate, 1, 10_000_000) } : undefined;
   const pairing = o.paired ? 'by-round' : 'independent';
   // The bench options every trial shares, parsed and checked by the bench's own rules.
-  const bench: BenchOptions = { ...parseBenchOptions({ clients: o.clients, duration: o.duration, warmup: o.warmup, rate: o.rate, seed: o.seed, out: o.out, pin: o.pin === true }), drainTimeoutSeconds: 30 };
+  const bench: BenchOptions = parseBenchOptions({ clients: o.clients, duration: o.duration, warmup: o.warmup, rate: o.rate, seed: o.seed, out: o.out, pin: o.pin === true, drainTimeout: o.drainTimeout });
   // Every option is checked before anything runs (a bad scenario, or --pin where it cannot be): it fails now, not an hour in.
   const plans = scenarios.flatMap((scenario) => specs.map((arm) => resolveBenchPlan({ ...bench, scenario, model: arm.model, ...(armBenchOptions(arm) as Partial<BenchOptions>) })));
   if (saturation && plans.some((p) => p.load.mode.kind !== 'open-loop')) throw new UsageError('ERR_BAD_OPTION', '--find-saturation raises an open-loop rate; every scenario compared must be open-loop (drop --closed-loop scenarios)');
@@ -124,7 +131,7 @@ async function main(): Promise<number> {
   const dir = resumeDir ?? path.join(o.out, runId);
   mkdirSync(dir, { recursive: true });
   writeJsonAtomically(path.join(dir, PLAN_FILE), { schemaVersion: 1, runId, argv } satisfies ComparePlanFile);
-  const arms = armsFor(specs, slowArm);
+  const arms = armsFor(specs, slowArm, lossyArm);
   const schedule = interleave(scenarios, arms, trials, seededRandom(seed));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`${schedule.length} runs: ${scenarios.length} scenario(s) × ${arms.length} arms × ${trials} trials, interleaved; results in ${dir}`);
@@ -147,12 +154,13 @@ async function main(): Promise<number> {
   return results.every((r) => r.result.status === 'completed') ? EXIT.success : EXIT.runFailed;
 }
 
-function parseSlowArm(text: string, arms: number): { index: number; delayUs: number } {
+/** `<arm index>:<value>` of a debug option that alters one arm (--debug-slow-arm, --debug-lossy-arm). */
+function parseArmDebug(flag: string, text: string, arms: number, min: number, shape: string): { index: number; value: number } {
   const match = /^(\d+):(\d+)$/.exec(text);
   const index = Number(match?.[1]);
-  const delayUs = Number(match?.[2]);
-  if (!match || index >= arms || delayUs < 1) throw new UsageError('ERR_BAD_OPTION', `--debug-slow-arm must be <arm index 0..${arms - 1}>:<µs ≥ 1>, e.g. 1:50, got '${text}'`);
-  return { index, delayUs };
+  const value = Number(match?.[2]);
+  if (!match || index >= arms || value < min) throw new UsageError('ERR_BAD_OPTION', `${flag} must be <arm index 0..${arms - 1}>:${shape}, e.g. 1:50, got '${text}'`);
+  return { index, value };
 }
 
 runMain(main);

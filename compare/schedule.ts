@@ -24,16 +24,17 @@ export interface ScheduledRun {
 }
 
 /** Names arms after their specs (`actor:policy=drop`); a repeated spec gets #2, #3, … */
-export function armsFor(specs: readonly ArmSpec[], slowArm?: { readonly index: number; readonly delayUs: number }): Arm[] {
+export function armsFor(specs: readonly ArmSpec[], slowArm?: { readonly index: number; readonly delayUs: number }, lossyArm?: { readonly index: number; readonly dropEvery: number }): Arm[] {
   const seen = new Map<string, number>();
   return specs.map((spec, i) => {
     const n = (seen.get(spec.label) ?? 0) + 1;
     seen.set(spec.label, n);
     const repeated = specs.filter((s) => s.label === spec.label).length > 1;
     const slowed = slowArm !== undefined && slowArm.index === i;
-    const benchOptions: Partial<BenchOptions> = { ...(armBenchOptions(spec) as Partial<BenchOptions>), ...(slowed && { debugDelayPerMessageUs: slowArm.delayUs }) };
+    const lossy = lossyArm !== undefined && lossyArm.index === i;
+    const benchOptions: Partial<BenchOptions> = { ...(armBenchOptions(spec) as Partial<BenchOptions>), ...(slowed && { debugDelayPerMessageUs: slowArm.delayUs }), ...(lossy && { debugDropEvery: lossyArm.dropEvery }) };
     return {
-      name: `${spec.label}${repeated ? `#${n}` : ''}${slowed ? ` (+${slowArm.delayUs} µs/msg)` : ''}`,
+      name: `${spec.label}${repeated ? `#${n}` : ''}${slowed ? ` (+${slowArm.delayUs} µs/msg)` : ''}${lossy ? ` (drops 1 in ${lossyArm.dropEvery})` : ''}`,
       model: spec.model,
       benchOptions,
       benchArgs: benchArgs(benchOptions),

@@ -46,6 +46,8 @@ export interface BenchOptions {
   readonly debugStallEveryMs?: number;
   /** Debug: the started server spins this long per message (a deliberately slowed compare arm). */
   readonly debugDelayPerMessageUs?: number;
+  /** Debug: the started server silently drops every nth probe frame (a deliberately lossy compare arm). */
+  readonly debugDropEvery?: number;
   /** The fault-isolation experiment: where the fault lands (default: the scenario's). */
   readonly faultSite?: FaultSite;
   /** false: a control run whose would-be slow readers keep reading. */
@@ -227,5 +229,6 @@ export function benchArgs(o: Partial<BenchOptions>): string[] {
   if (o.stopReading === false) args.push('--no-stop-reading');
   if (o.pin) args.push('--pin');
   if (o.debugDelayPerMessageUs !== undefined) args.push(`(server: --debug-delay-per-message-us ${o.debugDelayPerMessageUs})`);
+  if (o.debugDropEvery !== undefined) args.push(`(server: --debug-drop-every ${o.debugDropEvery})`);
   return args;
 }

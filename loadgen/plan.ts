@@ -250,6 +250,7 @@ function serverPlan(o: BenchOptions, problems: Problems, invalid: ReadonlySet<Va
     ...(o.debugStallMs !== undefined && { stallMs: o.debugStallMs }),
     ...(o.debugStallMs !== undefined && o.debugStallEveryMs !== undefined && { stallEveryMs: o.debugStallEveryMs }),
     ...(o.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: o.debugDelayPerMessageUs }),
+    ...(o.debugDropEvery !== undefined && { dropEvery: o.debugDropEvery }),
     // The fault-isolation scenario needs a server that panics on its fault frame (debug only).
     ...(fault && { fault }),
   };

@@ -54,9 +54,8 @@ const POLICY_CAUSES = new Set(['closed-by-server:1008', 'server:unknown-client']
 export function judgePoint(result: BenchResult, sloP99Ms: number): PointOutcome {
   if (result.status !== 'completed') return { ok: false, reason: unfinishedSummary(result), loadgenLimited: false };
   if (result.stall) return { ok: false, reason: `server stalled from second ${result.stall.beganAtSecond}`, loadgenLimited: false };
-  const a = result.accounting;
-  const unaccounted = a.unexplained ?? a.lost;
-  if (unaccounted > 0) return { ok: false, reason: `${unaccounted} lost`, loadgenLimited: false };
+  // Loss the scenario causes (stopped readers) is excused; any other loss, surplus or altered frame fails the point.
+  if (result.integrity.verdict === 'faulty') return { ok: false, reason: result.integrity.problems.join(', '), loadgenLimited: false };
   const errors = Object.entries(result.errors.byCause).reduce((sum, [cause, n]) => sum + (POLICY_CAUSES.has(cause) ? 0 : n), 0);
   if (errors > 0) return { ok: false, reason: `${errors} errors`, loadgenLimited: false };
   if (result.verdict === 'loadgen-saturated') return { ok: false, reason: `load generator saturated (${result.selfCheck.reason ?? ''})`, loadgenLimited: true };

@@ -38,13 +38,15 @@ const program = new Command()
   .option('--debug-delay-per-message-us <us>', 'debug only: spin this long before handling each client frame (a deliberately slowed server)')
   .option('--debug-metrics-toggle', 'debug only: serve POST /debug/metrics-recording?on=true|false (to cost the instrumentation)')
   .option('--debug-gc', 'debug only: serve POST /debug/gc (a full collection, answered with the memory after it)')
+  .option('--debug-drop-every <n>', 'debug only: silently drop every nth probe frame sent (a server that loses messages)')
+  .option('--debug-exit-after-ms <ms>', 'debug only: exit with code 1 this long after listening (a server that dies mid-run)')
   .option('--debug-fault <site>', `debug only: panic on a client frame that begins with '${FAULT_MARK}', at ${FAULT_SITES.join(' or ')} (the fault-isolation experiment)`)
   .addHelpText('after', '\nExamples:\n  npm run server -- --model actor --port 8080\n  npx wscat -c ws://127.0.0.1:8080   then type: hello | broadcast | /to 2 hi')
   .showHelpAfterError(false);
 
 async function main(): Promise<void> {
   program.parse();
-  const raw = program.opts<{ debugFault?: string; debug?: boolean; model: string; modelOption: string[]; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; debugGc?: boolean; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string; adminToken?: string; insecureAdmin?: boolean; adminMaxWaiting: string; heartbeatMs?: string; permessageDeflate?: string | true }>();
+  const raw = program.opts<{ debugFault?: string; debug?: boolean; model: string; modelOption: string[]; host: string; port: string; maxPayload: string; metrics: boolean; debugStallMs?: string; debugStallEveryMs: string; debugMetricsToggle?: boolean; debugGc?: boolean; debugDropEvery?: string; debugExitAfterMs?: string; slowConsumerPolicy: string; slowConsumerTimeoutMs: string; timingSampleEvery: string; debugDelayPerMessageUs?: string; adminToken?: string; insecureAdmin?: boolean; adminMaxWaiting: string; heartbeatMs?: string; permessageDeflate?: string | true }>();
   checkDebugGate(raw);
   if (!isModelName(raw.model)) throw new UsageError('ERR_UNKNOWN_MODEL', `--model must be one of ${MODEL_NAMES.join(', ')}, got '${raw.model}'`);
   const { options: modelOptions, problems } = parseModelOptionPairs('--model-option', raw.modelOption);
@@ -76,6 +78,13 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  if (raw.debug && raw.debugExitAfterMs !== undefined) {
+    const ms = parseIntegerOption('--debug-exit-after-ms', raw.debugExitAfterMs, 1, 3_600_000);
+    setTimeout(() => {
+      process.stderr.write(`debug: exiting with code 1, ${ms} ms after listening (--debug-exit-after-ms)\n`);
+      process.exit(1);
+    }, ms).unref();
+  }
 }
 
 interface RawDebugOptions {
@@ -86,6 +95,8 @@ interface RawDebugOptions {
   readonly debugDelayPerMessageUs?: string;
   readonly debugMetricsToggle?: boolean;
   readonly debugGc?: boolean;
+  readonly debugDropEvery?: string;
+  readonly debugExitAfterMs?: string;
 }
 
 /** Debug behaviours exist only behind --debug: a debug flag without it is refused, all named at once. */
@@ -97,6 +108,8 @@ export function checkDebugGate(raw: RawDebugOptions): void {
     raw.debugMetricsToggle && '--debug-metrics-toggle',
     raw.debugGc && '--debug-gc',
     raw.debugFault !== undefined && '--debug-fault',
+    raw.debugDropEvery !== undefined && '--debug-drop-every',
+    raw.debugExitAfterMs !== undefined && '--debug-exit-after-ms',
   ].filter(Boolean);
   if (given.length > 0) throw new UsageError('ERR_BAD_OPTION', `${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} --debug: debug behaviours are refused unless the server is started with --debug`);
 }
@@ -107,6 +120,7 @@ function resolveDebug(raw: RawDebugOptions): DebugBehaviours {
     metricsToggle: raw.debugMetricsToggle === true,
     gc: raw.debugGc === true,
     ...(raw.debugFault !== undefined && { fault: raw.debugFault as FaultSite }),
+    ...(raw.debugDropEvery !== undefined && { dropEvery: parseIntegerOption('--debug-drop-every', raw.debugDropEvery, 2, 1_000_000) }),
     ...(raw.debugDelayPerMessageUs !== undefined && { delayPerMessageUs: parseIntegerOption('--debug-delay-per-message-us', raw.debugDelayPerMessageUs, 1, 1_000_000) }),
     ...(raw.debugStallMs !== undefined && {
       stall: { ms: parseIntegerOption('--debug-stall-ms', raw.debugStallMs, 1, 60_000), everyMs: parseIntegerOption('--debug-stall-every-ms', raw.debugStallEveryMs, 1, 3_600_000) },

@@ -11,7 +11,7 @@ import { FaultInjector } from './fault-injector.ts';
 import type { FaultSite } from '../common/fault.ts';
 import type { ModelName, Registry } from './common/registry.ts';
 import type { ModelDefinition, ModelInstance } from './common/model-definition.ts';
-import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, OutboundQueue } from './common/outbound.ts';
+import { DEFAULT_OUTBOUND_CAPACITY, DEFAULT_WRITE_HIGH_WATER_MARK, OutboundQueue, READY, type Outbound } from './common/outbound.ts';
 import { modelDefinition } from './models.ts';
 import { modelOptionProblems } from '../common/models.ts';
 import { UsageError } from '../common/usage.ts';
@@ -71,6 +71,8 @@ export interface DebugBehaviours {
   readonly metricsToggle?: boolean;
   /** Serve POST /debug/gc: a full collection, answered with the memory after it. */
   readonly gc?: boolean;
+  /** Silently drop every nth probe frame sent, over all clients (a server that loses messages, for the gate's tests). */
+  readonly dropEvery?: number;
 }
 
 export interface RunningServer {
@@ -101,6 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let handlerErrors = 0;
   let wss: WebSocketServer | undefined; // the metrics and the fault injector read its client count once it exists
   let heartbeat: Heartbeat | undefined;
+  const dropper = new FrameDropper(options.debug?.dropEvery ?? 0);
   const injector = options.debug?.fault ? new FaultInjector(options.debug.fault, () => wss?.clients.size ?? 0) : undefined;
   const hooks: ConnectionHooks = {
     onHandlerError: () => void handlerErrors++,
@@ -116,7 +119,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const model: ModelInstance = definition.create({
     queueFor: (ws) => {
       const queue = new OutboundQueue(ws, { capacity: DEFAULT_OUTBOUND_CAPACITY, highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK, onFull: () => queueFullHook?.(), policy, policyCounters });
-      return injector ? injector.wrap(queue) : queue;
+      const faulty = injector ? injector.wrap(queue) : queue;
+      return options.debug?.dropEvery ? dropper.wrap(faulty) : faulty;
     },
     timingSampleEvery: options.metrics === false ? undefined : (options.timingSampleEvery ?? DEFAULT_TIMING_SAMPLE_EVERY),
     options: options.modelOptions ?? {},
@@ -187,4 +191,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       model.registry.close();
     },
   };
+}
+
+/** Debug only: drops every nth probe frame (control frames, which begin with '/', always go out), counted over all clients. */
+class FrameDropper {
+  private sends = 0;
+  constructor(private readonly every: number) {}
+
+  wrap(outbound: Outbound): Outbound {
+    return {
+      send: (frame) => {
+        const control = typeof frame === 'string' ? frame.startsWith('/') : frame[0] === 0x2f;
+        if (!control && ++this.sends % this.every === 0) return READY;
+        return outbound.send(frame);
+      },
+      close: () => outbound.close(),
+    };
+  }
 }

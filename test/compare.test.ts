@@ -9,15 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { analyse, describeRatio, type RatioFinding, type Trial } from '../compare/analysis.ts';
+import { analyse, describeRatio, type ComparisonAnalysis, type RatioFinding, type Trial } from '../compare/analysis.ts';
 import { armsFor, interleave } from '../compare/schedule.ts';
 import { renderHtml } from '../compare/report-html.ts';
 import { estimateMedian, estimatePairedRatio, estimateRatio, trialsToDecide } from '../compare/statistics.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
 import { parseArmList } from '../common/arm-spec.ts';
+import { upgradeResult } from '../loadgen/result-upgrade.ts';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
+// Stored by an older version: read through the upgrade, as every stored result is.
+const fixture = upgradeResult(JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult) as CompletedResult;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('statistics', () => {
@@ -218,27 +220,33 @@ describe('the analysis', () => {
     expect(paired.scenarios[0]!.verdict).toMatch(/^mutex 1\.10× higher p99 than actor/);
   });
 
-  it('stands a saturation comparison on the sustainable rate alone, and counts searches the load generator ended', () => {
+  it('stands a saturation comparison on the sustainable rate alone, and gives no ratio from searches the load generator ended (censored)', () => {
     const search = (arm: string, round: number, rate: number, limitedBy: 'server' | 'loadgen' = 'server'): Trial => ({
       ...trial(arm, round, 20),
       saturation: { sloP99Ms: 50, sustainableRate: rate, limitedBy, points: [{ rate, ok: true, file: 'x' }] },
     });
-    const trials = [1, 2, 3, 4, 5].flatMap((r) => [search('actor', r, 12000 + r * 100), search('mutex', r, 6000 + r * 100, r === 3 ? 'loadgen' : 'server')]);
-    const s = analyse(trials, ['actor', 'mutex'], 1, { saturation: { sloP99Ms: 50 } }).scenarios[0]!;
+    const uncensored = [1, 2, 3, 4, 5].flatMap((r) => [search('actor', r, 12000 + r * 100), search('mutex', r, 6000 + r * 100)]);
+    const s = analyse(uncensored, ['actor', 'mutex'], 1, { saturation: { sloP99Ms: 50 } }).scenarios[0]!;
     expect(s.primaryMetric).toBe('sustainableRate');
     // Figures measured at each arm's own limit are not compared.
     expect(s.ratios.map((r) => r.metric)).toEqual(['sustainableRate']);
     expect(Object.keys(s.arms[0]!.metrics)).toEqual(['sustainableRate']);
     expect(s.arms[0]!.metrics.sustainableRate).toMatchObject({ median: 12300, low: 12100, high: 12500 });
     expect(s.verdict).toMatch(/^mutex 1\.9\d× lower sustainable rate within the p99 bound than actor \(CI of the ratio/);
-    expect(s.arms[1]!.saturated).toBe(1);
-    expect(s.verdict).toMatch(/\[mutex: 1 loadgen-saturated\]$/);
+    // One search the load generator ended holds a lower bound, not a value: no ratio, no trials-to-decide, and the count said.
+    const trials = [1, 2, 3, 4, 5].flatMap((r) => [search('actor', r, 12000 + r * 100), search('mutex', r, 6000 + r * 100, r === 3 ? 'loadgen' : 'server')]);
+    const censored = analyse(trials, ['actor', 'mutex'], 1, { saturation: { sloP99Ms: 50 } }).scenarios[0]!;
+    expect(censored.ratios).toEqual([]);
+    expect(censored.arms[1]!.saturated).toBe(1);
+    expect(censored.arms[1]!.searches?.censored).toBe(1);
+    expect(censored.verdict).toMatch(/^mutex vs actor: verdict withheld: 1 of 5 mutex searches censored \(stopped by the load generator or --max-rate: their rates are lower bounds\) \[mutex: 1 loadgen-saturated, 1 search\(es\) censored: rate ≥ the one found\]$/);
+    expect(censored.verdict).not.toMatch(/searches per arm would decide/);
     // A search that held no rate at all, or stopped at --max-rate, is said, not silently dropped.
     const failedSearch: Trial = { ...trial('mutex', 6, 20), saturation: { sloP99Ms: 50, sustainableRate: null, limitedBy: 'server', points: [{ rate: 4000, ok: false, reason: 'p99', file: 'x' }] } };
     const capped: Trial = { ...search('actor', 6, 200000), saturation: { sloP99Ms: 50, sustainableRate: 200000, limitedBy: 'max-rate', points: [] } };
     const withBoth = analyse([...trials, failedSearch, capped], ['actor', 'mutex'], 1, { saturation: { sloP99Ms: 50 } }).scenarios[0]!;
     expect(withBoth.arms[1]!.metrics.sustainableRate!.trials).toBe(5);
-    expect(withBoth.verdict).toMatch(/\[actor: 1 search\(es\) reached --max-rate \(a lower bound\); mutex: 1 loadgen-saturated, 1 search\(es\) held no rate, not even the first \(left out of the median\)\]$/);
+    expect(withBoth.verdict).toMatch(/\[actor: 1 search\(es\) reached --max-rate \(a lower bound\), 1 search\(es\) censored: rate ≥ the one found; mutex: 1 loadgen-saturated, 1 search\(es\) held no rate, not even the first \(left out of the median\), 1 search\(es\) censored: rate ≥ the one found\]$/);
     // Without --find-saturation the rate is no metric at all.
     expect(analyse(trials, ['actor', 'mutex'], 1).scenarios[0]!.ratios.some((r) => r.metric === 'sustainableRate')).toBe(false);
   });
@@ -291,6 +299,25 @@ describe('npm run compare', () => {
     expect(stderr.trim()).toMatch(message);
   });
 
+  it('gives an arm whose server drops 2% of its frames no latency verdict, and names the loss', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'compare-lossy-'));
+    const { code, stdout, stderr } = await compare(['--models', 'actor,mutex', '--clients', '20', '--duration', '1', '--warmup', '0', '--rate', '500', '--trials', '2', '--drain-timeout', '1', '--debug-lossy-arm', '1:50', '--out', out]);
+    expect(stderr).toMatch(/4 runs: 1 scenario\(s\) × 2 arms × 2 trials/);
+    expect(code).toBe(0);
+    const folder = readdirSync(out).find((d) => d.endsWith('-compare'))!;
+    const stored = JSON.parse(readFileSync(path.join(out, folder, 'compare.json'), 'utf8')) as ComparisonAnalysis;
+    const s = stored.scenarios[0]!;
+    // The lossy arm's latencies got no ratio at all, and its loss is named in the verdict, the tables and the Markdown.
+    expect(s.ratios.filter((r) => ['p50', 'p99', 'fanoutP99'].includes(r.metric))).toEqual([]);
+    expect(s.verdict).toMatch(/^mutex \(drops 1 in 50\) vs actor: verdict withheld: mutex \(drops 1 in 50\) lost 2\.0% of deliveries \(\d+ of \d+\) in 2 of 2 trials/);
+    expect(s.arms[1]).toMatchObject({ faulty: 2 });
+    expect(s.arms[0]).toMatchObject({ faulty: 0 });
+    expect(stdout).toContain('verdict withheld');
+    expect(readFileSync(path.join(out, folder, 'report.md'), 'utf8')).toContain(`**${s.verdict}**`);
+    // Each lost delivery counts at the drain timeout (1 s): the lossy arm's p99 is at least that, never flattered.
+    expect(s.arms[1]!.metrics.p99!.median).toBeGreaterThanOrEqual(999);
+  });
+
   it('runs interleaved trials and writes raw results, compare.json and report.md', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'compare-'));
     const { code, stdout, stderr } = await compare(['--models', 'baseline,baseline', '--clients', '5', '--duration', '0.3', '--warmup', '0', '--rate', '50', '--trials', '2', '--out', out]);
@@ -310,7 +337,7 @@ describe('npm run compare', () => {
     const [dir] = readdirSync(out);
     expect(readdirSync(path.join(out, dir!, 'raw')).sort()).toEqual(['echo-baseline#1-1.json', 'echo-baseline#1-2.json', 'echo-baseline#2-1.json', 'echo-baseline#2-2.json']);
     const analysis = JSON.parse(readFileSync(path.join(out, dir!, 'compare.json'), 'utf8')) as { schemaVersion: number; reference: string; scenarios: { verdict: string }[] };
-    expect(analysis).toMatchObject({ schemaVersion: 2, reference: 'baseline#1', pairing: 'independent' });
+    expect(analysis).toMatchObject({ schemaVersion: 3, reference: 'baseline#1', pairing: 'independent' });
     const report = readFileSync(path.join(out, dir!, 'report.md'), 'utf8');
     expect(report).toMatch(/^# Comparison .*-compare$/m);
     expect(report).toContain(`**${analysis.scenarios[0]!.verdict}**`);

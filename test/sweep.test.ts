@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../common/usage.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
 import { findSaturation, judgePoint, parseLatencyBound, parseSweep, type PointOutcome } from '../loadgen/sweep.ts';
+import { upgradeResult } from '../loadgen/result-upgrade.ts';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
+// Stored by an older version: read through the upgrade, as every stored result is.
+const fixture = upgradeResult(JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult) as CompletedResult;
 
 const usageMessage = (fn: () => unknown): string => {
   try {
@@ -44,11 +46,12 @@ describe('judging a point', () => {
     expect(judgePoint(fixture, p99Ms / 2)).toMatchObject({ ok: false, loadgenLimited: false, reason: expect.stringMatching(/^p99 .* ms > /) });
   });
   it('fails on losses, errors and stalls, and blames the load generator when it was saturated', () => {
-    const accounting = { ...fixture.accounting, lost: 3, delivered: fixture.accounting.expected - 3 };
-    expect(judgePoint({ ...fixture, accounting: { ...accounting, droppedByPolicy: 0, unexplained: 3, balanced: false } }, 1e9)).toMatchObject({ ok: false, reason: '3 lost' });
-    // Drops and refusals a slow-consumer policy accounts for are not failures of the point.
+    const faulty = { ...fixture.integrity, verdict: 'faulty' as const, unexpectedLoss: 3, problems: ['lost 0.1% of deliveries (3 of 3,000)'] };
+    expect(judgePoint({ ...fixture, integrity: faulty }, 1e9)).toMatchObject({ ok: false, reason: 'lost 0.1% of deliveries (3 of 3,000)' });
+    // Loss the scenario causes (stopped readers) and refusals of a target that left are not failures of the point.
     const policyErrors = { total: 2, byCause: { 'closed-by-server:1008': 1, 'server:unknown-client': 1 } };
-    expect(judgePoint({ ...fixture, accounting: { ...accounting, droppedByPolicy: 2, refusedTargetGone: 1, unexplained: 0, balanced: true }, errors: policyErrors }, 1e9)).toEqual({ ok: true });
+    const excused = { ...fixture.integrity, verdict: 'clean' as const, expectedLoss: 3, unexpectedLoss: 0, problems: [] };
+    expect(judgePoint({ ...fixture, integrity: excused, errors: policyErrors }, 1e9)).toEqual({ ok: true });
     expect(judgePoint({ ...fixture, errors: { total: 2, byCause: { x: 2 } } }, 1e9)).toMatchObject({ ok: false, reason: '2 errors' });
     expect(judgePoint({ ...fixture, stall: { beganAtSecond: 3, stalledSeconds: 2 } }, 1e9)).toMatchObject({ ok: false, reason: 'server stalled from second 3' });
     expect(judgePoint({ ...fixture, verdict: 'loadgen-saturated' }, 1e9)).toMatchObject({ ok: false, loadgenLimited: true });
