@@ -47,7 +47,7 @@ const program = new Command()
   .option('--thresholds <file>', 'the thresholds file (per metric T)', DEFAULT_THRESHOLDS_FILE)
   .option('--history <file>', 'append head\u2019s figures to this JSON-lines history (on main; see npm run history)')
   .option('--out <dir>', 'folder for the run\u2019s folder', 'results')
-  .addHelpText('after', '\nExit codes: 0 passed, 3 regressed (confirmed), 4 inconclusive, 2 usage, 1 the run failed.\nExamples:\n  npm run regress -- --base main\n  npm run regress -- --base HEAD --models actor --microbench-rounds 0   (unchanged code: expect PASSED)\n  npm run regress -- --base v1.2.0 --repo ../my-server --server-cmd "node server.js --port {port}"');
+  .addHelpText('after', '\nExit codes: 0 passed, 3 regressed (confirmed, or head\u2019s server failed twice), 4 inconclusive, 2 usage, 1 the run failed (base\u2019s server failed twice, or the harness did).\nExamples:\n  npm run regress -- --base main\n  npm run regress -- --base HEAD --models actor --microbench-rounds 0   (unchanged code: expect PASSED)\n  npm run regress -- --base v1.2.0 --repo ../my-server --server-cmd "node server.js --port {port}"');
 
 interface RawOptions {
   base: string;
@@ -141,7 +141,7 @@ async function main(): Promise<number> {
   const run = await runRegress({ base, head, ...(o.serverCmd !== undefined && { serverCommand: o.serverCmd }), suite, seed, ...(pin && { serverCpus: SERVER_CPU }), calibrate: o.calibrate === true, thresholds: thresholdsFile.thresholds, dir, log, signal: interrupt.signal });
 
   for (const p of run.problems) warnings.push(`${p.what}: ${p.problem}`);
-  const { outcome, exitCode } = run.interrupted ? { outcome: 'interrupted' as const, exitCode: exitCodeForSignal(interrupt.received ?? 'SIGINT') } : gateOutcome(run.findings, run.confirmations);
+  const { outcome, exitCode } = run.interrupted ? { outcome: 'interrupted' as const, exitCode: exitCodeForSignal(interrupt.received ?? 'SIGINT') } : gateOutcome(run.findings, run.confirmations, run.failures);
   const calibrated = o.calibrate ? calibratedThresholds(run.observations, run.aaFindings, suite.rounds, thresholdsFile.thresholds) : undefined;
   if (calibrated && (calibrated.p50 > 0.1 || calibrated.cpuPerMessage > 0.1)) warnings.push(`this runner's A/A arm calibrates p50 to T = ${Math.round(calibrated.p50 * 100)}% and CPU per message to ${Math.round(calibrated.cpuPerMessage * 100)}%: too noisy to gate either within 10%`);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${pin ? ', servers on CPU 0, load generator on CPU 1' : ''}`;
@@ -172,7 +172,8 @@ async function main(): Promise<number> {
   const markdown = renderMarkdown(result);
   writeFileAtomically(path.join(dir, 'regress.md'), markdown);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
-  if (o.history !== undefined) appendHistory(o.history, result);
+  // A run stopped by a broken side measured nothing worth a history point.
+  if (o.history !== undefined && run.failures.length === 0) appendHistory(o.history, result);
   process.stdout.write(`${renderTable(result, { color: process.stdout.isTTY })}\n`);
   log(`regress.json and regress.md written to ${dir}`);
   return exitCode;

@@ -28,15 +28,24 @@ function ordered(list: readonly Finding[]): Finding[] {
   return [...list].sort((a, b) => Number(b.gating) - Number(a.gating) || rank[a.verdict] - rank[b.verdict]);
 }
 
+/** "head's server failed in echo · actor (round 1, on its retry too): faulty deliveries: lost 2.0% …" */
+function describeFailure(f: RegressResult['failures'][number]): string {
+  const side = f.side === 'head' ? "head's" : "base's";
+  const what = f.subject === 'microbench' ? `${side} microbenchmarks failed` : `${side} server failed in ${f.subject}`;
+  return f.files.length > 0 ? `${what} (round ${f.round}, and on its retry): ${f.cause}` : `${what}: ${f.cause}`;
+}
+
 export function headline(r: RegressResult): string {
   const confirmed = r.confirmations.filter((c) => c.confirmed);
+  if (r.outcome === 'failed') return `FAILED: ${r.failures.map(describeFailure).join('; ')} — nothing to compare against`;
+  if (r.outcome === 'regressed' && r.failures.length > 0) return `REGRESSED: ${r.failures.map(describeFailure).join('; ')}`;
   if (r.outcome === 'regressed') return `REGRESSED: ${confirmed.map((c) => `${c.subject} ${gateMetric(c.metric).label} ${fixed(c.rerun.estimate!.ratio)}×`).join(', ')} (past 1 + T in the run and in its rerun)`;
   const unconfirmed = r.confirmations.length - confirmed.length;
   const note = unconfirmed > 0 ? `; ${unconfirmed} regression(s) not confirmed by a rerun` : '';
   if (r.outcome === 'inconclusive') {
     const unjudged = r.confirmations.filter((c) => c.rerun.verdict === 'inconclusive').map((c) => `${c.subject} ${gateMetric(c.metric).label}`);
     const what = unjudged.length > 0 ? `${unjudged.join(', ')} looked regressed and its rerun could not be judged` : `${r.findings.filter((f) => f.gating && f.verdict === 'inconclusive').length} gating finding(s) could not be judged`;
-    return `INCONCLUSIVE: ${what} (self-checks failed twice or too few rounds)${note}; no confirmed regression`;
+    return `INCONCLUSIVE: ${what} (the load generator's self-check failed twice in too many rounds, replacement rounds included)${note}; no confirmed regression`;
   }
   return `PASSED: no gating metric past 1 + T${note}`;
 }
@@ -70,6 +79,8 @@ export function renderMarkdown(r: RegressResult): string {
     for (const f of ordered(r.aaFindings)) lines.push(`| ${row(f, r).map(md).join(' | ')} |`);
     lines.push('', `Thresholds this runner calibrates to: \`${JSON.stringify(r.calibratedThresholds)}\` (save as a thresholds file and pass it with \`--thresholds\`).`);
   }
-  if (r.problems.length > 0) lines.push('', '### Self-check failures', '', ...r.problems.map((p) => `- ${md(p.what)}: ${md(p.problem)}`));
+  const replaced = Object.entries(r.replacements ?? {});
+  if (replaced.length > 0) lines.push('', `Replacement rounds for rounds that self-check failures left incomplete: ${replaced.map(([subject, n]) => `${subject} ${n}`).join(', ')}.`);
+  if (r.problems.length > 0) lines.push('', '### Failed attempts', '', ...r.problems.map((p) => `- ${md(p.what)}: ${md(p.problem)}`));
   return `${lines.join('\n')}\n`;
 }

@@ -3,14 +3,18 @@
  * turns findings and confirmations into passed / regressed / inconclusive and an exit code.
  */
 import { EXIT } from '../common/exit-codes.ts';
-import type { Confirmation, RegressRun } from './run.ts';
+import type { Confirmation, RegressRun, SideFailure } from './run.ts';
 import type { SuiteSettings } from './suite.ts';
 import type { Finding, Thresholds } from './verdict.ts';
 
-export const REGRESS_SCHEMA_VERSION = 1;
+/** 2: `failures` (a side's server failing twice: head REGRESSED, base FAILED), `replacements`; holes only from self-checks. */
+export const REGRESS_SCHEMA_VERSION = 2;
 
-/** `interrupted`: SIGINT or SIGTERM stopped the run; the observations are those so far, nothing was judged. */
-export type GateOutcome = 'passed' | 'regressed' | 'inconclusive' | 'interrupted';
+/**
+ * `interrupted`: SIGINT or SIGTERM stopped the run; the observations are those so far, nothing was judged.
+ * `failed`: base's server failed on a trial and its retry: there is nothing to compare against.
+ */
+export type GateOutcome = 'passed' | 'regressed' | 'inconclusive' | 'failed' | 'interrupted';
 
 export interface RegressResult extends RegressRun {
   readonly kind: 'regress';
@@ -33,12 +37,15 @@ export interface RegressResult extends RegressRun {
 }
 
 /**
- * Regressed: a gating metric past 1 + T twice (the run and its confirmation). Inconclusive: a
- * gating metric, or the confirmation of one that looked regressed, could not be judged
- * (self-checks failed twice, too few rounds) — a warning, not a red build by itself. Exploratory
- * metrics never decide.
+ * Failed: base's server failed twice (exit 1: nothing to compare against). Regressed: head's
+ * server failed twice (did not start, exited, lost, duplicated, misrouted or altered messages,
+ * erred where base did not), or a gating metric past 1 + T twice (the run and its confirmation).
+ * Inconclusive: a gating metric, or the confirmation of one that looked regressed, could not be
+ * judged (self-checks failed twice even after replacement rounds). Exploratory metrics never decide.
  */
-export function gateOutcome(findings: readonly Finding[], confirmations: readonly Confirmation[]): { outcome: GateOutcome; exitCode: number } {
+export function gateOutcome(findings: readonly Finding[], confirmations: readonly Confirmation[], failures: readonly SideFailure[] = []): { outcome: GateOutcome; exitCode: number } {
+  if (failures.some((f) => f.side !== 'head')) return { outcome: 'failed', exitCode: EXIT.runFailed };
+  if (failures.length > 0) return { outcome: 'regressed', exitCode: EXIT.gateFailed };
   if (confirmations.some((c) => c.confirmed)) return { outcome: 'regressed', exitCode: EXIT.gateFailed };
   // A regression whose rerun could not be judged is neither confirmed nor cleared.
   if (confirmations.some((c) => c.rerun.verdict === 'inconclusive')) return { outcome: 'inconclusive', exitCode: EXIT.inconclusive };

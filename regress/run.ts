@@ -1,8 +1,10 @@
 /**
  * Runs the gate: base's closed-loop throughput (the load level), then rounds in which every cell
- * and the microbenchmarks run once on each side in a seeded random order; a trial whose self-check
- * fails is retried once; each REGRESSED gating finding is rerun (its cell only, a new seed) and
- * counts only when the rerun agrees.
+ * and the microbenchmarks run once on each side in a seeded random order. A trial that fails is
+ * retried once: a server failure on both attempts ends the run at once with that side named (head:
+ * a regression; base: nothing to compare against); a load-generator self-check failure on both
+ * leaves a hole, and a cell with holes runs up to MAX_REPLACEMENT_ROUNDS more rounds. Each
+ * REGRESSED gating finding is rerun (its cell only, a new seed) and counts only when the rerun agrees.
  */
 import path from 'node:path';
 import { shuffle } from 'simple-statistics';
@@ -47,6 +49,20 @@ export interface Confirmation {
   readonly confirmed: boolean;
 }
 
+/** A side's server (or microbenchmarks) failing on a trial and on its retry, or erroring where base did not. */
+export interface SideFailure {
+  readonly side: Side;
+  /** The cell (or `microbench`) it failed in. */
+  readonly subject: string;
+  readonly round: number;
+  readonly cause: string;
+  /** The two attempts' result files (raw/), or the rounds of an error comparison. */
+  readonly files: readonly string[];
+}
+
+/** Extra rounds a cell runs at most to replace rounds that self-check failures left incomplete. */
+export const MAX_REPLACEMENT_ROUNDS = 2;
+
 export interface RegressRun {
   /** Base's closed-loop echo throughput per model, and the open-loop rates derived from it. */
   readonly load: Readonly<Record<string, { readonly closedLoopPerSec: number; readonly rates: Readonly<Record<SuiteScenario, number>> }>>;
@@ -55,7 +71,11 @@ export interface RegressRun {
   /** The A/A findings (base#2 vs base), with --calibrate. */
   readonly aaFindings: readonly Finding[];
   readonly confirmations: readonly Confirmation[];
-  /** Trials that failed their self-check (first attempts included), for the report. */
+  /** A side that failed (the run stopped there); empty when both sides' servers did their part. */
+  readonly failures: readonly SideFailure[];
+  /** Replacement rounds run per cell, for rounds that self-check failures left incomplete. */
+  readonly replacements: Readonly<Record<string, number>>;
+  /** Trials that failed (first attempts included), for the report. */
   readonly problems: readonly { readonly what: string; readonly problem: string }[];
   readonly trials: number;
   /** Set when an interrupt stopped the run: the observations are those so far, and nothing was judged. */
@@ -84,7 +104,7 @@ async function measureLoad(o: RegressRunOptions, models: readonly string[]): Pro
     });
     if (o.signal?.aborted) break;
     const r = outcome.result;
-    if (!r || r.status !== 'completed') throw new Error(`base's closed-loop echo run (${model}) failed: ${outcome.problem}`);
+    if (!r || r.status !== 'completed' || outcome.failure) throw new Error(`base's closed-loop echo run (${model}) failed: ${outcome.failure ?? outcome.hole ?? 'no result'}`);
     const closedLoopPerSec = Math.round(r.messages.receivedPerSec);
     load[model] = { closedLoopPerSec, rates: suiteRates(closedLoopPerSec, o.suite) };
     o.log(`load: base ${model} closed-loop echo ${closedLoopPerSec} msg/s → echo ${load[model]!.rates.echo} msg/s, broadcast ${load[model]!.rates.broadcast}/s`);
@@ -94,16 +114,35 @@ async function measureLoad(o: RegressRunOptions, models: readonly string[]): Pro
 
 type Item = { kind: 'cell'; cell: Cell; side: Side } | { kind: 'microbench'; side: Side };
 
+interface RunState {
+  observations: Observation[];
+  problems: RegressRun['problems'][number][];
+  trials: number;
+  failures: SideFailure[];
+  errors: TrialErrors[];
+  replacements: Record<string, number>;
+}
+
+/** The errors a trial saw, for the comparison of head's with base's. */
+interface TrialErrors {
+  readonly subject: string;
+  readonly side: Side;
+  readonly round: number;
+  readonly errors: Readonly<Record<string, number>>;
+}
+
 export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
   const cells = suiteCells(o.suite);
   const load = await measureLoad(o, [...new Set(cells.map((c) => c.model))]);
-  const state = { observations: [] as Observation[], problems: [] as RegressRun['problems'][number][], trials: 0 };
-  const stopped = (): RegressRun => ({ load, observations: state.observations, findings: [], aaFindings: [], confirmations: [], problems: state.problems, trials: state.trials, interrupted: true });
-  if (o.signal?.aborted) return stopped();
+  const state: RunState = { observations: [], problems: [], trials: 0, failures: [], errors: [], replacements: {} };
+  const ended = (extra: Partial<RegressRun> = {}): RegressRun => ({ load, observations: state.observations, findings: [], aaFindings: [], confirmations: [], failures: state.failures, replacements: state.replacements, problems: state.problems, trials: state.trials, ...extra });
+  if (o.signal?.aborted) return ended({ interrupted: true });
   const sides: Side[] = o.calibrate ? ['base', 'head', 'base#2'] : ['base', 'head'];
   const microbench = o.suite.microbenchRounds > 0 && o.serverCommand === undefined && o.base.hasMicrobench && o.head.hasMicrobench;
   await runRounds(o, { cells, sides, microbench, seed: o.seed, tag: '' }, load, state);
-  if (o.signal?.aborted) return stopped();
+  if (o.signal?.aborted) return ended({ interrupted: true });
+  state.failures.push(...errorsWhereBaseHadNone(state.errors));
+  if (state.failures.length > 0) return ended();
   const head = findings(state.observations, o.thresholds, 'head');
   const aa = o.calibrate ? findings(state.observations, o.thresholds, 'base#2') : [];
   const confirmations: Confirmation[] = [];
@@ -115,10 +154,11 @@ export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
     const cell = cells.find((c) => cellName(c) === group);
     const metrics = suspects.filter((f) => (f.metric === 'microbench' ? 'microbench' : f.subject) === group);
     o.log(`confirming: ${metrics.map((f) => `${f.subject} ${f.metric}`).join(', ')} looked regressed; rerunning ${cell ? 'its cell' : 'the microbenchmarks'} with seed ${seed}`);
-    const rerun = { observations: [] as Observation[], problems: state.problems, trials: 0 };
+    const rerun: RunState = { ...state, observations: [], trials: 0, errors: [], replacements: {} };
     await runRounds(o, { cells: cell ? [cell] : [], sides: ['base', 'head'], microbench: !cell, seed, tag: `-confirm${i + 1}` }, load, rerun);
     state.trials += rerun.trials;
-    if (o.signal?.aborted) return stopped();
+    if (o.signal?.aborted) return ended({ interrupted: true });
+    if (state.failures.length > 0) return ended();
     const again = findings(rerun.observations, o.thresholds, 'head');
     for (const f of metrics) {
       const repeated = again.find((x) => x.subject === f.subject && x.metric === f.metric);
@@ -126,7 +166,25 @@ export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
       confirmations.push({ subject: f.subject, metric: f.metric, seed, rerun: repeated, confirmed: repeated.verdict === 'regressed' });
     }
   }
-  return { load, observations: state.observations, findings: head, aaFindings: aa, confirmations, problems: state.problems, trials: state.trials };
+  return ended({ findings: head, aaFindings: aa, confirmations });
+}
+
+/**
+ * Errors on the side under test where base had none: a cell in which head's trials saw errors in
+ * at least two rounds (the second a repeat), and base's saw none in any round, fails head.
+ */
+function errorsWhereBaseHadNone(errors: readonly TrialErrors[]): SideFailure[] {
+  const total = (e: TrialErrors): number => Object.values(e.errors).reduce((a, b) => a + b, 0);
+  return [...new Set(errors.map((e) => e.subject))].flatMap((subject) => {
+    const of = (side: Side) => errors.filter((e) => e.subject === subject && e.side === side);
+    if (of('base').some((e) => total(e) > 0)) return [];
+    const erring = of('head').filter((e) => total(e) > 0);
+    if (erring.length < 2) return [];
+    const causes: Record<string, number> = {};
+    for (const e of erring) for (const [cause, n] of Object.entries(e.errors)) causes[cause] = (causes[cause] ?? 0) + n;
+    const list = Object.entries(causes).sort(([, a], [, b]) => b - a).map(([cause, n]) => `${cause} ×${n}`).join(', ');
+    return [{ side: 'head' as const, subject, round: erring[0]!.round, cause: `errors where base had none, in ${erring.length} of ${of('head').length} rounds: ${list}`, files: [] }];
+  });
 }
 
 interface RoundPlan {
@@ -138,7 +196,7 @@ interface RoundPlan {
   readonly tag: string;
 }
 
-async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun['load'], state: { observations: Observation[]; problems: RegressRun['problems'][number][]; trials: number }): Promise<void> {
+async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun['load'], state: RunState): Promise<void> {
   const random = seededRandom(plan.seed);
   const perRound = plan.cells.length + (plan.microbench ? 1 : 0);
   const total = o.suite.rounds * perRound * plan.sides.length;
@@ -147,17 +205,46 @@ async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun
       ...plan.cells.flatMap((cell) => plan.sides.map((side): Item => ({ kind: 'cell', cell, side }))),
       ...(plan.microbench && round <= o.suite.microbenchRounds ? plan.sides.map((side): Item => ({ kind: 'microbench', side })) : []),
     ];
-    for (const item of shuffle(items, random)) {
-      if (o.signal?.aborted) return;
-      collectGarbage();
-      const label = `[${++state.trials}/${total}${plan.tag}] round ${round} · ${item.kind === 'cell' ? cellName(item.cell) : 'microbench'} · ${item.side}`;
-      const outcome = await runItem(o, item, round, plan, load, 1);
-      if (o.signal?.aborted) return; // the interrupted trial is on disk, not among the observations
-      const final = outcome.problem ? await retry(o, item, round, plan, load, label, outcome, state) : outcome;
-      record(state.observations, item, round, final);
-      o.log(`${label}: ${final.problem ?? summary(final)}`);
+    const label = (item: Item) => `[${++state.trials}/${total}${plan.tag}] round ${round} · ${item.kind === 'cell' ? cellName(item.cell) : 'microbench'} · ${item.side}`;
+    if (!(await runItems(o, shuffle(items, random), round, plan, load, state, label))) return;
+  }
+  // Rounds a self-check failure left incomplete are replaced, a cell at a time, up to MAX_REPLACEMENT_ROUNDS.
+  for (const cell of plan.cells) {
+    const subject = cellName(cell);
+    for (let extra = 1; extra <= MAX_REPLACEMENT_ROUNDS; extra++) {
+      const rounds = new Set(state.observations.filter((x) => x.subject === subject).map((x) => x.round));
+      const holes = [...rounds].filter((r) => state.observations.some((x) => x.subject === subject && x.round === r && x.value === undefined)).length;
+      if (holes < extra) break;
+      const round = o.suite.rounds + extra;
+      state.replacements[subject] = extra;
+      o.log(`${subject}: ${holes} round(s) with a hole; replacement round ${extra} of at most ${MAX_REPLACEMENT_ROUNDS}`);
+      const items = plan.sides.map((side): Item => ({ kind: 'cell', cell, side }));
+      const label = (item: Item) => `[replacement${plan.tag}] round ${round} · ${subject} · ${item.side}`;
+      if (!(await runItems(o, shuffle(items, random), round, plan, load, state, label))) return;
     }
   }
+}
+
+/** Runs items in order; false when the run must stop (an interrupt, or a side that failed twice). */
+async function runItems(o: RegressRunOptions, items: readonly Item[], round: number, plan: RoundPlan, load: RegressRun['load'], state: RunState, label: (item: Item) => string): Promise<boolean> {
+  for (const item of items) {
+    if (o.signal?.aborted) return false;
+    collectGarbage();
+    const what = label(item);
+    const first = await runItem(o, item, round, plan, load, 1);
+    if (o.signal?.aborted) return false; // the interrupted trial is on disk, not among the observations
+    const final = first.failure || first.hole ? await retry(o, item, round, plan, load, what, first, state) : first;
+    const subject = item.kind === 'cell' ? cellName(item.cell) : 'microbench';
+    if (first.failure && final.failure) {
+      state.failures.push({ side: item.side, subject, round, cause: final.failure, files: [first.file, final.file] });
+      o.log(`${what}: ${final.failure} — failed on its retry too: the ${item.side === 'head' ? 'head' : 'base'} side is broken, stopping`);
+      return false;
+    }
+    if (item.kind === 'cell' && final.errors) state.errors.push({ subject, side: item.side, round, errors: final.errors });
+    record(state.observations, item, round, final);
+    o.log(`${what}: ${final.failure ?? final.hole ?? summary(final)}`);
+  }
+  return true;
 }
 
 /**
@@ -173,11 +260,12 @@ function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function retry(o: RegressRunOptions, item: Item, round: number, plan: RoundPlan, load: RegressRun['load'], label: string, first: ItemOutcome, state: { problems: RegressRun['problems'][number][] }): Promise<ItemOutcome> {
-  state.problems.push({ what: `${label} (attempt 1)`, problem: first.problem! });
-  o.log(`${label}: ${first.problem}; retrying once`);
+async function retry(o: RegressRunOptions, item: Item, round: number, plan: RoundPlan, load: RegressRun['load'], label: string, first: ItemOutcome, state: Pick<RunState, 'problems'>): Promise<ItemOutcome> {
+  const problem = (x: ItemOutcome): string => (x.failure ? `server failure: ${x.failure}` : `self-check: ${x.hole!}`);
+  state.problems.push({ what: `${label} (attempt 1)`, problem: problem(first) });
+  o.log(`${label}: ${problem(first)}; retrying once`);
   const second = await runItem(o, item, round, plan, load, 2);
-  if (second.problem) state.problems.push({ what: `${label} (attempt 2)`, problem: second.problem });
+  if (second.failure || second.hole) state.problems.push({ what: `${label} (attempt 2)`, problem: problem(second) });
   return second;
 }
 

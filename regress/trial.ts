@@ -20,12 +20,20 @@ import { MICROBENCH_FILTER, type Cell, type TrialMetric } from './suite.ts';
 
 export type TrialFigures = Readonly<Record<TrialMetric, number>>;
 
-/** A trial's outcome: its figures when its self-check passed, else why not. */
+/**
+ * A trial's outcome: its figures, or why it has none. Two kinds of why, kept apart because they
+ * mean opposite things: a `hole` is the load generator's own self-check failing (the trial says
+ * nothing about the server, and is replaced); a `failure` is the side's server failing (it did not
+ * start, exited, answered nothing, dropped connections, or lost, duplicated, misrouted or altered
+ * deliveries), which repeated on the retry fails the gate for that side.
+ */
 export interface TrialOutcome {
   readonly file: string;
   readonly figures?: TrialFigures;
-  /** Why the trial cannot be used (failed, loadgen-saturated, unbalanced, no CPU figure). */
-  readonly problem?: string;
+  readonly hole?: string;
+  readonly failure?: string;
+  /** Errors by cause the trial saw (the gate compares head's with base's after the rounds). */
+  readonly errors?: Readonly<Record<string, number>>;
 }
 
 export interface E2eTrial {
@@ -45,7 +53,7 @@ export async function runE2eTrial(t: E2eTrial): Promise<TrialOutcome & { result?
   try {
     server = await startSideServer(t.source, model, t.serverCpus);
   } catch (error) {
-    return { file: t.file, problem: `the server did not start: ${error instanceof Error ? error.message : String(error)}` };
+    return { file: t.file, failure: `the server did not start: ${error instanceof Error ? error.message : String(error)}` };
   }
   const pid = server.pid;
   let cpuAtStart: number | undefined;
@@ -59,23 +67,29 @@ export async function runE2eTrial(t: E2eTrial): Promise<TrialOutcome & { result?
       },
     };
     const { result } = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(regress ${t.cell.scenario} · ${t.cell.model})`], file: t.file, observer, ...(t.signal && { signal: t.signal }) });
-    if (server.exited()) return { file: t.file, result, problem: 'the server exited during the run' };
+    if (server.exited()) return { file: t.file, result, failure: `the server exited during the run${result.status === 'failed' ? ` (${result.error.message})` : ''}` };
     return { file: t.file, result, ...judge(result, cpuAtStart, cpuAtEnd) };
   } finally {
     await server.stop();
   }
 }
 
-/** The trial's figures, or the self-check that failed. */
-function judge(r: BenchResult, cpuAtStart: number | undefined, cpuAtEnd: number | undefined): { figures?: TrialFigures; problem?: string } {
-  if (r.status !== 'completed') return { problem: unfinishedSummary(r) };
-  if (r.verdict !== 'ok') return { problem: `loadgen-saturated: ${r.selfCheck.reason ?? 'its self-check failed'}` };
-  if (r.messages.lost > 0 || r.messages.unexpected > 0) return { problem: `${r.messages.lost} lost and ${r.messages.unexpected} unexpected messages` };
-  if (cpuAtStart === undefined || cpuAtEnd === undefined) return { problem: "the server's CPU time could not be read from /proc" };
+/** The trial's figures; or the server's failure; or, when the server did its part, the load generator's failed self-check. */
+function judge(r: BenchResult, cpuAtStart: number | undefined, cpuAtEnd: number | undefined): Omit<TrialOutcome, 'file'> {
+  if (r.status === 'interrupted') return { hole: unfinishedSummary(r) };
+  if (r.status === 'failed') return { failure: r.error.message };
+  const errors = { errors: r.errors.byCause };
+  // The server's failures first: a lossy server is never excused by a load generator that was also behind.
+  if (r.integrity.verdict === 'faulty') return { ...errors, failure: `faulty deliveries: ${r.integrity.problems.join(', ')}` };
+  if (r.connections.failed > 0) return { ...errors, failure: `${r.connections.failed} of ${r.connections.requested} connections failed to open` };
+  if (r.connections.lostDuringRun > 0) return { ...errors, failure: `${r.connections.lostDuringRun} connections were closed by the server during the run` };
   const latency = r.latencyByKind.echo?.summary ?? r.latency;
-  if (latency.p50 === null || latency.p99 === null) return { problem: 'no delivery was timed' };
+  if (latency.p50 === null || latency.p99 === null) return { ...errors, failure: 'no delivery was timed' };
+  if (r.verdict !== 'ok') return { ...errors, hole: `loadgen-saturated: ${r.selfCheck.reason ?? 'its self-check failed'}` };
+  if (cpuAtStart === undefined || cpuAtEnd === undefined) return { ...errors, hole: "the server's CPU time could not be read from /proc" };
   const handled = Math.max(1, r.messages.sent);
   return {
+    ...errors,
     figures: { p50: latency.p50 / 1000, p99: latency.p99 / 1000, throughput: r.messages.receivedPerSec, cpuPerMessage: (cpuAtEnd - cpuAtStart) / 1000 / handled },
   };
 }
@@ -87,21 +101,22 @@ export interface MicrobenchPass {
 }
 
 /** Mean µs per iteration per case, from one `microbench` process in the side's checkout. */
-export async function runMicrobenchPass(p: MicrobenchPass): Promise<{ file: string; means?: Record<string, number>; problem?: string }> {
+/** A pass whose cases fail is a failure of that side's code (repeated on its retry, it fails the gate for that side). */
+export async function runMicrobenchPass(p: MicrobenchPass): Promise<{ file: string; means?: Record<string, number>; failure?: string }> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'regress-microbench-'));
   const node = [process.execPath, '--import', 'tsx', 'microbench/cli.ts', '--filter', MICROBENCH_FILTER, '--time', '200', '--warmup', '50', '--out', out];
   const argv = p.cpus === undefined ? node : ['taskset', '-c', p.cpus, ...node];
   try {
     await promisify(execFile)(argv[0]!, argv.slice(1), { cwd: p.checkoutDir, maxBuffer: 16 << 20 });
     const [name] = readdirSync(out).filter((f) => f.endsWith('-microbench.json'));
-    if (!name) return { file: p.file, problem: 'microbench wrote no result' };
+    if (!name) return { file: p.file, failure: 'microbench wrote no result' };
     const result = JSON.parse(readFileSync(path.join(out, name), 'utf8')) as { state: string; cases: { name: string; state: string; meanUs: number; error?: string }[] };
     writeJsonAtomically(p.file, result);
     const failed = result.cases.filter((c) => c.state !== 'completed');
-    if (failed.length > 0) return { file: p.file, problem: `microbench cases failed: ${failed.map((c) => `${c.name} (${c.error ?? ''})`).join('; ')}` };
+    if (failed.length > 0) return { file: p.file, failure: `microbench cases failed: ${failed.map((c) => `${c.name} (${c.error ?? ''})`).join('; ')}` };
     return { file: p.file, means: Object.fromEntries(result.cases.map((c) => [c.name, c.meanUs])) };
   } catch (error) {
-    return { file: p.file, problem: `microbench failed: ${(error as { stderr?: string }).stderr?.trim().split('\n').at(-1) ?? String(error)}` };
+    return { file: p.file, failure: `microbench failed: ${(error as { stderr?: string }).stderr?.trim().split('\n').at(-1) ?? String(error)}` };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ export type Side = 'base' | 'head' | 'base#2';
 
 export type MetricVerdict = 'regressed' | 'improved' | 'unchanged' | 'inconclusive';
 
-/** One round's figure of a subject on one side; undefined when its trial failed its self-check twice. */
+/** One round's figure of a subject on one side; undefined when its trial failed its self-check twice (a hole). */
 export interface Observation {
   readonly subject: string;
   readonly metric: GateMetric;
@@ -38,6 +38,9 @@ export interface Finding {
 }
 
 export type Thresholds = Readonly<Record<GateMetric, number>>;
+
+/** The fewest complete rounds whose paired interval (their min–max) reaches 95%. */
+export const MIN_PAIRED_ROUNDS = 6;
 
 export function judgeRatio(e: RatioEstimate, better: 'lower' | 'higher', t: number): MetricVerdict {
   const worseLow = better === 'lower' ? e.low : 1 / e.high;
@@ -67,9 +70,10 @@ export function findings(observations: readonly Observation[], thresholds: Thres
       return o.value === undefined || b === undefined ? [] : [[o.value, b] as [number, number]];
     });
     const estimate = estimatePairedRatio(pairs);
-    if (missing.length > 0) {
+    // Rounds with a hole (a self-check failed twice) are left out; replacement rounds make up for them, up to a point.
+    if (missing.length > 0 && pairs.length < MIN_PAIRED_ROUNDS) {
       const rounds = [...new Set(missing.map((m) => `${m.side} round ${m.round}`))].join(', ');
-      return [{ ...common, ...summaries, ...(estimate && { estimate }), verdict: 'inconclusive', reason: `self-check failed twice (${rounds})` }];
+      return [{ ...common, ...summaries, ...(estimate && { estimate }), verdict: 'inconclusive', reason: `${pairs.length} complete rounds: self-check failed twice (${rounds})` }];
     }
     if (!estimate || estimate.tooFewPairs || estimate.singleRuns) {
       const why = !estimate ? (pairs.some(([, b]) => b === 0) ? 'a base figure of 0' : 'no complete round') : `${pairs.length} complete rounds (6 needed for a 95% paired interval)`;

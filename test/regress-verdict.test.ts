@@ -47,7 +47,10 @@ describe('findings', () => {
   it('is inconclusive when a trial failed its self-check twice, and says which', () => {
     const observations = rounds('p50', BASE, [1.5, 1.5, 1.5, 1.5, 1.5, 1.5]).map((o) => (o.side === 'head' && o.round === 3 ? { ...o, value: undefined } : o));
     const [f] = findings(observations, T);
-    expect(f).toMatchObject({ verdict: 'inconclusive', reason: 'self-check failed twice (head round 3)' });
+    expect(f).toMatchObject({ verdict: 'inconclusive', reason: '5 complete rounds: self-check failed twice (head round 3)' });
+    // A replacement round (7) completes six pairs: the hole is left out and the cell judged.
+    const replaced = [...observations, { subject: 'echo · actor', metric: 'p50' as const, side: 'base' as const, round: 7, value: 1 }, { subject: 'echo · actor', metric: 'p50' as const, side: 'head' as const, round: 7, value: 1.5 }];
+    expect(findings(replaced, T)[0]).toMatchObject({ verdict: 'regressed', estimate: { trials: 6 } });
   });
 
   it('is inconclusive below 6 complete rounds', () => {
@@ -71,6 +74,12 @@ describe('the outcome', () => {
     const outcome = gateOutcome(regressed, [{ subject: rerun.subject, metric: rerun.metric, seed: 1001, rerun: notAgain, confirmed: false }]);
     expect(outcome).toEqual({ outcome: 'passed', exitCode: EXIT.success });
     expect(finalVerdict(rerun, [{ subject: rerun.subject, metric: rerun.metric, seed: 1001, rerun: notAgain, confirmed: false }])).toBe('not confirmed (rerun: unchanged)');
+  });
+
+  it('fails head (exit 3) when its server failed twice, and ends the run (exit 1) when base did', () => {
+    const failure = { subject: 'echo · actor', round: 1, cause: 'the server did not start', files: ['a.json', 'b.json'] };
+    expect(gateOutcome([], [], [{ ...failure, side: 'head' }])).toEqual({ outcome: 'regressed', exitCode: EXIT.gateFailed });
+    expect(gateOutcome([], [], [{ ...failure, side: 'base' }])).toEqual({ outcome: 'failed', exitCode: EXIT.runFailed });
   });
 
   it('is inconclusive, not passed, when a regression\'s rerun could not be judged', () => {
