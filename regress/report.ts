@@ -32,7 +32,8 @@ function ordered(list: readonly Finding[]): Finding[] {
 function describeFailure(f: RegressResult['failures'][number]): string {
   const side = f.side === 'head' ? "head's" : "base's";
   const what = f.subject === 'microbench' ? `${side} microbenchmarks failed` : `${side} server failed in ${f.subject}`;
-  return f.files.length > 0 ? `${what} (round ${f.round}, and on its retry): ${f.cause}` : `${what}: ${f.cause}`;
+  if (f.files.length === 0) return `${what}: ${f.cause}`;
+  return `${what} (${f.round > 0 ? `round ${f.round}, ` : ''}and on its retry): ${f.cause}`;
 }
 
 export function headline(r: RegressResult): string {

@@ -88,23 +88,36 @@ function sourceOf(side: SideCheckout, o: RegressRunOptions): ServerSource {
   return o.serverCommand === undefined ? { kind: 'model', checkoutDir: side.dir } : { kind: 'command', checkoutDir: side.dir, command: o.serverCommand };
 }
 
-/** Base's closed-loop echo throughput per model: the load level of everything after it. */
-async function measureLoad(o: RegressRunOptions, models: readonly string[]): Promise<RegressRun['load']> {
+/**
+ * Base's closed-loop echo throughput per model: the load level of everything after it. A closed
+ * loop runs the load generator at its limit, so its self-check is not asked; a server failure is
+ * retried once, and a second one is base's failure (the run stops: nothing to compare against).
+ */
+async function measureLoad(o: RegressRunOptions, models: readonly string[], failures: SideFailure[]): Promise<RegressRun['load']> {
   const load: Record<string, RegressRun['load'][string]> = {};
   for (const model of models) {
-    if (o.signal?.aborted) break;
     const cell: Cell = { scenario: 'echo', model };
-    const outcome = await runE2eTrial({
-      cell,
-      source: sourceOf(o.base, o),
-      load: { clients: o.suite.clients, warmupSeconds: o.suite.warmupSeconds, durationSeconds: o.suite.durationSeconds, closedLoop: true, seed: o.seed },
-      ...(o.serverCpus !== undefined && { serverCpus: o.serverCpus }),
-      file: path.join(o.dir, 'raw', `closed-loop-${slug(model)}.json`),
-      ...(o.signal && { signal: o.signal }),
-    });
+    const attempt = (n: number) =>
+      runE2eTrial({
+        cell,
+        source: sourceOf(o.base, o),
+        load: { clients: o.suite.clients, warmupSeconds: o.suite.warmupSeconds, durationSeconds: o.suite.durationSeconds, closedLoop: true, seed: o.seed },
+        ...(o.serverCpus !== undefined && { serverCpus: o.serverCpus }),
+        file: path.join(o.dir, 'raw', `closed-loop-${slug(model)}${n > 1 ? `-attempt${n}` : ''}.json`),
+        ...(o.signal && { signal: o.signal }),
+      });
+    if (o.signal?.aborted) break;
+    const first = await attempt(1);
+    if (o.signal?.aborted) break;
+    if (first.failure) o.log(`load: base ${model} closed-loop echo: ${first.failure}; retrying once`);
+    const outcome = first.failure ? await attempt(2) : first;
     if (o.signal?.aborted) break;
     const r = outcome.result;
-    if (!r || r.status !== 'completed' || outcome.failure) throw new Error(`base's closed-loop echo run (${model}) failed: ${outcome.failure ?? outcome.hole ?? 'no result'}`);
+    if (outcome.failure || !r || r.status !== 'completed') {
+      failures.push({ side: 'base', subject: `closed-loop echo · ${model}`, round: 0, cause: outcome.failure ?? 'no result', files: [first.file, outcome.file] });
+      o.log(`load: base ${model} closed-loop echo failed on its retry too: the base side is broken, stopping`);
+      break;
+    }
     const closedLoopPerSec = Math.round(r.messages.receivedPerSec);
     load[model] = { closedLoopPerSec, rates: suiteRates(closedLoopPerSec, o.suite) };
     o.log(`load: base ${model} closed-loop echo ${closedLoopPerSec} msg/s → echo ${load[model]!.rates.echo} msg/s, broadcast ${load[model]!.rates.broadcast}/s`);
@@ -133,10 +146,11 @@ interface TrialErrors {
 
 export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
   const cells = suiteCells(o.suite);
-  const load = await measureLoad(o, [...new Set(cells.map((c) => c.model))]);
   const state: RunState = { observations: [], problems: [], trials: 0, failures: [], errors: [], replacements: {} };
+  const load = await measureLoad(o, [...new Set(cells.map((c) => c.model))], state.failures);
   const ended = (extra: Partial<RegressRun> = {}): RegressRun => ({ load, observations: state.observations, findings: [], aaFindings: [], confirmations: [], failures: state.failures, replacements: state.replacements, problems: state.problems, trials: state.trials, ...extra });
   if (o.signal?.aborted) return ended({ interrupted: true });
+  if (state.failures.length > 0) return ended();
   const sides: Side[] = o.calibrate ? ['base', 'head', 'base#2'] : ['base', 'head'];
   const microbench = o.suite.microbenchRounds > 0 && o.serverCommand === undefined && o.base.hasMicrobench && o.head.hasMicrobench;
   await runRounds(o, { cells, sides, microbench, seed: o.seed, tag: '' }, load, state);
