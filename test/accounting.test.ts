@@ -97,6 +97,22 @@ describe('delivery accounting', () => {
     expect(m.counters.errors['broadcast-to-sender']).toBe(10);
   });
 
+  it('counts a broadcast that missed one receiver in the fan-out at the drain timeout (censored), never leaves it out', async () => {
+    const url = await fakeServer((ws, data) => {
+      const [, ...rest] = others(ws); // one receiver of every broadcast never gets it
+      for (const client of rest) client.send(stripBroadcast(data), { binary: false });
+    });
+    const m = await runLoad(broadcasts(url));
+    expect(m.counters.broadcasts).toBe(10);
+    expect(m.counters.fanoutsCompleted).toBe(0);
+    expect(m.censored).toEqual({ atMs: 2000, deliveries: 10, fanouts: 10 });
+    // Every broadcast took at least the drain timeout to reach all its receivers: p99 (and p50) at 2 s, not 0.
+    const fanout = summarize(m.histograms.fanout);
+    expect(fanout.count).toBe(10);
+    expect(fanout.p99).toBeGreaterThanOrEqual(2_000_000 * 0.999);
+    expect(fanout.p50).toBeGreaterThanOrEqual(2_000_000 * 0.999);
+  });
+
   it('names an echo delivered to the wrong client', async () => {
     const url = await fakeServer((ws, data, n) => (n % 10 === 0 ? others(ws)[0]! : ws).send(data, { binary: false }));
     const m = await runLoad(plan(url));

@@ -94,6 +94,46 @@ describe('the exit-code table', () => {
     expect((JSON.parse(readFileSync(path.join(out, files[0]!), 'utf8')) as BenchResult).status).toBe('failed');
   });
 
+  it('1: a run against a --target where nothing listens fails — no client connected is no result', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'exit-1-closed-'));
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const { code } = await run(['loadgen/cli.ts', '--target', `ws://127.0.0.1:${port}`, '--clients', '10', '--duration', '1', '--out', out]);
+    expect(code).toBe(EXIT.runFailed);
+    const [file] = readdirSync(out).filter((f) => f.endsWith('.json'));
+    const result = JSON.parse(readFileSync(path.join(out, file!), 'utf8')) as BenchResult;
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'ERR_NO_CONNECTION' } });
+    if (result.status === 'failed') expect(result.error.message).toMatch(/^no client connected to ws:\/\/127\.0\.0\.1:\d+\/: 10 of 10 handshakes failed \(connect:ECONNREFUSED ×10\)$/);
+  });
+
+  it('1: an outside server (--target) killed mid-run ends the bench within 5 s, with a partial failed result', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'exit-1-target-died-'));
+    // Its own process group, so that the kill reaches a file-limit re-exec of it too.
+    const server = spawn(process.execPath, ['--import', 'tsx', 'servers/main.ts', '--model', 'actor', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    const port = await new Promise<number>((resolve) => server.stdout!.once('data', (line: Buffer) => resolve((JSON.parse(line.toString()) as { port: number }).port)));
+    const bench = spawn(process.execPath, ['--import', 'tsx', 'loadgen/cli.ts', '--target', `ws://127.0.0.1:${port}`, '--clients', '200', '--rate', '1000', '--duration', '30', '--warmup', '0', '--out', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let killedAt = 0;
+    bench.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!killedAt && stderr.includes('[measure]')) setTimeout(() => ((killedAt = Date.now()), process.kill(-server.pid!, 'SIGKILL')), 1000);
+    });
+    const code = await new Promise<number | null>((resolve) => bench.on('exit', (c) => resolve(c)));
+    const endedAfterMs = Date.now() - killedAt;
+    expect(killedAt, stderr).toBeGreaterThan(0);
+    expect(code).toBe(EXIT.runFailed);
+    expect(endedAfterMs).toBeLessThan(5000);
+    const [file] = readdirSync(out).filter((f) => f.endsWith('.json'));
+    const result = JSON.parse(readFileSync(path.join(out, file!), 'utf8')) as BenchResult;
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'ERR_CONNECTIONS_LOST' } });
+    if (result.status === 'failed') {
+      expect(result.error.message).toMatch(/during the measure phase/);
+      expect(result.partial?.messages.received).toBeGreaterThan(0);
+    }
+  });
+
   it.each([
     [['loadgen/cli.ts', '--model', 'nope']],
     [['compare/cli.ts', '--models', 'actor,nope']],

@@ -17,12 +17,16 @@ import { ServerStatsClient } from '../loadgen/server-stats.ts';
 import type { SlowConsumerPolicy } from '../servers/common/slow-consumer-policy.ts';
 import { startServer, type RunningServer } from '../servers/server.ts';
 import { testPlan } from './helpers/load-plan.ts';
+import { judgeIntegrity } from '../loadgen/result.ts';
 
 let server: RunningServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
+
+/** The run's integrity, as its result would carry it. */
+const integrity = (m: Measurement) => judgeIntegrity(m.counters.expected + m.warmupExpected, m);
 
 async function run(model: 'actor' | 'mutex', policy: SlowConsumerPolicy, overrides: Parameters<typeof testPlan>[1]): Promise<Measurement> {
   server = await startServer({ model, port: 0, slowConsumerPolicy: policy });
@@ -46,6 +50,9 @@ describe('clients that stop reading', () => {
     expect(m.policy!.dropped).toBeGreaterThan(0);
     expect(m.lost).toBe(m.policy!.dropped); // delivered + dropped == expected
     expect(m.refused).toBe(0);
+    // Every loss is at a client the scenario stopped reading: expected, so the run stays clean (compare gives it its verdict).
+    expect(m.lostExcused).toBe(m.lost);
+    expect(integrity(m)).toMatchObject({ verdict: 'clean', unexpectedLoss: 0, expectedLoss: m.lost });
     expect(m.stall).toBeUndefined();
     expect(m.registry).toEqual({ openBeforeClose: 30, countBeforeClose: 30, countAfterClose: 0 });
   });
@@ -55,6 +62,7 @@ describe('clients that stop reading', () => {
     expect(m.policy).toMatchObject({ name: 'disconnect', disconnected: 2 });
     expect(m.counters.errors['closed-by-server:1008']).toBe(2);
     expect(m.lost).toBe(m.policy!.dropped + m.refused);
+    expect(integrity(m)).toMatchObject({ verdict: 'clean', unexpectedLoss: 0 });
     expect(m.stall).toBeUndefined();
     expect(m.registry).toEqual({ openBeforeClose: 28, countBeforeClose: 28, countAfterClose: 0 });
   });
@@ -158,6 +166,9 @@ describe('the fault-isolation behaviour', () => {
     expect(m.fault!.secondsAfter).toBeGreaterThanOrEqual(1);
     expect(m.fault!.secondsDisrupted).toBe(m.fault!.secondsAfter);
     expect(m.lost).toBeGreaterThan(0);
+    // The loss comes with the injected fault: expected, so the run keeps its fault-isolation verdict.
+    expect(integrity(m)).toMatchObject({ verdict: 'clean', unexpectedLoss: 0 });
+    expect(m.lostExcused).toBe(m.lost);
   });
 
   it('actor with supervision=resume: everyone is still served and no ghost is left', async () => {
@@ -171,5 +182,6 @@ describe('the fault-isolation behaviour', () => {
     expect(m.fault).toMatchObject({ activeBefore: 20, servedAfter: 20, ghosts: 1, faultFramesReceived: 10 });
     expect(m.fault!.secondsAfter).toBeGreaterThanOrEqual(1);
     expect(m.clientsLost).toBe(1);
+    expect(integrity(m)).toMatchObject({ verdict: 'clean', unexpectedLoss: 0 });
   });
 });
