@@ -139,3 +139,37 @@ export function estimatePairedRatio(pairs: readonly (readonly [a: number, b: num
   if (coverage < CONFIDENCE) return { ratio, low, high, significant: false, trials: ratios.length, coverage, tooFewPairs: true };
   return { ratio, low, high, significant: (low > 1 || high < 1) && Math.abs(ratio - 1) >= MIN_EFFECT, trials: ratios.length, coverage };
 }
+
+/**
+ * The Clopper–Pearson ("exact") interval of a binomial proportion k/n: the p at which seeing k or
+ * more (low), or k or fewer (high), has probability (1 − confidence)/2. Found by bisection on the
+ * binomial tail, so it needs no beta quantile; exact for the small n of the gate's experiments.
+ */
+export function clopperPearson(k: number, n: number, confidence = CONFIDENCE): { readonly low: number; readonly high: number } {
+  if (!(Number.isInteger(k) && Number.isInteger(n) && n > 0 && k >= 0 && k <= n)) throw new RangeError(`clopperPearson needs whole 0 ≤ k ≤ n, n > 0; got ${k} of ${n}`);
+  const alpha = (1 - confidence) / 2;
+  // P(X ≤ k) for X ~ Binomial(n, p), summed in logs for stability.
+  const atMost = (x: number, p: number): number => {
+    let sum = 0;
+    let logChoose = 0;
+    for (let i = 0; i <= x; i++) {
+      if (i > 0) logChoose += Math.log((n - i + 1) / i);
+      sum += Math.exp(logChoose + i * Math.log(p) + (n - i) * Math.log1p(-p));
+    }
+    return sum;
+  };
+  const solve = (f: (p: number) => number): number => {
+    let lo = 0;
+    let hi = 1;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (f(mid) > 0) lo = mid;
+      else hi = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  // low: P(X ≥ k | p) = alpha, increasing in p; high: P(X ≤ k | p) = alpha, decreasing in p.
+  const low = k === 0 ? 0 : solve((p) => alpha - (1 - atMost(k - 1, p)));
+  const high = k === n ? 1 : solve((p) => atMost(k, p) - alpha);
+  return { low, high };
+}

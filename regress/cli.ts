@@ -20,7 +20,7 @@ import { renderMarkdown, renderTable } from './report.ts';
 import { gateOutcome, REGRESS_SCHEMA_VERSION, type RegressResult } from './result.ts';
 import { runRegress, type SideCheckout } from './run.ts';
 import { DEFAULT_SUITE, SUITE_MODELS, SUITE_SCENARIOS, type SuiteScenario, type SuiteSettings } from './suite.ts';
-import { DEFAULT_THRESHOLDS_FILE, readThresholds } from './thresholds.ts';
+import { DEFAULT_THRESHOLDS_FILE, readThresholds, SLOW_RUNNER_SHARE } from './thresholds.ts';
 import { calibratedThresholds } from './verdict.ts';
 import { writeFileAtomically, writeJsonAtomically } from '../common/atomic-write.ts';
 
@@ -140,6 +140,12 @@ async function main(): Promise<number> {
   const interrupt = listenForInterrupt(log);
   const run = await runRegress({ base, head, ...(o.serverCmd !== undefined && { serverCommand: o.serverCmd }), suite, seed, ...(pin && { serverCpus: SERVER_CPU }), calibrate: o.calibrate === true, thresholds: thresholdsFile.thresholds, dir, log, signal: interrupt.signal });
 
+  for (const [model, l] of Object.entries(run.load)) {
+    const calibrated = thresholdsFile.closedLoopPerSec?.[model];
+    if (calibrated !== undefined && l.closedLoopPerSec < calibrated * SLOW_RUNNER_SHARE) {
+      warnings.push(`base's closed-loop echo rate for ${model} was ${l.closedLoopPerSec} msg/s, ${Math.round((l.closedLoopPerSec / calibrated) * 100)}% of the ${calibrated} msg/s the thresholds were calibrated at: this runner is slower or busier than the calibration's, and the thresholds may not hold here (recalibrate with --calibrate)`);
+    }
+  }
   for (const p of run.problems) warnings.push(`${p.what}: ${p.problem}`);
   const { outcome, exitCode } = run.interrupted ? { outcome: 'interrupted' as const, exitCode: exitCodeForSignal(interrupt.received ?? 'SIGINT') } : gateOutcome(run.findings, run.confirmations, run.failures);
   const calibrated = o.calibrate ? calibratedThresholds(run.observations, run.aaFindings, suite.rounds, thresholdsFile.thresholds) : undefined;

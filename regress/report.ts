@@ -51,9 +51,16 @@ export function headline(r: RegressResult): string {
   return `PASSED: no gating metric past 1 + T${note}`;
 }
 
+/** "actor: closed loop 34,000 msg/s → echo 10,200 msg/s, broadcast 3/s; …" */
+function loadDriven(r: RegressResult): string {
+  const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+  const list = Object.entries(r.load).map(([model, l]) => `${model}: closed loop ${n(l.closedLoopPerSec)} msg/s → echo ${n(l.rates.echo)} msg/s, broadcast ${n(l.rates.broadcast)}/s`);
+  return list.length > 0 ? list.join('; ') : 'no load measured';
+}
+
 function context(r: RegressResult): string {
   const side = (s: RegressResult['base']) => `${s.ref}${s.commit ? ` (${s.commit.slice(0, 12)})` : ''}`;
-  return `base ${side(r.base)} vs head ${side(r.head)}${r.serverCommand ? `, servers started with \`${r.serverCommand}\`` : ''}; ${r.suite.rounds} rounds per cell, base and head once each per round in a seeded random order (seed ${r.seed}); ${r.suite.clients} clients, ${r.suite.warmupSeconds} s warm-up, ${r.suite.durationSeconds} s measured, at ${Math.round(r.suite.loadShare * 100)}% of base's closed-loop echo throughput. Ratios are medians of the per-round ratios with their exact interval; a metric regressed when its whole interval lies past 1 + T (thresholds: ${r.thresholdsSource}). ${r.machine}.`;
+  return `base ${side(r.base)} vs head ${side(r.head)}${r.serverCommand ? `, servers started with \`${r.serverCommand}\`` : ''}; ${r.suite.rounds} rounds per cell, base and head once each per round in a seeded random order (seed ${r.seed}); ${r.suite.clients} clients, ${r.suite.warmupSeconds} s warm-up, ${r.suite.durationSeconds} s measured, at ${Math.round(r.suite.loadShare * 100)}% of base's closed-loop echo throughput (${loadDriven(r)}). Ratios are medians of the per-round ratios with their exact interval; a metric regressed when its whole interval lies past 1 + T (thresholds: ${r.thresholdsSource}). ${r.machine}.`;
 }
 
 export function renderTable(r: RegressResult, o: { color: boolean }): string {

@@ -18,7 +18,12 @@ const schema = z.object({
   schemaVersion: z.literal(1),
   source: z.string(),
   thresholds: z.object(Object.fromEntries(GATE_METRICS.map((m) => [m.key, ratio])) as Record<GateMetric, typeof ratio>).strict(),
+  /** Base's closed-loop echo rate per model in the calibration runs: the load the thresholds hold at. */
+  closedLoopPerSec: z.record(z.string(), z.number().positive()).optional(),
 });
+
+/** A run whose closed-loop rate falls below this share of the calibration's ran on a slower or busier machine than its thresholds. */
+export const SLOW_RUNNER_SHARE = 0.7;
 
 export type ThresholdsFile = z.infer<typeof schema>;
 

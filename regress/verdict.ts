@@ -89,7 +89,9 @@ export function findings(observations: readonly Observation[], thresholds: Thres
  * the chance that one A/A round's ratio lies past 1 + T. T is set so that, over the m gating
  * findings of a run, q^R × m stays within GATE_FALSE_ALARM (before the confirmation rerun, which
  * must agree): q = (GATE_FALSE_ALARM / m)^(1/R), and T is the (1 − q) quantile of the A/A rounds'
- * ratios (read in the metric's worse direction), at least MIN_THRESHOLD, rounded up to 1%.
+ * ratios read in both tails — the worse direction and the better one, the larger of the two — so
+ * that A/A runs lopsided by chance (one side faster in most rounds) cannot set a T that the next
+ * unchanged run, lopsided the other way, passes; at least MIN_THRESHOLD, rounded up to 1%.
  */
 export const GATE_FALSE_ALARM = 0.05;
 export const MIN_THRESHOLD = 0.03;
@@ -113,7 +115,9 @@ export function calibratedThresholds(observations: readonly Observation[], aa: r
           });
       });
     if (ratios.length === 0) continue;
-    out[metric] = Math.max(MIN_THRESHOLD, Math.ceil((quantile(ratios, 1 - q) - 1) * 100 - 1e-9) / 100);
+    const tail = (list: number[]): number => quantile(list, 1 - q) - 1;
+    const both = Math.max(tail(ratios), tail(ratios.map((r) => 1 / r)));
+    out[metric] = Math.max(MIN_THRESHOLD, Math.ceil(both * 100 - 1e-9) / 100);
   }
   return out as Thresholds;
 }

@@ -1,24 +1,26 @@
 /**
- * Sets the gate's thresholds T from base-vs-base runs on this machine (README, "Calibrating T"):
+ * Sets the gate's thresholds T from base-vs-base runs on this machine (docs: "Calibrating T"):
  *
- *   node --import tsx scripts/regress-calibrate.ts --runs 1 [-- <regress options>]
+ *   node --import tsx scripts/regress-calibrate.ts --runs 3 [-- <regress options>]
  *
  * Runs `npm run regress -- --base HEAD --calibrate` (every round runs base twice, the A/A arm)
- * --runs times, pools the A/A rounds, applies the rule of calibratedThresholds (per metric, the
- * quantile of the A/A rounds' ratios that keeps a run's false alarms within 5% before its
- * confirmation rerun; at least 3%) and writes regress/thresholds.json. A team does the same on its runners with `--calibrate` and
- * `--thresholds`.
+ * until --out holds --runs finished runs (a second call resumes: runs already there count), pools
+ * their A/A rounds, applies the rule of calibratedThresholds (per metric, the quantile of the A/A
+ * rounds' ratios that keeps a run's false alarms within 5% before its confirmation rerun, read in
+ * both tails; at least 3%) and writes regress/thresholds.json with the closed-loop rates the runs
+ * measured (a later run far below them is warned about). A team does the same on its runners with
+ * `--calibrate` and `--thresholds`.
  */
 import { writeJsonAtomically } from '../common/atomic-write.ts';
 import { Command } from 'commander';
 import type { RegressResult } from '../regress/result.ts';
-import { readRegressResult, runRegressCommand } from '../regress/run-command.ts';
+import { finishedRuns, readRegressResult, runRegressCommand } from '../regress/run-command.ts';
 import { DEFAULT_THRESHOLDS_FILE, readThresholds } from '../regress/thresholds.ts';
 import { calibratedThresholds, type Finding, type Observation } from '../regress/verdict.ts';
 
 const program = new Command()
-  .option('--runs <n>', 'calibration runs', '1')
-  .option('--out <dir>', 'where the runs go', 'results/regress-calibration')
+  .option('--runs <n>', 'calibration runs (those already finished in --out count)', '3')
+  .option('--out <dir>', 'where the runs go', 'results/examples/regress-calibration')
   .option('--from <folders>', 'instead of running, read these regress folders (comma-separated): their --calibrate arm, or, for runs of unchanged servers against --base HEAD, head itself')
   .allowExcessArguments()
   .argument('[regress options...]');
@@ -42,8 +44,14 @@ function main(): void {
   let rounds = 6;
   const folders: string[] = [];
   if (o.from !== undefined) folders.push(...o.from.split(',').map((f) => f.trim()));
-  for (let run = 1; o.from === undefined && run <= Number(o.runs); run++) {
-    folders.push(runRegressCommand(['--base', 'HEAD', '--calibrate', '--seed', String(500 + run), ...extra], o.out).folder);
+  else {
+    // Resumes: the A/A runs already in --out count; only the missing ones run.
+    folders.push(...finishedRuns(o.out).filter((f) => readRegressResult(f).aaFindings.length > 0).slice(0, Number(o.runs)));
+    for (let run = folders.length + 1; run <= Number(o.runs); run++) {
+      const done = runRegressCommand(['--base', 'HEAD', '--calibrate', '--seed', String(500 + run), ...extra], o.out);
+      process.stderr.write(`calibration run ${run} of ${o.runs}: ${done.result.outcome} in ${done.seconds.toFixed(0)} s (${done.folder})\n`);
+      folders.push(done.folder);
+    }
   }
   for (const [i, folder] of folders.entries()) {
     const result = readRegressResult(folder);
@@ -55,7 +63,11 @@ function main(): void {
   }
   const thresholds = calibratedThresholds(observations, pooled, rounds, readThresholds(DEFAULT_THRESHOLDS_FILE).thresholds);
   const source = `calibrated ${new Date().toISOString().slice(0, 10)} from ${folders.length} A/A run(s) on this machine: ${folders.join(', ')}`;
-  writeJsonAtomically(DEFAULT_THRESHOLDS_FILE, { schemaVersion: 1, source, thresholds });
+  // The closed-loop echo rate each model held in these runs: the load level the thresholds were calibrated at.
+  const rates: Record<string, number[]> = {};
+  for (const folder of folders) for (const [model, l] of Object.entries(readRegressResult(folder).load)) (rates[model] ??= []).push(l.closedLoopPerSec);
+  const closedLoopPerSec = Object.fromEntries(Object.entries(rates).map(([model, list]) => [model, Math.round(list.sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!)]));
+  writeJsonAtomically(DEFAULT_THRESHOLDS_FILE, { schemaVersion: 1, source, thresholds, closedLoopPerSec });
   for (const f of pooled.filter((x) => x.estimate)) process.stdout.write(`A/A ${f.subject} ${f.metric}: ${f.estimate!.ratio.toFixed(3)}× [${f.estimate!.low.toFixed(3)}–${f.estimate!.high.toFixed(3)}]\n`);
   process.stdout.write(`thresholds written to ${DEFAULT_THRESHOLDS_FILE}: ${JSON.stringify(thresholds)}\n`);
 }

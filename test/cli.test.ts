@@ -53,7 +53,7 @@ describe('npm run bench', () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^\d{4}-\d\d-\d\dT.*-mutex-echo\.json$/);
     const result = JSON.parse(readFileSync(path.join(out, files[0]!), 'utf8')) as BenchResult;
-    expect(result.schemaVersion).toBe(5);
+    expect(result.schemaVersion).toBe(6);
     expect(result.status).toBe('completed');
     if (result.status !== 'completed') return;
     expect(result.command.argv).toContain('--clients');
@@ -62,6 +62,8 @@ describe('npm run bench', () => {
     expect(result.messages).toMatchObject({ sent: 100, expected: 100, received: 100, lost: 0 });
     expect(result.latency.count).toBe(100);
     expect(result.latencyHistogram.length).toBeGreaterThan(10);
+    expect(result.integrity).toEqual({ verdict: 'clean', problems: [], expectedLoss: 0, unexpectedLoss: 0, surplus: 0, altered: 0 });
+    expect(result.censoring).toEqual({ atMs: 10_000, deliveries: 0, fanouts: 0 });
   });
 
   it('runs a sweep: a run per point, a curve table, and a curve file next to the results', async () => {

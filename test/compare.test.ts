@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { clopperPearson } from '../compare/statistics.ts';
 import { analyse, describeRatio, type ComparisonAnalysis, type RatioFinding, type Trial } from '../compare/analysis.ts';
 import { armsFor, interleave } from '../compare/schedule.ts';
 import { renderHtml } from '../compare/report-html.ts';
@@ -79,6 +80,19 @@ describe('statistics', () => {
     const r = estimateRatio([1005, 1005, 1005, 1005, 1005], [1000, 1000, 1000, 1000, 1000], seededRandom(1))!;
     expect(r.low).toBeGreaterThan(1);
     expect(r.significant).toBe(false);
+  });
+
+  it('give the Clopper–Pearson interval of a count (the gate experiments\' false alarms and power)', () => {
+    // Reference values (R: binom.test(k, 10)$conf.int).
+    const close = (x: { low: number; high: number }, low: number, high: number) => {
+      expect(x.low).toBeCloseTo(low, 4);
+      expect(x.high).toBeCloseTo(high, 4);
+    };
+    close(clopperPearson(0, 10), 0, 0.3085);
+    close(clopperPearson(10, 10), 0.6915, 1);
+    close(clopperPearson(7, 10), 0.3475, 0.9333);
+    close(clopperPearson(1, 10), 0.0025, 0.445);
+    expect(() => clopperPearson(11, 10)).toThrow(/whole 0 ≤ k ≤ n/);
   });
 
   it('give the same intervals for the same seed', () => {

@@ -32,7 +32,7 @@ describe('latency histograms', () => {
     expect(summarize(merged).p99).toBeGreaterThan(summarize(a).p99!);
   });
 
-  it('summarise an empty histogram as zeros', () => {
-    expect(summarize(createLatencyHistogram())).toMatchObject({ count: 0, p50: 0, p99: 0, max: 0 });
+  it('summarise an empty histogram as nulls, never zeros (0 would read as the best latency there is)', () => {
+    expect(summarize(createLatencyHistogram())).toEqual({ count: 0, min: null, mean: null, stddev: null, p50: null, p90: null, p99: null, p999: null, max: null });
   });
 });

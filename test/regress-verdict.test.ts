@@ -111,9 +111,12 @@ describe('calibratedThresholds', () => {
     expect(t.microbench).toBe(T.microbench);
   });
 
-  it('reads a higher-is-better metric in its worse direction (base / A/A side)', () => {
-    const observations = rounds('throughput', BASE, [0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 'base#2');
-    const t = calibratedThresholds(observations, findings(observations, T, 'base#2'), 6, T);
-    expect(t.throughput).toBe(0.25);
+  it('reads both tails: A/A rounds lopsided one way set T as if they had gone the other way', () => {
+    // The A/A side ran 20% slower in every round: read as a speed-up the other way, that is 1/0.8 − 1 = 25% — for a higher-is-better metric too.
+    const slower = rounds('throughput', BASE, [0.8, 0.8, 0.8, 0.8, 0.8, 0.8], 'base#2');
+    expect(calibratedThresholds(slower, findings(slower, T, 'base#2'), 6, T).throughput).toBe(0.25);
+    // Faster in every round (ratios 0.94): the worse tail alone would give the floor; both tails give 1/0.94 − 1 ≈ 7%.
+    const faster = rounds('p50', BASE, [0.94, 0.94, 0.94, 0.94, 0.94, 0.94], 'base#2');
+    expect(calibratedThresholds(faster, findings(faster, T, 'base#2'), 6, T).p50).toBe(0.07);
   });
 });

@@ -13,8 +13,10 @@ import { analyse, type Trial } from '../compare/analysis.ts';
 import { renderHtml } from '../compare/report-html.ts';
 import type { CompletedResult } from '../loadgen/result.ts';
 import { findChromium, launchChromium } from './helpers/headless-browser.ts';
+import { upgradeResult } from '../loadgen/result-upgrade.ts';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult;
+// Stored by an older version: read through the upgrade, as every stored result is.
+const fixture = upgradeResult(JSON.parse(readFileSync(new URL('./fixtures/result-v3.json', import.meta.url), 'utf8')) as CompletedResult) as CompletedResult;
 const trials: Trial[] = [1, 2, 3].flatMap((round) => ['actor', 'mutex'].map((arm) => ({ scenario: 'echo', arm, round, file: `raw/echo-${arm}-${round}.json`, result: fixture })));
 const context = { runId: 'test-compare', command: 'npm run compare -- --test', machine: 'test machine', trials: 3, seed: 1 };
 
