@@ -82,6 +82,8 @@ export interface ArmSummary {
   /** Trials whose deliveries were faulty (loss the scenario does not cause, surplus, altered frames), and what the first of them shows. */
   readonly faulty: number;
   readonly faultNote?: string;
+  /** Fault-isolation trials in which some clients were no longer served after the fault, and the median share still served (%). */
+  readonly unserved?: { readonly trials: number; readonly servedPercent: number };
   /**
    * Saturation comparisons: searches whose answer is no rate, or only a lower bound — `censored`,
    * ended by the load generator (its limit, or a failing point that was its own) or by --max-rate.
@@ -164,9 +166,17 @@ const LATENCY_METRICS: readonly MetricKey[] = ['p50', 'p99', 'fanoutP99'];
 function withholding(a: ArmSummary, saturation: boolean): { metrics: readonly MetricKey[]; reason: string } | undefined {
   if (saturation) {
     const censored = a.searches?.censored ?? 0;
-    return censored > 0 ? { metrics: ['sustainableRate'], reason: `${censored} of ${a.trials} ${a.arm} searches censored (stopped by the load generator or --max-rate: their rates are lower bounds)` } : undefined;
+    const none = a.searches?.noRateHeld ?? 0;
+    const reasons = [
+      censored > 0 ? `${censored} of ${a.trials} ${a.arm} searches censored (stopped by the load generator or --max-rate: their rates are lower bounds)` : '',
+      none > 0 ? `${none} of ${a.trials} ${a.arm} searches held no rate (below the first rate tried: no value)` : '',
+    ].filter((r) => r !== '');
+    return reasons.length > 0 ? { metrics: ['sustainableRate'], reason: reasons.join('; ') } : undefined;
   }
-  return a.faulty > 0 ? { metrics: LATENCY_METRICS, reason: `${a.arm} ${a.faultNote ?? 'had faulty deliveries'} in ${a.faulty} of ${a.trials} trials` } : undefined;
+  if (a.faulty > 0) return { metrics: LATENCY_METRICS, reason: `${a.arm} ${a.faultNote ?? 'had faulty deliveries'} in ${a.faulty} of ${a.trials} trials` };
+  // An arm that stopped serving clients after its fault has a latency only of what it still answered.
+  if (a.unserved) return { metrics: LATENCY_METRICS, reason: `${a.arm} served ${a.unserved.servedPercent}% of its clients after the fault (median of ${a.unserved.trials} of ${a.trials} trials): its latency covers only what it answered` };
+  return undefined;
 }
 
 export function analyse(trials: readonly Trial[], arms: readonly string[], seed: number, options: AnalysisOptions = {}): ComparisonAnalysis {
@@ -216,6 +226,10 @@ export function analyse(trials: readonly Trial[], arms: readonly string[], seed:
 function summarizeArm(arm: string, trials: readonly Trial[], definitions: readonly MetricDefinition[]): ArmSummary {
   const completed = trials.filter((t): t is Trial & { result: CompletedResult } => t.result.status === 'completed');
   const faulty = completed.filter((t) => t.result.integrity.verdict === 'faulty');
+  const unserved = completed.flatMap((t) => {
+    const f = t.result.fault;
+    return f && f.activeBefore > 0 && f.servedAfter < f.activeBefore ? [(f.servedAfter / f.activeBefore) * 100] : [];
+  });
   const metrics: ArmSummary['metrics'] = {};
   for (const metric of definitions) {
     const values = completedValues(trials, metric);
@@ -232,6 +246,7 @@ function summarizeArm(arm: string, trials: readonly Trial[], definitions: readon
     unbalanced: completed.filter((t) => t.result.accounting.balanced !== true).length,
     faulty: faulty.length,
     ...(faulty[0] && { faultNote: faulty[0].result.integrity.problems.join(', ') }),
+    ...(unserved.length > 0 && { unserved: { trials: unserved.length, servedPercent: Math.round(median(unserved) * 10) / 10 } }),
     ...(trials.some((t) => t.saturation) && {
       searches: {
         noRateHeld: trials.filter((t) => t.saturation?.sustainableRate === null).length,

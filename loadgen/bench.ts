@@ -70,7 +70,7 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
     if (serverGone.signal.aborted) {
       throw Object.assign(new Error(`every connection to ${target} was closed or dropped during the ${stoppedIn ?? phase} phase (the server went away?); the result keeps what was measured until then`), { code: 'ERR_CONNECTIONS_LOST' });
     }
-    checkSomethingWorked(measurement, target);
+    checkSomethingWorked(measurement, plan.load.clients, target);
     const routes = await http;
     return completedResult(context(target), measurement, routes && httpReport(routes, measurement), network);
   } catch (error) {
@@ -84,10 +84,12 @@ export async function runBench(plan: BenchPlan, argv: readonly string[], observe
 }
 
 /** A run in which no client connected, or nothing sent was answered, measured nothing: it fails, never reads as a result. */
-function checkSomethingWorked(m: Measurement, target: string): void {
+function checkSomethingWorked(m: Measurement, requested: number, target: string): void {
   if (m.clientsOpen === 0) {
     const causes = Object.entries(m.counters.errors).sort(([, a], [, b]) => b - a).slice(0, 3).map(([cause, n]) => `${cause} ×${n}`).join(', ');
-    throw Object.assign(new Error(`no client connected to ${target}: ${m.clientsFailed} of ${m.clientsFailed} handshakes failed${causes ? ` (${causes})` : ''}`), { code: 'ERR_NO_CONNECTION' });
+    const opened = requested - m.clientsFailed;
+    const how = opened > 0 ? `${m.clientsFailed} of ${requested} handshakes failed and the ${opened} that opened were closed before the traffic began` : `${m.clientsFailed} of ${requested} handshakes failed`;
+    throw Object.assign(new Error(`no client connected to ${target}: ${how}${causes ? ` (${causes})` : ''}`), { code: 'ERR_NO_CONNECTION' });
   }
   if (m.counters.expected > 0 && m.counters.received === 0) {
     throw Object.assign(new Error(`nothing was answered: 0 of ${m.counters.expected.toLocaleString('en-US')} expected deliveries of the measured phase came back from ${target}`), { code: 'ERR_NOTHING_ANSWERED' });

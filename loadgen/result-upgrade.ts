@@ -6,7 +6,7 @@
  *   or `censoring`: integrity is judged from the stored accounting, with no loss excused (those
  *   versions did not tell the scenario's loss from the server's) beyond refusals; nothing censored.
  */
-import { EMPTY_SUMMARY, type LatencySummary } from '../common/histogram.ts';
+import { EMPTY_SUMMARY } from '../common/histogram.ts';
 import { upgradeServerGauges, upgradeServerStats, type ServerStats } from '../common/stats-schema.ts';
 import { judgeIntegrity, RESULT_SCHEMA_VERSION, type BenchResult, type MeasuredFigures } from './result.ts';
 
@@ -22,9 +22,13 @@ export function upgradeResult(stored: BenchResult): BenchResult {
   }
 }
 
-/** A summary stored with zeros for an empty histogram reads as the empty summary. */
-function emptyAsNull(summary: LatencySummary): LatencySummary {
-  return summary.count === 0 ? EMPTY_SUMMARY : summary;
+/** Every summary stored with zeros for an empty histogram, anywhere in the figures (phases, handshakes, the self-check), reads as the empty summary. */
+function emptyAsNull<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(emptyAsNull) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if (record.count === 0 && 'p50' in record && 'p99' in record && 'max' in record) return EMPTY_SUMMARY as T;
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, emptyAsNull(v)])) as T;
 }
 
 function upgradeFigures<T extends MeasuredFigures>(figures: T, version: number): T {
@@ -34,8 +38,8 @@ function upgradeFigures<T extends MeasuredFigures>(figures: T, version: number):
   const a = figures.accounting;
   // Schema 3 had no per-receiver causes: every loss counts as missing, every surplus as a duplicate.
   const stored = a.byCause ?? { missing: a.lost, duplicate: figures.messages.extra, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
-  const causes = { missing: stored.missing, missingExcused: 0, duplicate: stored.duplicate, toSender: stored.toSender, wrongReceiver: stored.wrongReceiver, unknownProbe: stored.unknownProbe };
-  const noCauses = { missing: 0, missingExcused: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
+  const causes = { missing: stored.missing, missingAtStopped: 0, missingAfterFault: 0, duplicate: stored.duplicate, toSender: stored.toSender, wrongReceiver: stored.wrongReceiver, unknownProbe: stored.unknownProbe };
+  const noCauses = { missing: 0, missingAtStopped: 0, missingAfterFault: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
   const integrity = judgeIntegrity(a.expected, {
     lost: a.lost,
     lostInWarmup: 0,
@@ -45,15 +49,12 @@ function upgradeFigures<T extends MeasuredFigures>(figures: T, version: number):
     deliveryCauses: { measured: causes, warmup: noCauses },
     counters: { unexpected: figures.messages.unexpected } as Parameters<typeof judgeIntegrity>[1]['counters'],
   });
-  return {
+  return emptyAsNull({
     ...figures,
     ...server,
     timeSeries,
     integrity,
     censoring: { atMs: 0, deliveries: 0, fanouts: 0 },
-    latency: emptyAsNull(figures.latency),
-    latencyByKind: Object.fromEntries(Object.entries(figures.latencyByKind).map(([kind, k]) => [kind, k && { ...k, summary: emptyAsNull(k.summary) }])),
-    ...(figures.fanout && { fanout: { ...figures.fanout, completion: emptyAsNull(figures.fanout.completion) } }),
     accounting: { ...a, byCause: stored, excused: 0, balanced: figures.messages.extra > 0 ? false : a.balanced },
-  };
+  });
 }

@@ -170,7 +170,7 @@ export interface Integrity {
   readonly verdict: 'clean' | 'faulty';
   /** One phrase per kind of fault, e.g. "lost 2.0% of deliveries (1,600 of 80,000)"; empty when clean. */
   readonly problems: readonly string[];
-  /** Lost deliveries the scenario explains: excused (above) or refused because their target had left. */
+  /** Lost deliveries the scenario explains: excused (above) or refused because their target had left (the larger: they can overlap). */
   readonly expectedLoss: number;
   /** Every other lost delivery (warm-up included: losses are never excused by timing). */
   readonly unexpectedLoss: number;
@@ -375,7 +375,9 @@ const share = (n: number, of: number): string => `${of > 0 ? ((n / of) * 100).to
 /** Clean, or faulty with every reason: loss the scenario does not explain, surplus, altered frames. */
 export function judgeIntegrity(expected: number, m: Pick<Measurement, 'lost' | 'lostInWarmup' | 'lostExcused' | 'refused' | 'extra' | 'deliveryCauses' | 'counters'>): Integrity {
   const lost = m.lost + m.lostInWarmup;
-  const expectedLoss = Math.min(lost, m.lostExcused + m.refused);
+  // Refusals (send-to a client that had left) and excused loss can be the same deliveries (a
+  // stopped reader the server disconnected): the larger of the two, never their sum.
+  const expectedLoss = Math.min(lost, Math.max(m.lostExcused, m.refused));
   const unexpectedLoss = lost - expectedLoss;
   const altered = m.counters.unexpected;
   const c = { duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };

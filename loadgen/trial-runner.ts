@@ -8,7 +8,8 @@ import { writeJsonAtomically } from '../common/atomic-write.ts';
 import { upgradeResult } from './result-upgrade.ts';
 import { runBench } from './bench.ts';
 import type { BenchPlan } from './plan.ts';
-import type { BenchResult } from './result.ts';
+import { RESULT_SCHEMA_VERSION, type BenchResult } from './result.ts';
+import { UsageError } from '../common/usage.ts';
 import type { RunObserver } from './runner.ts';
 
 export interface TrialSpec {
@@ -22,15 +23,25 @@ export interface TrialSpec {
   readonly signal?: AbortSignal;
 }
 
-/** A trial's stored result when it ran to its end (completed or failed), to skip it on resume; else undefined. */
+/**
+ * A trial's stored result when it ran to its end (completed or failed), to skip it on resume; else
+ * undefined. A result of an older schema is refused: resumed, it would sit beside new trials judged
+ * by other rules (what counts as lost, censored or faulty).
+ */
 export function readFinishedTrial(file: string): BenchResult | undefined {
   if (!existsSync(file)) return undefined;
+  let stored: BenchResult;
   try {
-    const result = upgradeResult(JSON.parse(readFileSync(file, 'utf8')) as BenchResult);
-    return result.status === 'interrupted' ? undefined : result;
+    stored = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
   } catch {
     return undefined; // unreadable: run the trial again
   }
+  const version = (stored as { schemaVersion?: unknown }).schemaVersion;
+  if (version !== RESULT_SCHEMA_VERSION) {
+    throw new UsageError('ERR_BAD_OPTION', `${file} was written by another version (result schema ${String(version)}; this one writes ${RESULT_SCHEMA_VERSION}): resuming would mix trials judged by different rules; finish it with that version, or start a new run`);
+  }
+  const result = upgradeResult(stored);
+  return result.status === 'interrupted' ? undefined : result;
 }
 
 export async function runTrial(spec: TrialSpec): Promise<{ result: BenchResult; file: string }> {

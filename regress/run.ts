@@ -171,7 +171,9 @@ export async function runRegress(o: RegressRunOptions): Promise<RegressRun> {
     const rerun: RunState = { ...state, observations: [], trials: 0, errors: [], replacements: {} };
     await runRounds(o, { cells: cell ? [cell] : [], sides: ['base', 'head'], microbench: !cell, seed, tag: `-confirm${i + 1}` }, load, rerun);
     state.trials += rerun.trials;
+    for (const [subject, n] of Object.entries(rerun.replacements)) state.replacements[`${subject} (confirmation ${i + 1})`] = n;
     if (o.signal?.aborted) return ended({ interrupted: true });
+    state.failures.push(...errorsWhereBaseHadNone(rerun.errors));
     if (state.failures.length > 0) return ended();
     const again = findings(rerun.observations, o.thresholds, 'head');
     for (const f of metrics) {
@@ -233,7 +235,7 @@ async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun
       state.replacements[subject] = extra;
       o.log(`${subject}: ${holes} round(s) with a hole; replacement round ${extra} of at most ${MAX_REPLACEMENT_ROUNDS}`);
       const items = plan.sides.map((side): Item => ({ kind: 'cell', cell, side }));
-      const label = (item: Item) => `[replacement${plan.tag}] round ${round} · ${subject} · ${item.side}`;
+      const label = (item: Item) => `[${++state.trials}, replacement${plan.tag}] round ${round} · ${subject} · ${item.side}`;
       if (!(await runItems(o, shuffle(items, random), round, plan, load, state, label))) return;
     }
   }
@@ -245,13 +247,14 @@ async function runItems(o: RegressRunOptions, items: readonly Item[], round: num
     if (o.signal?.aborted) return false;
     collectGarbage();
     const what = label(item);
-    const first = await runItem(o, item, round, plan, load, 1);
-    if (o.signal?.aborted) return false; // the interrupted trial is on disk, not among the observations
-    const final = first.failure || first.hole ? await retry(o, item, round, plan, load, what, first, state) : first;
+    const attempts = await runAttempts(o, item, round, plan, load, what, state);
+    if (!attempts) return false; // interrupted: the trial is on disk, not among the observations
+    const final = attempts.at(-1)!;
     const subject = item.kind === 'cell' ? cellName(item.cell) : 'microbench';
-    if (first.failure && final.failure) {
-      state.failures.push({ side: item.side, subject, round, cause: final.failure, files: [first.file, final.file] });
-      o.log(`${what}: ${final.failure} — failed on its retry too: the ${item.side === 'head' ? 'head' : 'base'} side is broken, stopping`);
+    const failed = attempts.filter((x) => x.failure);
+    if (failed.length >= 2) {
+      state.failures.push({ side: item.side, subject, round, cause: failed.at(-1)!.failure!, files: failed.map((x) => x.file) });
+      o.log(`${what}: ${failed.at(-1)!.failure} — failed on its retry too: the ${item.side === 'head' ? 'head' : 'base'} side is broken, stopping`);
       return false;
     }
     if (item.kind === 'cell' && final.errors) state.errors.push({ subject, side: item.side, round, errors: final.errors });
@@ -259,6 +262,33 @@ async function runItems(o: RegressRunOptions, items: readonly Item[], round: num
     o.log(`${what}: ${final.failure ?? final.hole ?? summary(final)}`);
   }
   return true;
+}
+
+/**
+ * A trial and its retries: a failed attempt (a server failure or a hole) is retried once; when the
+ * two disagree — a server failure and a hole — a third attempt decides, so that a server failure
+ * is never written off as a hole the load generator made. Two server failures end it.
+ */
+async function runAttempts(o: RegressRunOptions, item: Item, round: number, plan: RoundPlan, load: RegressRun['load'], label: string, state: Pick<RunState, 'problems'>): Promise<ItemOutcome[] | undefined> {
+  const problem = (x: ItemOutcome): string => (x.failure ? `server failure: ${x.failure}` : `self-check: ${x.hole!}`);
+  const attempts: ItemOutcome[] = [];
+  const again = (): boolean => {
+    const last = attempts.at(-1);
+    if (!last) return true;
+    const failures = attempts.filter((x) => x.failure).length;
+    if (!(last.failure || last.hole) || failures >= 2 || attempts.length >= 3) return false;
+    return attempts.length < 2 || failures === 1;
+  };
+  while (again()) {
+    const outcome = await runItem(o, item, round, plan, load, attempts.length + 1);
+    if (o.signal?.aborted) return undefined;
+    attempts.push(outcome);
+    if (outcome.failure || outcome.hole) {
+      state.problems.push({ what: `${label} (attempt ${attempts.length})`, problem: problem(outcome) });
+      if (again()) o.log(`${label}: ${problem(outcome)}; ${attempts.length === 1 ? 'retrying once' : 'a server failure and a self-check failure disagree: one more attempt'}`);
+    }
+  }
+  return attempts;
 }
 
 /**
@@ -272,15 +302,6 @@ async function runItems(o: RegressRunOptions, items: readonly Item[], round: num
  */
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
-}
-
-async function retry(o: RegressRunOptions, item: Item, round: number, plan: RoundPlan, load: RegressRun['load'], label: string, first: ItemOutcome, state: Pick<RunState, 'problems'>): Promise<ItemOutcome> {
-  const problem = (x: ItemOutcome): string => (x.failure ? `server failure: ${x.failure}` : `self-check: ${x.hole!}`);
-  state.problems.push({ what: `${label} (attempt 1)`, problem: problem(first) });
-  o.log(`${label}: ${problem(first)}; retrying once`);
-  const second = await runItem(o, item, round, plan, load, 2);
-  if (second.failure || second.hole) state.problems.push({ what: `${label} (attempt 2)`, problem: problem(second) });
-  return second;
 }
 
 type ItemOutcome = TrialOutcome & { means?: Record<string, number> };

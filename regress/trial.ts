@@ -67,11 +67,19 @@ export async function runE2eTrial(t: E2eTrial): Promise<TrialOutcome & { result?
       },
     };
     const { result } = await runTrial({ plan: resolveBenchPlan(options), argv: [...benchArgs(options), `(regress ${t.cell.scenario} · ${t.cell.model})`], file: t.file, observer, ...(t.signal && { signal: t.signal }) });
+    // A run that lost every connection may end before the exit of its server is seen: wait for it a moment.
+    if (result.status === 'failed') await waitFor(() => server.exited(), SERVER_EXIT_GRACE_MS);
     if (server.exited()) return { file: t.file, result, failure: `the server exited during the run${result.status === 'failed' ? ` (${result.error.message})` : ''}` };
     return { file: t.file, result, ...judge(result, cpuAtStart, cpuAtEnd) };
   } finally {
     await server.stop();
   }
+}
+
+const SERVER_EXIT_GRACE_MS = 2000;
+
+async function waitFor(condition: () => boolean, ms: number): Promise<void> {
+  for (const until = Date.now() + ms; !condition() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** The trial's figures; or the server's failure; or, when the server did its part, the load generator's failed self-check. */

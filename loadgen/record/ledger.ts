@@ -172,8 +172,10 @@ function newPage(): Page {
 export interface DeliveryCauses {
   /** Every expected delivery that never came, excused or not. */
   missing: number;
-  /** Of `missing`, those the scenario causes on purpose (see LossExcuses): not a fault of the server. */
-  missingExcused: number;
+  /** Of `missing`, those at clients the scenario stopped reading (measured probes only; see LossExcuses). */
+  missingAtStopped: number;
+  /** Of `missing`, those of probes sent from shortly before the injected fault on (see LossExcuses). */
+  missingAfterFault: number;
   duplicate: number;
   toSender: number;
   wrongReceiver: number;
@@ -191,24 +193,28 @@ export interface SettledLedger {
   /** Per measured broadcast, the latency of its latest delivery; one that missed an unexcused receiver counts as censored (below). */
   readonly fanout: Histogram;
   /**
-   * Measured deliveries that never came and are not excused, by kind, and measured broadcasts that
-   * missed an unexcused receiver: each is a latency of at least the drain timeout (censored there),
-   * so that a loss can only make a percentile worse.
+   * Measured deliveries that never came, by kind, and measured broadcasts that missed a receiver:
+   * each is a latency of at least the drain timeout (censored there), excused or not — an excuse
+   * decides whether the server is at fault, never how fast it was — so that a loss can only make a
+   * percentile worse.
    */
   readonly censored: Readonly<Record<ProbeKind, number>> & { readonly fanout: number };
 }
 
 /**
- * Loss the scenario causes on purpose, which is no fault of the server: deliveries to clients it
- * stopped reading, and (the fault-isolation experiment) deliveries of probes numbered from
- * `fromSeq` on, sent shortly before the injected fault or after it.
+ * Loss the scenario may cause on purpose: deliveries of measured probes to the clients it stopped
+ * reading (`stoppedReaders`, from `stoppedFromSeq` on: they read during the warm-up), and, in the
+ * fault-isolation experiment, deliveries of probes numbered from `faultFromSeq` on (sent from 1–2 s
+ * before the injected fault). They are counted apart; whether they are excused is decided with the
+ * server's policy (see measurement.ts).
  */
 export interface LossExcuses {
-  readonly receivers?: ReadonlySet<number>;
-  readonly fromSeq?: number;
+  readonly stoppedReaders?: ReadonlySet<number>;
+  readonly stoppedFromSeq?: number;
+  readonly faultFromSeq?: number;
 }
 
-const noCauses = (): DeliveryCauses => ({ missing: 0, missingExcused: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 });
+const noCauses = (): DeliveryCauses => ({ missing: 0, missingAtStopped: 0, missingAfterFault: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 });
 
 /** Surplus deliveries of every cause. */
 export function surplus(c: DeliveryCauses): number {
@@ -222,8 +228,9 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
   const totals = { broadcastsDelivered: 0, fanoutsCompleted: 0 };
   const censored = { echo: 0, broadcast: 0, 'send-to': 0, fanout: 0 };
   const fanout = createLatencyHistogram();
-  const excusedReceivers = excuses.receivers ?? new Set<number>();
-  const excusedFrom = excuses.fromSeq ?? Number.POSITIVE_INFINITY;
+  const stopped = excuses.stoppedReaders ?? new Set<number>();
+  const stoppedFrom = excuses.stoppedFromSeq ?? Number.POSITIVE_INFINITY;
+  const faultFrom = excuses.faultFromSeq ?? Number.POSITIVE_INFINITY;
   const { pages, spilled } = mergePages(ledgers);
   const elsewhere = mergeElsewhere(ledgers, spilled);
   // A broadcast's expected receivers come from its sender's part alone (bits OR); counts add up, saturating.
@@ -243,16 +250,18 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
       const kind = page.kind[slot]!;
       const isMeasured = seq >= firstMeasuredSeq;
       const causes = isMeasured ? measured : warmup;
-      const excused = (receiver: number): boolean => seq >= excusedFrom || excusedReceivers.has(receiver);
+      // Why a missing delivery to `receiver` may be the scenario's: after the fault, or at a stopped reader.
+      const excuse = (receiver: number): 'missingAfterFault' | 'missingAtStopped' | undefined =>
+        seq >= faultFrom ? 'missingAfterFault' : seq >= stoppedFrom && stopped.has(receiver) ? 'missingAtStopped' : undefined;
       if (kind === KIND_CODE.broadcast) {
-        const { delivered, unexcusedMissing } = settleBroadcast(page.target[slot]!, expectedBits.get(seq), receivedCounts.get(seq), causes, excused);
+        const { delivered, missing } = settleBroadcast(page.target[slot]!, expectedBits.get(seq), receivedCounts.get(seq), causes, excuse);
         if (!isMeasured) continue;
         totals.broadcastsDelivered += delivered;
-        censored.broadcast += unexcusedMissing;
+        censored.broadcast += missing;
         if (page.expected[slot]! === 0) continue;
-        if (unexcusedMissing > 0) censored.fanout++;
-        else if (delivered > 0) {
-          if (delivered === page.expected[slot]) totals.fanoutsCompleted++;
+        if (missing > 0) censored.fanout++;
+        else {
+          totals.fanoutsCompleted++;
           fanout.recordValue(page.lastUs[slot]!);
         }
       } else if (kind !== 0) {
@@ -260,8 +269,9 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
         const all = page.count[slot]! + [...(elsewhere.get(seq)?.values() ?? [])].reduce((a, b) => a + b, 0);
         if (atTarget === 0 && page.expected[slot]! > 0) {
           causes.missing += page.expected[slot]!;
-          if (excused(page.target[slot]!)) causes.missingExcused += page.expected[slot]!;
-          else if (isMeasured) censored[kind === KIND_CODE.echo ? 'echo' : 'send-to'] += page.expected[slot]!;
+          const why = excuse(page.target[slot]!);
+          if (why) causes[why] += page.expected[slot]!;
+          if (isMeasured) censored[kind === KIND_CODE.echo ? 'echo' : 'send-to'] += page.expected[slot]!;
         }
         causes.duplicate += Math.max(0, atTarget - 1);
         causes.wrongReceiver += all - atTarget;
@@ -275,10 +285,10 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
   return { measured, warmup, ...totals, fanout, censored };
 }
 
-/** One broadcast: every expected receiver once; returns the deliveries at expected receivers (first copies) and the unexcused receivers that got none. */
-function settleBroadcast(sender: number, expected: Uint8Array | undefined, counts: Uint16Array | undefined, causes: DeliveryCauses, excused: (receiver: number) => boolean): { delivered: number; unexcusedMissing: number } {
+/** One broadcast: every expected receiver once; returns the deliveries at expected receivers (first copies) and the receivers that got none. */
+function settleBroadcast(sender: number, expected: Uint8Array | undefined, counts: Uint16Array | undefined, causes: DeliveryCauses, excuse: (receiver: number) => 'missingAfterFault' | 'missingAtStopped' | undefined): { delivered: number; missing: number } {
   let delivered = 0;
-  let unexcusedMissing = 0;
+  let missing = 0;
   const size = Math.max((expected?.length ?? 0) * 8, counts?.length ?? 0);
   for (let client = 0; client < size; client++) {
     const got = counts?.[client] ?? 0;
@@ -286,8 +296,9 @@ function settleBroadcast(sender: number, expected: Uint8Array | undefined, count
       if (got > 0) delivered++;
       else {
         causes.missing++;
-        if (excused(client)) causes.missingExcused++;
-        else unexcusedMissing++;
+        missing++;
+        const why = excuse(client);
+        if (why) causes[why]++;
       }
       causes.duplicate += Math.max(0, got - 1);
     } else if (got > 0) {
@@ -295,7 +306,7 @@ function settleBroadcast(sender: number, expected: Uint8Array | undefined, count
       else causes.wrongReceiver += got;
     }
   }
-  return { delivered, unexcusedMissing };
+  return { delivered, missing };
 }
 
 function countAll(counts: Uint16Array | undefined): number {

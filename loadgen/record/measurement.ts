@@ -48,11 +48,18 @@ export interface Measurement {
   readonly histograms: MeasuredHistograms;
   /** Expected deliveries of measured probes still missing after the drain. */
   readonly lost: number;
-  /** Of every missing delivery (warm-up included), those the scenario causes on purpose: at clients it stopped reading, after an injected fault. */
+  /**
+   * Of every missing delivery, those the scenario causes on purpose: of probes sent from shortly
+   * before an injected fault on, and at the clients it stopped reading — under a policy that drops
+   * or disconnects, at most what the server says it dropped and refused (under `await` nothing is
+   * dropped, so nothing there is excused); with a server that reports no policy, all of them.
+   */
   readonly lostExcused: number;
   /**
-   * Unexcused missing measured deliveries recorded in the latency histograms at the drain timeout
-   * (by kind), and broadcasts recorded in the fan-out one there: lower bounds of their latency.
+   * Missing measured deliveries recorded in the latency histograms (by kind), and broadcasts that
+   * missed a receiver recorded in the fan-out one, at `atMs`: the drain timeout, or the histogram's
+   * own maximum when that is higher — lower bounds of their latency, so a loss only makes a
+   * percentile worse.
    */
   readonly censored: { readonly atMs: number; readonly deliveries: number; readonly fanouts: number };
   /** The same for probes sent during warm-up (not counted elsewhere, never excused). */
@@ -133,11 +140,15 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
   const settled = settleLedgers(
     parts.map((p) => p.ledger),
     firstSeqs.length > 0 ? Math.min(...firstSeqs) : Number.POSITIVE_INFINITY,
-    { receivers: new Set(parts.flatMap((p) => p.stoppedReaders ?? [])), ...(faultPart?.fault?.excuseLossFromSeq !== undefined && { fromSeq: faultPart.fault.excuseLossFromSeq }) },
+    {
+      stoppedReaders: new Set(parts.flatMap((p) => p.stoppedReaders ?? [])),
+      // The stopped readers read during the warm-up: a loss there is the server's.
+      ...(firstSeqs.length > 0 && { stoppedFromSeq: Math.min(...firstSeqs) }),
+      ...(faultPart?.fault?.excuseLossFromSeq !== undefined && { faultFromSeq: faultPart.fault.excuseLossFromSeq }),
+    },
   );
   const errors = mergeErrors(parts, settled.measured, settled.warmup);
-  const censorAtMs = longest((p) => p.drainTimeoutMs ?? 0);
-  const histograms = mergeHistogramsOf(parts, settled, censorAtMs);
+  const { censorAtMs, ...histograms } = mergeHistogramsOf(parts, settled, longest((p) => p.drainTimeoutMs ?? 0));
   const timeSeries = mergeSamples(parts.map((p) => p.timeSeries));
   const server = parts.find((p) => p.server)?.server;
   const churns = parts.flatMap((p) => (p.churn ? [p.churn] : []));
@@ -157,7 +168,7 @@ export function mergeMeasurements(parts: readonly PartialMeasurement[]): Measure
     histograms,
     lost: settled.measured.missing,
     lostInWarmup: settled.warmup.missing,
-    lostExcused: settled.measured.missingExcused + settled.warmup.missingExcused,
+    lostExcused: excusedLoss(settled, server?.policy, errors['server:unknown-client'] ?? 0),
     censored: { atMs: censorAtMs, deliveries: settled.censored.echo + settled.censored.broadcast + settled.censored['send-to'], fanouts: settled.censored.fanout },
     warmupExpected: sum((p) => p.counters.warmupExpected),
     extra: surplus(settled.measured) + surplus(settled.warmup),
@@ -248,11 +259,32 @@ function mergeErrors(parts: readonly PartialMeasurement[], measured: DeliveryCau
   return errors;
 }
 
-/** Each kind's deliveries, with its unexcused lost ones censored at the drain timeout (they took at least that long). */
-function mergeHistogramsOf(parts: readonly PartialMeasurement[], settled: SettledLedger, censorAtMs: number): MeasuredHistograms {
-  const censorUs = toMicros(Math.max(1, censorAtMs) * 1e6);
+/**
+ * Loss at the stopped readers is excused as far as the server's policy accounts for it: a server
+ * that reports its policy's drops and refusals is believed up to their sum (under `await`, zero);
+ * one that reports no policy cannot be checked, and all of it is excused. Loss after the fault is.
+ */
+function excusedLoss(settled: SettledLedger, policy: PolicyEffect | undefined, refused: number): number {
+  const atStopped = settled.measured.missingAtStopped + settled.warmup.missingAtStopped;
+  const afterFault = settled.measured.missingAfterFault + settled.warmup.missingAfterFault;
+  const allowed = policy === undefined ? atStopped : Math.min(atStopped, policy.dropped + refused);
+  return allowed + afterFault;
+}
+
+/**
+ * Each kind's deliveries, with its lost ones censored: recorded at the drain timeout, or at the
+ * histogram's own maximum when that is higher (a stalled server's late replies can outlast the
+ * drain), so that a loss can only raise a percentile. Returns the value used, in ms.
+ */
+function mergeHistogramsOf(parts: readonly PartialMeasurement[], settled: SettledLedger, drainMs: number): MeasuredHistograms & { censorAtMs: number } {
+  const drainUs = toMicros(Math.max(1, drainMs) * 1e6);
+  let censorUs = drainUs;
   const withCensored = (h: Histogram, n: number): Histogram => {
-    if (n > 0) h.recordValueWithCount(censorUs, n);
+    if (n > 0) {
+      const at = Math.max(drainUs, h.totalCount > 0 ? h.maxValue : 0);
+      censorUs = Math.max(censorUs, at);
+      h.recordValueWithCount(at, n);
+    }
     return h;
   };
   const kind = (k: ProbeKind): Histogram => withCensored(mergeEncoded(parts.map((p) => p.counters.latencyByKind[k])), settled.censored[k]);
@@ -263,5 +295,6 @@ function mergeHistogramsOf(parts: readonly PartialMeasurement[], settled: Settle
     latencyByKind,
     fanout,
     handshake: mergeEncoded(parts.map((p) => p.counters.handshake)),
+    censorAtMs: censorUs / 1000,
   };
 }
