@@ -47,8 +47,12 @@ function main(): void {
   else {
     // Resumes: the A/A runs already in --out count; only the missing ones run.
     folders.push(...finishedRuns(o.out).filter((f) => readRegressResult(f).aaFindings.length > 0).slice(0, Number(o.runs)));
+    // A seed no run in the folder has used: each run its own order.
+    const used = new Set(finishedRuns(o.out).map((f) => readRegressResult(f).seed));
+    let seed = 500;
     for (let run = folders.length + 1; run <= Number(o.runs); run++) {
-      const done = runRegressCommand(['--base', 'HEAD', '--calibrate', '--seed', String(500 + run), ...extra], o.out);
+      while (used.has(++seed));
+      const done = runRegressCommand(['--base', 'HEAD', '--calibrate', '--seed', String(seed), ...extra], o.out);
       process.stderr.write(`calibration run ${run} of ${o.runs}: ${done.result.outcome} in ${done.seconds.toFixed(0)} s (${done.folder})\n`);
       folders.push(done.folder);
     }
