@@ -179,6 +179,11 @@ function withholding(a: ArmSummary, saturation: boolean): { metrics: readonly Me
   return undefined;
 }
 
+/** Why `arm`'s ratio to `reference` on `metric` is withheld; a reference withheld there withholds every arm's ratio to it. */
+function withheldReasons(withheld: NonNullable<ScenarioComparison['withheld']>, arm: string, reference: string, metric: MetricKey): string[] {
+  return withheld.filter((w) => (w.arm === arm || w.arm === reference) && w.metrics.includes(metric)).map((w) => w.reason);
+}
+
 export function analyse(trials: readonly Trial[], arms: readonly string[], seed: number, options: AnalysisOptions = {}): ComparisonAnalysis {
   const random = seededRandom(seed);
   const reference = arms[0]!;
@@ -199,8 +204,7 @@ export function analyse(trials: readonly Trial[], arms: readonly string[], seed:
         const w = withholding(a, options.saturation !== undefined);
         return w ? [{ arm: a.arm, ...w }] : [];
       });
-      // A reference withheld on a metric withholds every arm's ratio to it there.
-      const isWithheld = (arm: string, metric: MetricKey): boolean => withheld.some((w) => (w.arm === arm || w.arm === reference) && w.metrics.includes(metric));
+      const isWithheld = (arm: string, metric: MetricKey): boolean => withheldReasons(withheld, arm, reference, metric).length > 0;
       const ratios: RatioFinding[] = [];
       for (const metric of metrics) {
         const base = completedValues(of(reference), metric);
@@ -311,7 +315,7 @@ function verdictLine(ratios: readonly RatioFinding[], arms: readonly ArmSummary[
   const parts = arms.slice(1).map((a) => {
     const main = ratios.find((r) => r.arm === a.arm && r.metric === primary);
     const others = significantFindings(ratios, a.arm).filter((r) => r.metric !== primary);
-    const why = withheld.filter((w) => (w.arm === a.arm || w.arm === reference) && w.metrics.includes(primary)).map((w) => w.reason);
+    const why = withheldReasons(withheld, a.arm, reference, primary);
     const head = main ? describeRatio(main) : why.length > 0 ? `${a.arm} vs ${reference}: verdict withheld: ${why.join('; ')}` : `${a.arm}: no ${primary} to compare with ${reference}`;
     return others.length > 0 ? `${head}; exploratory: ${others.map(describeRatio).join(', ')}` : head;
   });

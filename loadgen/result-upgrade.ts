@@ -7,6 +7,7 @@
  *   versions did not tell the scenario's loss from the server's) beyond refusals; nothing censored.
  */
 import { EMPTY_SUMMARY } from '../common/histogram.ts';
+import { noCauses } from './record/ledger.ts';
 import { upgradeServerGauges, upgradeServerStats, type ServerStats } from '../common/stats-schema.ts';
 import { judgeIntegrity, RESULT_SCHEMA_VERSION, type BenchResult, type MeasuredFigures } from './result.ts';
 
@@ -38,15 +39,14 @@ function upgradeFigures<T extends MeasuredFigures>(figures: T, version: number):
   const a = figures.accounting;
   // Schema 3 had no per-receiver causes: every loss counts as missing, every surplus as a duplicate.
   const stored = a.byCause ?? { missing: a.lost, duplicate: figures.messages.extra, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
-  const causes = { missing: stored.missing, missingAtStopped: 0, missingAfterFault: 0, duplicate: stored.duplicate, toSender: stored.toSender, wrongReceiver: stored.wrongReceiver, unknownProbe: stored.unknownProbe };
-  const noCauses = { missing: 0, missingAtStopped: 0, missingAfterFault: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
+  const causes = { ...noCauses(), ...stored };
   const integrity = judgeIntegrity(a.expected, {
     lost: a.lost,
     lostInWarmup: 0,
     lostExcused: 0,
     refused: a.refusedTargetGone,
     extra: figures.messages.extra,
-    deliveryCauses: { measured: causes, warmup: noCauses },
+    deliveryCauses: { measured: causes, warmup: noCauses() },
     counters: { unexpected: figures.messages.unexpected } as Parameters<typeof judgeIntegrity>[1]['counters'],
   });
   return emptyAsNull({

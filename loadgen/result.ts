@@ -10,6 +10,7 @@ import type { ProbeKind } from '../common/protocol.ts';
 import type { ServerStats } from '../common/stats-schema.ts';
 import type { Phase } from './runner.ts';
 import type { FaultReport, Measurement } from './record/measurement.ts';
+import { addCauses } from './record/ledger.ts';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
 import type { InterruptSignal } from '../common/result-states.ts';
 import type { SelfCheckReport } from './record/self-check.ts';
@@ -28,8 +29,8 @@ import type { NetworkFaults, ProxyStats } from '../common/network-faults.ts';
  * 5: the server stats inside are stats schema 3 (one generic `contention` part), and so are the gauges of `timeSeries`;
  *    `accounting.byCause` (per (probe, receiver) causes); surplus deliveries are errors by cause, not `extra-delivery`.
  *    A `failed` result may carry `partial` figures too (a server that died mid-run) — optional, so still 5.
- * 6: an empty latency summary's figures are null (were 0); unexcused lost deliveries are censored
- *    into the latency histograms at the drain timeout (`censoring`); `integrity` (clean or faulty,
+ * 6: an empty latency summary's figures are null (were 0); lost deliveries are censored into the
+ *    latency histograms at the drain timeout, or the histogram's max when higher (`censoring`); `integrity` (clean or faulty,
  *    and why); `accounting.excused`; `balanced` is false when any delivery was surplus. A run in
  *    which no client connected, or nothing was answered, or every connection dropped, is `failed`.
  */
@@ -101,7 +102,7 @@ export interface MeasuredFigures {
    * sender, or altered. A faulty run's latency is not a finding (compare gives it no verdict).
    */
   readonly integrity: Integrity;
-  /** Unexcused lost deliveries (and broadcasts that missed a receiver) counted in the latency histograms at `atMs`, the drain timeout: lower bounds. */
+  /** Lost deliveries, excused or not, and broadcasts that missed a receiver, counted in the latency histograms at `atMs` (the drain timeout, or a histogram's max when higher): lower bounds. */
   readonly censoring: { readonly atMs: number; readonly deliveries: number; readonly fanouts: number };
   /** Per-delivery latency in µs, from the probe's (scheduled, in open loop) send time; lost deliveries censored (above). */
   readonly latency: LatencySummary;
@@ -352,8 +353,8 @@ function account(expected: number, m: Measurement): MeasuredFigures['accounting'
   const lost = m.lost + m.lostInWarmup;
   const dropped = m.policy ? m.policy.dropped : null;
   const unexplained = dropped === null ? null : lost - dropped - m.refused;
-  const { measured: m1, warmup: w } = m.deliveryCauses;
-  const byCause = { missing: m1.missing + w.missing, duplicate: m1.duplicate + w.duplicate, toSender: m1.toSender + w.toSender, wrongReceiver: m1.wrongReceiver + w.wrongReceiver, unknownProbe: m1.unknownProbe + w.unknownProbe };
+  const { missing, duplicate, toSender, wrongReceiver, unknownProbe } = addCauses(m.deliveryCauses.measured, m.deliveryCauses.warmup);
+  const byCause = { missing, duplicate, toSender, wrongReceiver, unknownProbe };
   // A surplus delivery is never balanced, whatever the losses.
   const surplusFree = m.extra === 0;
   return {
@@ -381,8 +382,7 @@ export function judgeIntegrity(expected: number, m: Pick<Measurement, 'lost' | '
   const expectedLoss = Math.min(lost, Math.max(m.lostExcused, m.refused));
   const unexpectedLoss = lost - expectedLoss;
   const altered = m.counters.unexpected;
-  const c = { duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 };
-  for (const part of [m.deliveryCauses.measured, m.deliveryCauses.warmup]) for (const key of Object.keys(c) as (keyof typeof c)[]) c[key] += part[key];
+  const c = addCauses(m.deliveryCauses.measured, m.deliveryCauses.warmup);
   const problems = [
     unexpectedLoss > 0 ? `lost ${share(unexpectedLoss, expected)} of deliveries (${count(unexpectedLoss)} of ${count(expected)})` : '',
     c.duplicate > 0 ? `${count(c.duplicate)} duplicate deliveries` : '',

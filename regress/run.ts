@@ -127,6 +127,9 @@ async function measureLoad(o: RegressRunOptions, models: readonly string[], fail
 
 type Item = { kind: 'cell'; cell: Cell; side: Side } | { kind: 'microbench'; side: Side };
 
+/** The cell an item runs, or `microbench`. */
+const subjectOf = (item: Item): string => (item.kind === 'cell' ? cellName(item.cell) : 'microbench');
+
 interface RunState {
   observations: Observation[];
   problems: RegressRun['problems'][number][];
@@ -221,7 +224,7 @@ async function runRounds(o: RegressRunOptions, plan: RoundPlan, load: RegressRun
       ...plan.cells.flatMap((cell) => plan.sides.map((side): Item => ({ kind: 'cell', cell, side }))),
       ...(plan.microbench && round <= o.suite.microbenchRounds ? plan.sides.map((side): Item => ({ kind: 'microbench', side })) : []),
     ];
-    const label = (item: Item) => `[${++state.trials}/${total}${plan.tag}] round ${round} · ${item.kind === 'cell' ? cellName(item.cell) : 'microbench'} · ${item.side}`;
+    const label = (item: Item) => `[${++state.trials}/${total}${plan.tag}] round ${round} · ${subjectOf(item)} · ${item.side}`;
     if (!(await runItems(o, shuffle(items, random), round, plan, load, state, label))) return;
   }
   // Rounds a self-check failure left incomplete are replaced, a cell at a time, up to MAX_REPLACEMENT_ROUNDS.
@@ -250,7 +253,7 @@ async function runItems(o: RegressRunOptions, items: readonly Item[], round: num
     const attempts = await runAttempts(o, item, round, plan, load, what, state);
     if (!attempts) return false; // interrupted: the trial is on disk, not among the observations
     const final = attempts.at(-1)!;
-    const subject = item.kind === 'cell' ? cellName(item.cell) : 'microbench';
+    const subject = subjectOf(item);
     const failed = attempts.filter((x) => x.failure);
     if (failed.length >= 2) {
       state.failures.push({ side: item.side, subject, round, cause: failed.at(-1)!.failure!, files: failed.map((x) => x.file) });
@@ -308,7 +311,7 @@ type ItemOutcome = TrialOutcome & { means?: Record<string, number> };
 
 function runItem(o: RegressRunOptions, item: Item, round: number, plan: RoundPlan, load: RegressRun['load'], attempt: number): Promise<ItemOutcome> {
   const checkout = item.side === 'head' ? o.head : o.base;
-  const name = `${item.kind === 'cell' ? slug(cellName(item.cell)) : 'microbench'}-${slug(item.side)}-${round}${plan.tag}${attempt > 1 ? `-attempt${attempt}` : ''}`;
+  const name = `${slug(subjectOf(item))}-${slug(item.side)}-${round}${plan.tag}${attempt > 1 ? `-attempt${attempt}` : ''}`;
   const file = path.join(o.dir, 'raw', `${name}.json`);
   if (item.kind === 'microbench') return runMicrobenchPass({ checkoutDir: checkout.dir, ...(o.serverCpus !== undefined && { cpus: o.serverCpus }), file });
   const rate = load[item.cell.model]!.rates[item.cell.scenario];

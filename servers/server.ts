@@ -103,7 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let handlerErrors = 0;
   let wss: WebSocketServer | undefined; // the metrics and the fault injector read its client count once it exists
   let heartbeat: Heartbeat | undefined;
-  const dropper = new FrameDropper(options.debug?.dropEvery ?? 0);
+  const dropper = options.debug?.dropEvery ? new FrameDropper(options.debug.dropEvery) : undefined;
   const injector = options.debug?.fault ? new FaultInjector(options.debug.fault, () => wss?.clients.size ?? 0) : undefined;
   const hooks: ConnectionHooks = {
     onHandlerError: () => void handlerErrors++,
@@ -120,7 +120,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     queueFor: (ws) => {
       const queue = new OutboundQueue(ws, { capacity: DEFAULT_OUTBOUND_CAPACITY, highWaterMark: DEFAULT_WRITE_HIGH_WATER_MARK, onFull: () => queueFullHook?.(), policy, policyCounters });
       const faulty = injector ? injector.wrap(queue) : queue;
-      return options.debug?.dropEvery ? dropper.wrap(faulty) : faulty;
+      return dropper ? dropper.wrap(faulty) : faulty;
     },
     timingSampleEvery: options.metrics === false ? undefined : (options.timingSampleEvery ?? DEFAULT_TIMING_SAMPLE_EVERY),
     options: options.modelOptions ?? {},

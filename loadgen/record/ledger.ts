@@ -214,7 +214,14 @@ export interface LossExcuses {
   readonly faultFromSeq?: number;
 }
 
-const noCauses = (): DeliveryCauses => ({ missing: 0, missingAtStopped: 0, missingAfterFault: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 });
+export const noCauses = (): DeliveryCauses => ({ missing: 0, missingAtStopped: 0, missingAfterFault: 0, duplicate: 0, toSender: 0, wrongReceiver: 0, unknownProbe: 0 });
+
+/** Two sets of causes added up (the measured probes' and the warm-up's). */
+export function addCauses(a: DeliveryCauses, b: DeliveryCauses): DeliveryCauses {
+  const sum = noCauses();
+  for (const key of Object.keys(sum) as (keyof DeliveryCauses)[]) sum[key] = a[key] + b[key];
+  return sum;
+}
 
 /** Surplus deliveries of every cause. */
 export function surplus(c: DeliveryCauses): number {
@@ -231,6 +238,9 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
   const stopped = excuses.stoppedReaders ?? new Set<number>();
   const stoppedFrom = excuses.stoppedFromSeq ?? Number.POSITIVE_INFINITY;
   const faultFrom = excuses.faultFromSeq ?? Number.POSITIVE_INFINITY;
+  // Why a missing delivery of probe `seq` to `receiver` may be the scenario's: after the fault, or at a stopped reader.
+  const excuse = (seq: number, receiver: number): 'missingAfterFault' | 'missingAtStopped' | undefined =>
+    seq >= faultFrom ? 'missingAfterFault' : seq >= stoppedFrom && stopped.has(receiver) ? 'missingAtStopped' : undefined;
   const { pages, spilled } = mergePages(ledgers);
   const elsewhere = mergeElsewhere(ledgers, spilled);
   // A broadcast's expected receivers come from its sender's part alone (bits OR); counts add up, saturating.
@@ -250,11 +260,8 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
       const kind = page.kind[slot]!;
       const isMeasured = seq >= firstMeasuredSeq;
       const causes = isMeasured ? measured : warmup;
-      // Why a missing delivery to `receiver` may be the scenario's: after the fault, or at a stopped reader.
-      const excuse = (receiver: number): 'missingAfterFault' | 'missingAtStopped' | undefined =>
-        seq >= faultFrom ? 'missingAfterFault' : seq >= stoppedFrom && stopped.has(receiver) ? 'missingAtStopped' : undefined;
       if (kind === KIND_CODE.broadcast) {
-        const { delivered, missing } = settleBroadcast(page.target[slot]!, expectedBits.get(seq), receivedCounts.get(seq), causes, excuse);
+        const { delivered, missing } = settleBroadcast(seq, page.target[slot]!, expectedBits.get(seq), receivedCounts.get(seq), causes, excuse);
         if (!isMeasured) continue;
         totals.broadcastsDelivered += delivered;
         censored.broadcast += missing;
@@ -269,7 +276,7 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
         const all = page.count[slot]! + [...(elsewhere.get(seq)?.values() ?? [])].reduce((a, b) => a + b, 0);
         if (atTarget === 0 && page.expected[slot]! > 0) {
           causes.missing += page.expected[slot]!;
-          const why = excuse(page.target[slot]!);
+          const why = excuse(seq, page.target[slot]!);
           if (why) causes[why] += page.expected[slot]!;
           if (isMeasured) censored[kind === KIND_CODE.echo ? 'echo' : 'send-to'] += page.expected[slot]!;
         }
@@ -286,7 +293,7 @@ export function settleLedgers(ledgers: readonly EncodedLedger[], firstMeasuredSe
 }
 
 /** One broadcast: every expected receiver once; returns the deliveries at expected receivers (first copies) and the receivers that got none. */
-function settleBroadcast(sender: number, expected: Uint8Array | undefined, counts: Uint16Array | undefined, causes: DeliveryCauses, excuse: (receiver: number) => 'missingAfterFault' | 'missingAtStopped' | undefined): { delivered: number; missing: number } {
+function settleBroadcast(seq: number, sender: number, expected: Uint8Array | undefined, counts: Uint16Array | undefined, causes: DeliveryCauses, excuse: (seq: number, receiver: number) => 'missingAfterFault' | 'missingAtStopped' | undefined): { delivered: number; missing: number } {
   let delivered = 0;
   let missing = 0;
   const size = Math.max((expected?.length ?? 0) * 8, counts?.length ?? 0);
@@ -297,7 +304,7 @@ function settleBroadcast(sender: number, expected: Uint8Array | undefined, count
       else {
         causes.missing++;
         missing++;
-        const why = excuse(client);
+        const why = excuse(seq, client);
         if (why) causes[why]++;
       }
       causes.duplicate += Math.max(0, got - 1);

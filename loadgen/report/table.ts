@@ -119,7 +119,7 @@ function accountingRows(result: Figures): Row[] {
   if (i.expectedLoss > 0) rows.push(['lost, expected by the scenario', `${int(i.expectedLoss)} (${int(a.excused)} at clients it stopped reading or around its fault, ${int(a.refusedTargetGone)} refused: target gone)`]);
   rows.push(['deliveries', i.verdict === 'clean' ? 'clean' : `FAULTY: ${i.problems.join('; ')}`]);
   const cz = result.censoring;
-  if (cz.deliveries + cz.fanouts > 0) rows.push(['censored at the drain timeout', `${int(cz.deliveries)} lost deliveries${cz.fanouts > 0 ? ` and ${int(cz.fanouts)} incomplete broadcasts` : ''} counted at ${cz.atMs / 1000} s in the latency figures`]);
+  if (cz.deliveries + cz.fanouts > 0) rows.push(['lost, counted as late (censored)', `${int(cz.deliveries)} lost deliveries${cz.fanouts > 0 ? ` and ${int(cz.fanouts)} incomplete broadcasts` : ''} counted at ${cz.atMs / 1000} s in the latency figures`]);
   const b = a.byCause;
   if (b && b.missing + b.duplicate + b.toSender + b.wrongReceiver + b.unknownProbe > 0) {
     rows.push(['deliveries by receiver', `missing ${int(b.missing)}, duplicate ${int(b.duplicate)}, to sender ${int(b.toSender)}, wrong client ${int(b.wrongReceiver)}, unknown probe ${int(b.unknownProbe)}`]);

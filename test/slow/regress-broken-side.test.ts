@@ -59,31 +59,17 @@ function gate(dir: string, args: readonly string[]): Promise<GateRun> {
 }
 
 describe('npm run regress against a broken side', () => {
-  it('fails a head that drops every 50th frame (exit 3), naming the loss', async () => {
-    const dir = scratchClone("process.argv.push('--debug', '--debug-drop-every', '50');");
+  it.each([
+    ['drops every 50th frame', "process.argv.push('--debug', '--debug-drop-every', '50');", /^faulty deliveries: lost 2\.0% of deliveries \(\d/, /REGRESSED: head's server failed in echo · actor \(round \d, and on its retry\): faulty deliveries: lost 2\.0% of deliveries/],
+    ['exits about 1 s into the measured phase', "process.argv.push('--debug', '--debug-exit-after-ms', '2500');", /^the server exited during the run/, /REGRESSED: head's server failed in echo · actor \(round \d, and on its retry\): the server exited during the run/],
+    ['never starts', "throw new Error('this server never starts');", /^the server did not start/, /REGRESSED: head's server failed in echo · actor \(round 1, and on its retry\): the server did not start/],
+  ])('fails a head whose server %s (exit 3), naming the cause', async (_what, breakage, cause, headline) => {
+    const dir = scratchClone(breakage);
     const run = await gate(dir, ['--base', 'good', '--head', 'broken']);
     expect(run.code, run.output.slice(-3000)).toBe(3);
     expect(run.result).toMatchObject({ outcome: 'regressed', exitCode: 3, failures: [{ side: 'head', subject: 'echo · actor' }] });
-    expect(run.result.failures[0]!.cause).toMatch(/^faulty deliveries: lost 2\.0% of deliveries \(\d/);
-    expect(run.output).toMatch(/REGRESSED: head's server failed in echo · actor \(round \d, and on its retry\): faulty deliveries: lost 2\.0% of deliveries/);
-  }, 300_000);
-
-  it('fails a head whose server exits about 1 s into the measured phase (exit 3)', async () => {
-    const dir = scratchClone("process.argv.push('--debug', '--debug-exit-after-ms', '2500');");
-    const run = await gate(dir, ['--base', 'good', '--head', 'broken']);
-    expect(run.code, run.output.slice(-3000)).toBe(3);
-    expect(run.result.failures).toMatchObject([{ side: 'head', subject: 'echo · actor' }]);
-    expect(run.result.failures[0]!.cause).toMatch(/^the server exited during the run/);
-    expect(run.output).toMatch(/REGRESSED: head's server failed in echo · actor \(round \d, and on its retry\): the server exited during the run/);
-  }, 300_000);
-
-  it('fails a head whose server never starts (exit 3)', async () => {
-    const dir = scratchClone("throw new Error('this server never starts');");
-    const run = await gate(dir, ['--base', 'good', '--head', 'broken']);
-    expect(run.code, run.output.slice(-3000)).toBe(3);
-    expect(run.result.failures).toMatchObject([{ side: 'head', subject: 'echo · actor' }]);
-    expect(run.result.failures[0]!.cause).toMatch(/^the server did not start/);
-    expect(run.output).toMatch(/REGRESSED: head's server failed in echo · actor \(round 1, and on its retry\): the server did not start/);
+    expect(run.result.failures[0]!.cause).toMatch(cause);
+    expect(run.output).toMatch(headline);
   }, 300_000);
 
   it('stops with exit 1 when base is the broken side: nothing to compare against', async () => {
