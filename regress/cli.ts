@@ -92,7 +92,6 @@ function parseSuite(o: RawOptions): SuiteSettings {
   };
   if (suite.loadShare > 1) problems.add('ERR_BAD_OPTION', `--load-share must be above 0 and at most 1 (a share of the closed-loop throughput), got '${o.loadShare}'`);
   // The calibration rule counts on "regressed" meaning every round past 1 + T, which the exact interval is up to 8 rounds.
-  if (o.calibrate && suite.rounds > 8) problems.add('ERR_BAD_OPTION', `--calibrate needs --rounds from 6 to 8 (its rule assumes the interval of the rounds' ratios is their min–max), got ${suite.rounds}`);
   if (suite.microbenchRounds > 0 && suite.microbenchRounds < 6) problems.add('ERR_BAD_OPTION', `--microbench-rounds must be 0 or at least 6 (a 95% paired interval needs 6), got ${suite.microbenchRounds}`);
   problems.throwIfAny();
   return suite;

@@ -8,7 +8,7 @@ import { fixed } from '../compare/analysis.ts';
 import { formatEstimate } from '../compare/format.ts';
 import { finalVerdict, type RegressResult } from './result.ts';
 import { gateMetric } from './suite.ts';
-import type { Finding } from './verdict.ts';
+import { OUTLYING_ROUNDS, type Finding } from './verdict.ts';
 
 const HEAD = ['subject', 'metric', 'base', 'head', 'head / base [interval]', 'T', 'verdict'];
 
@@ -16,7 +16,8 @@ const HEAD = ['subject', 'metric', 'base', 'head', 'head / base [interval]', 'T'
 function row(f: Finding, r: RegressResult): string[] {
   const m = gateMetric(f.metric);
   const ratio = f.estimate ? `${fixed(f.estimate.ratio)}× [${fixed(f.estimate.low)}–${fixed(f.estimate.high)}]` : '–';
-  const verdict = finalVerdict(f, r.confirmations) + (f.reason ? ` (${f.reason})` : '');
+  const past = f.decisive && (f.verdict === 'regressed' || f.verdict === 'improved') ? ` (${f.decisive.rounds - OUTLYING_ROUNDS} of ${f.decisive.rounds} rounds at ${fixed(f.verdict === 'regressed' === (m.better === 'lower') ? f.decisive.low : f.decisive.high)}× or beyond)` : '';
+  const verdict = finalVerdict(f, r.confirmations) + past + (f.reason ? ` (${f.reason})` : '');
   // compare's layout of a median and its interval (its `ms` rule: 2 decimals below 10, 1 below 100).
   const unit = m.unit === 'msg/s' ? 'msg/s' : 'ms';
   return [f.subject, `${m.label} (${m.unit})${m.gating ? '' : ', exploratory'}`, formatEstimate(f.base, unit), formatEstimate(f.other, unit), ratio, `${Math.round(f.threshold * 100)}%`, verdict];

@@ -2,7 +2,8 @@
  * The gate's verdicts, pure: from each round's base and head figures to one finding per subject
  * (a cell, or a microbenchmark case) and metric. The ratio head/base is estimated by compare's
  * paired statistics (median of the per-round ratios, exact interval); a metric REGRESSED only when
- * the whole interval lies past 1 + T, T being that metric's threshold from base-vs-base runs.
+ * every complete round but one lies past 1 + T (OUTLYING_ROUNDS), T being that metric's threshold
+ * from base-vs-base runs.
  */
 import { median, quantile } from 'simple-statistics';
 import { estimateMedian, estimatePairedRatio, type Estimate, type RatioEstimate } from '../compare/statistics.ts';
@@ -31,6 +32,8 @@ export interface Finding {
   readonly other?: Estimate;
   /** other/base, paired by round. */
   readonly estimate?: RatioEstimate;
+  /** The range of the rounds' ratios the verdict reads: all but the OUTLYING_ROUNDS most extreme at each end. */
+  readonly decisive?: { readonly low: number; readonly high: number; readonly rounds: number };
   readonly threshold: number;
   readonly verdict: MetricVerdict;
   /** Why inconclusive. */
@@ -42,7 +45,25 @@ export type Thresholds = Readonly<Record<GateMetric, number>>;
 /** The fewest complete rounds whose paired interval (their min–max) reaches 95%. */
 export const MIN_PAIRED_ROUNDS = 6;
 
-export function judgeRatio(e: RatioEstimate, better: 'lower' | 'higher', t: number): MetricVerdict {
+/**
+ * Rounds a verdict may overrule at each end: a regression needs every complete round but this many
+ * past 1 + T. One, because on a shared host one round in six can have its two trials on different
+ * machines in effect: in "slow spells" every trial on the servers' CPU costs 1.6–1.9× the CPU per
+ * message for tens of seconds to minutes, and a spell that starts or ends between a round's base
+ * and head trials makes that round's ratio say nothing about the code (docs/gate.md). With every
+ * round required, one such round hid a real 1.5× regression in 3 of 10 runs.
+ */
+export const OUTLYING_ROUNDS = 1;
+
+/** The rounds' ratios with the OUTLYING_ROUNDS lowest and highest left out: the range a verdict reads. */
+export function decisiveRange(ratios: readonly number[]): { low: number; high: number; rounds: number } {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const k = sorted.length > 2 * OUTLYING_ROUNDS ? OUTLYING_ROUNDS : 0;
+  return { low: sorted[k]!, high: sorted[sorted.length - 1 - k]!, rounds: sorted.length };
+}
+
+/** Regressed when the whole range (low–high, read in the metric's worse direction) lies past 1 + T; improved when it lies below 1/(1 + T). */
+export function judgeRatio(e: { readonly low: number; readonly high: number }, better: 'lower' | 'higher', t: number): MetricVerdict {
   const worseLow = better === 'lower' ? e.low : 1 / e.high;
   const worseHigh = better === 'lower' ? e.high : 1 / e.low;
   if (worseLow > 1 + t) return 'regressed';
@@ -79,16 +100,18 @@ export function findings(observations: readonly Observation[], thresholds: Thres
       const why = !estimate ? (pairs.some(([, b]) => b === 0) ? 'a base figure of 0' : 'no complete round') : `${pairs.length} complete rounds (6 needed for a 95% paired interval)`;
       return [{ ...common, ...summaries, ...(estimate && { estimate }), verdict: 'inconclusive', reason: why }];
     }
-    return [{ ...common, ...summaries, estimate, verdict: judgeRatio(estimate, metric.better, threshold) }];
+    const decisive = decisiveRange(pairs.map(([a, b]) => a / b));
+    return [{ ...common, ...summaries, estimate, decisive, verdict: judgeRatio(decisive, metric.better, threshold) }];
   });
 }
 
 /**
- * The calibration rule (README, "Thresholds, and calibrating them"). A metric regresses only when
- * every one of the R rounds' ratios lies past 1 + T, so under no change the chance is q^R, q being
- * the chance that one A/A round's ratio lies past 1 + T. T is set so that, over the m gating
- * findings of a run, q^R × m stays within GATE_FALSE_ALARM (before the confirmation rerun, which
- * must agree): q = (GATE_FALSE_ALARM / m)^(1/R), and T is the (1 − q) quantile of the A/A rounds'
+ * The calibration rule (docs/gate.md, "Thresholds, and calibrating them"). A metric regresses only
+ * when at least R − OUTLYING_ROUNDS of the R rounds' ratios lie past 1 + T, so under no change the
+ * chance is P(q) = P(Binomial(R, q) ≥ R − OUTLYING_ROUNDS), q being the chance that one A/A round's
+ * ratio lies past 1 + T. T is set so that, over the m gating findings of a run, P(q) × m stays
+ * within GATE_FALSE_ALARM (before the confirmation rerun, which must agree): q solves
+ * P(q) = GATE_FALSE_ALARM / m, and T is the (1 − q) quantile of the A/A rounds'
  * ratios read in both tails — the worse direction and the better one, the larger of the two — so
  * that A/A runs lopsided by chance (one side faster in most rounds) cannot set a T that the next
  * unchanged run, lopsided the other way, passes; at least MIN_THRESHOLD, rounded up to 1%.
@@ -96,11 +119,12 @@ export function findings(observations: readonly Observation[], thresholds: Thres
 export const GATE_FALSE_ALARM = 0.05;
 export const MIN_THRESHOLD = 0.03;
 
-export function calibratedThresholds(observations: readonly Observation[], aa: readonly Finding[], rounds: number, fallback: Thresholds): Thresholds {
+/** `runs`: how many runs `aa` pools (m is the gating findings of one run, not of all pooled). */
+export function calibratedThresholds(observations: readonly Observation[], aa: readonly Finding[], rounds: number, fallback: Thresholds, runs = 1): Thresholds {
   const out: Record<string, number> = { ...fallback };
   const judged = aa.filter((f) => f.estimate && !f.estimate.tooFewPairs);
-  const m = Math.max(1, judged.filter((f) => f.gating).length);
-  const q = (GATE_FALSE_ALARM / m) ** (1 / rounds);
+  const m = Math.max(1, Math.round(judged.filter((f) => f.gating).length / runs));
+  const q = roundShare(GATE_FALSE_ALARM / m, rounds);
   for (const metric of Object.keys(fallback) as GateMetric[]) {
     const better = gateMetric(metric).better;
     const ratios = judged
@@ -120,6 +144,29 @@ export function calibratedThresholds(observations: readonly Observation[], aa: r
     out[metric] = Math.max(MIN_THRESHOLD, Math.ceil(both * 100 - 1e-9) / 100);
   }
   return out as Thresholds;
+}
+
+/** The chance q per round at which at least R − OUTLYING_ROUNDS of R independent rounds lie past 1 + T with probability `budget` (bisection: that chance rises with q). */
+export function roundShare(budget: number, rounds: number): number {
+  const atLeast = (q: number): number => {
+    let sum = 0;
+    for (let j = Math.max(0, rounds - OUTLYING_ROUNDS); j <= rounds; j++) sum += binomial(rounds, j) * q ** j * (1 - q) ** (rounds - j);
+    return sum;
+  };
+  let low = 0;
+  let high = 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2;
+    if (atLeast(mid) > budget) high = mid;
+    else low = mid;
+  }
+  return low;
+}
+
+function binomial(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return c;
 }
 
 /** The median of a subject's figures on a side, for the history. */

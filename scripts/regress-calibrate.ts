@@ -65,7 +65,7 @@ function main(): void {
     observations.push(...aa.observations);
     rounds = result.suite.rounds;
   }
-  const thresholds = calibratedThresholds(observations, pooled, rounds, readThresholds(DEFAULT_THRESHOLDS_FILE).thresholds);
+  const thresholds = calibratedThresholds(observations, pooled, rounds, readThresholds(DEFAULT_THRESHOLDS_FILE).thresholds, folders.length);
   const source = `calibrated ${new Date().toISOString().slice(0, 10)} from ${folders.length} A/A run(s) on this machine: ${folders.join(', ')}`;
   // The closed-loop echo rate each model held in these runs: the load level the thresholds were calibrated at.
   const rates: Record<string, number[]> = {};
