@@ -26,6 +26,12 @@ export interface CheckoutOptions {
   readonly worktreesDir: string;
   /** Where installed node_modules are kept, one folder per lockfile hash. */
   readonly cacheDir: string;
+  /**
+   * Install production dependencies only (`npm ci --omit=dev`): what this project's servers and
+   * microbenchmarks need, without the test tools and the test browser (~64 MB). Another
+   * repository's server gets everything its lockfile names: its start command may need a dev tool.
+   */
+  readonly omitDev?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -41,12 +47,12 @@ export function resolveCommit(repo: string, ref: string): string {
   }
 }
 
-/** The install cache's key: what `npm ci` installs depends on the lockfile and on Node's major version. */
-export function installKey(dir: string): string {
+/** The install cache's key: what `npm ci` installs depends on the lockfile, on Node's major version, and on whether dev dependencies are left out. */
+export function installKey(dir: string, omitDev = false): string {
   const lockfile = path.join(dir, 'package-lock.json');
   if (!existsSync(lockfile)) throw new UsageError('ERR_BAD_OPTION', `${dir} has no package-lock.json: npm ci needs one`);
   const major = process.versions.node.split('.')[0]!;
-  return createHash('sha256').update(readFileSync(lockfile)).update(`\nnode ${major}`).digest('hex').slice(0, 16);
+  return createHash('sha256').update(readFileSync(lockfile)).update(`\nnode ${major}${omitDev ? '\nomit dev' : ''}`).digest('hex').slice(0, 16);
 }
 
 /** Links the cached node_modules for this lockfile into `dir`, installing it first when the cache has none. */
@@ -57,11 +63,11 @@ function install(dir: string, o: CheckoutOptions): CheckedOutRef['install'] {
     o.log?.(`${dir} has no package-lock.json: nothing installed`);
     return 'none';
   }
-  const cached = path.join(o.cacheDir, installKey(dir), 'node_modules');
+  const cached = path.join(o.cacheDir, installKey(dir, o.omitDev), 'node_modules');
   let how: CheckedOutRef['install'] = 'cached';
   if (!existsSync(cached)) {
-    o.log?.(`npm ci in ${dir} (no cached install for this lockfile)`);
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    o.log?.(`npm ci${o.omitDev ? ' --omit=dev' : ''} in ${dir} (no cached install for this lockfile)`);
+    execFileSync('npm', ['ci', ...(o.omitDev ? ['--omit=dev'] : []), '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     // A lockfile without dependencies installs nothing: the cache still records it.
     if (!existsSync(target)) mkdirSync(target);
     mkdirSync(path.dirname(cached), { recursive: true });

@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   const baseCommit = resolveCommit(repo, o.base);
   const headCommit = o.head === undefined ? undefined : resolveCommit(repo, o.head);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const cache = { worktreesDir: path.join(repo, '.regress', 'worktrees'), cacheDir: path.join(repo, '.regress', 'installs'), log };
+  const cache = { worktreesDir: path.join(repo, '.regress', 'worktrees'), cacheDir: path.join(repo, '.regress', 'installs'), omitDev: o.serverCmd === undefined, log };
   const baseCheckout = checkoutRef(repo, o.base, cache);
   const headDir = o.head === undefined ? repo : checkoutRef(repo, o.head, cache).dir;
   const side = (name: 'base' | 'head', ref: string, commit: string | undefined, dir: string): SideCheckout => ({ name, ref, ...(commit && { commit }), dir, hasMicrobench: existsSync(path.join(dir, 'microbench', 'cli.ts')) });
@@ -178,7 +178,7 @@ async function main(): Promise<number> {
   writeFileAtomically(path.join(dir, 'regress.md'), markdown);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown);
   // A run stopped by a broken side measured nothing worth a history point.
-  if (o.history !== undefined && run.failures.length === 0) appendHistory(o.history, result);
+  if (o.history !== undefined && run.failures.length === 0) appendHistory(o.history, result, git(repo, ['show', '-s', '--format=%cI', result.head.commit!]));
   process.stdout.write(`${renderTable(result, { color: process.stdout.isTTY })}\n`);
   log(`regress.json and regress.md written to ${dir}`);
   return exitCode;

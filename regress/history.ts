@@ -24,22 +24,34 @@ export interface HistoryEntry {
   readonly schemaVersion: typeof HISTORY_SCHEMA_VERSION;
   readonly commit: string;
   readonly createdAt: string;
+  /**
+   * When head's commit was made (its committer date): the history's order. Runs on main are never
+   * cancelled and may finish out of order, so the order of the lines is not the order of main.
+   * Absent in lines written before 2026-12-05, which keep their place by createdAt.
+   */
+  readonly committedAt?: string;
   /** Head's median per subject and metric, keyed `subject · metric`. */
   readonly figures: Readonly<Record<string, number>>;
 }
 
-export function historyEntry(r: RegressResult): HistoryEntry {
+export function historyEntry(r: RegressResult, committedAt?: string): HistoryEntry {
   const figures: Record<string, number> = {};
   for (const f of r.findings.filter((x) => x.gating)) {
     const value = sideMedian(r.observations, f.subject, f.metric, 'head');
     if (value !== undefined) figures[`${f.subject} · ${f.metric}`] = value;
   }
-  return { schemaVersion: HISTORY_SCHEMA_VERSION, commit: r.head.commit ?? 'unknown', createdAt: r.createdAt, figures };
+  return { schemaVersion: HISTORY_SCHEMA_VERSION, commit: r.head.commit ?? 'unknown', createdAt: r.createdAt, ...(committedAt && { committedAt }), figures };
 }
 
-export function appendHistory(file: string, r: RegressResult): void {
+export function appendHistory(file: string, r: RegressResult, committedAt?: string): void {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  appendFileSync(file, `${JSON.stringify(historyEntry(r))}\n`);
+  appendFileSync(file, `${JSON.stringify(historyEntry(r, committedAt))}\n`);
+}
+
+/** The runs in the order of main: by commit date (createdAt for older lines), ties kept in file order. */
+export function inCommitOrder(entries: readonly HistoryEntry[]): HistoryEntry[] {
+  const key = (e: HistoryEntry): number => Date.parse(e.committedAt ?? e.createdAt);
+  return entries.map((e, i) => ({ e, i })).sort((a, b) => key(a.e) - key(b.e) || a.i - b.i).map(({ e }) => e);
 }
 
 export function readHistory(file: string): HistoryEntry[] {
@@ -49,7 +61,7 @@ export function readHistory(file: string): HistoryEntry[] {
   } catch (error) {
     throw new UsageError('ERR_BAD_REPORT_INPUT', `cannot read the history ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return text
+  const entries = text
     .split('\n')
     .map((line, i) => ({ line: line.trim(), number: i + 1 }))
     .filter((l) => l.line !== '')
@@ -65,6 +77,7 @@ export function readHistory(file: string): HistoryEntry[] {
       }
       return entry as HistoryEntry;
     });
+  return inCommitOrder(entries);
 }
 
 export const MIN_SEGMENT = 5;

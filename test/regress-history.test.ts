@@ -50,6 +50,19 @@ describe('changePoints on synthetic histories with this machine\u2019s noise', (
     expect(changes[0]).toMatchObject({ series: 'echo · actor · p50', commit: 'c12' });
   });
 
+  it('reads the runs in the order of main (commit dates), not in the order they finished', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
+    const file = path.join(dir, 'history.jsonl');
+    // Runs of c2 and c3 finished in the other order; c1 is an older line without committedAt.
+    const lines = [
+      { commit: 'c1', createdAt: '2026-12-01T10:00:00Z' },
+      { commit: 'c3', createdAt: '2026-12-02T10:30:00Z', committedAt: '2026-12-02T10:05:00Z' },
+      { commit: 'c2', createdAt: '2026-12-02T10:40:00Z', committedAt: '2026-12-02T10:00:00Z' },
+    ].map((l) => JSON.stringify({ schemaVersion: 1, ...l, figures: {} }));
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    expect(readHistory(file).map((e) => e.commit)).toEqual(['c1', 'c2', 'c3']);
+  });
+
   it('names a bad line of the history by its number', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
     const file = path.join(dir, 'history.jsonl');

@@ -22,7 +22,8 @@ function scratchClone(breakage: string): string {
   const git = (...args: string[]): string => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' }).trim();
   execFileSync('git', ['clone', '-q', ROOT, dir]);
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  const cached = path.join(dir, '.regress', 'installs', installKey(dir));
+  // The gate installs this project's servers without dev dependencies: seed that cache entry.
+  const cached = path.join(dir, '.regress', 'installs', installKey(dir, true));
   mkdirSync(cached, { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(cached, 'node_modules'), 'dir');
   git('tag', 'good');
