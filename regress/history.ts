@@ -48,7 +48,11 @@ export function appendHistory(file: string, r: RegressResult, committedAt?: stri
   appendFileSync(file, `${JSON.stringify(historyEntry(r, committedAt))}\n`);
 }
 
-/** The runs in the order of main: by commit date (createdAt for older lines), ties kept in file order. */
+/**
+ * The runs in the order of main: by commit date (createdAt for older lines), ties kept in file
+ * order. Commits made in the same second (a rebase-and-merge of several) keep the order their runs
+ * finished in, which may not be main's.
+ */
 export function inCommitOrder(entries: readonly HistoryEntry[]): HistoryEntry[] {
   const key = (e: HistoryEntry): number => Date.parse(e.committedAt ?? e.createdAt);
   return entries.map((e, i) => ({ e, i })).sort((a, b) => key(a.e) - key(b.e) || a.i - b.i).map(({ e }) => e);
@@ -72,7 +76,8 @@ export function readHistory(file: string): HistoryEntry[] {
       } catch {
         throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: not JSON (each line must be one run: {"schemaVersion": 1, "commit", "createdAt", "figures"})`);
       }
-      if (entry.schemaVersion !== HISTORY_SCHEMA_VERSION || typeof entry.commit !== 'string' || typeof entry.figures !== 'object' || entry.figures === null) {
+      const dated = (d: unknown): boolean => typeof d === 'string' && !Number.isNaN(Date.parse(d));
+      if (entry.schemaVersion !== HISTORY_SCHEMA_VERSION || typeof entry.commit !== 'string' || !dated(entry.createdAt) || (entry.committedAt !== undefined && !dated(entry.committedAt)) || typeof entry.figures !== 'object' || entry.figures === null) {
         throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: expected {"schemaVersion": 1, "commit": "<sha>", "createdAt": "<date>", "figures": {…}}`);
       }
       return entry as HistoryEntry;

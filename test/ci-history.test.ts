@@ -1,7 +1,8 @@
 /**
  * scripts/ci-history.sh (npm test: scratch git repositories, no gate run): the history of main on
- * an orphan branch — made when missing (a first run, or a history lost), appended to after, and a
- * push that loses the race with another run is fetched again and retried, so no run's line is lost.
+ * an orphan branch — made when missing (a first run, or a history lost), appended to after; a push
+ * that loses the race with another run is fetched again and retried, so no run's line is lost, and
+ * any other refusal fails at once with git's words; `view` shows the history with a run's line.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +33,7 @@ function repository(): { origin: string; clone: string } {
 
 function append(clone: string, line: string): { status: number | null; log: string } {
   writeFileSync(path.join(clone, 'new-line.jsonl'), `${line}\n`);
-  const run = spawnSync('bash', [SCRIPT, 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: clone, encoding: 'utf8' });
+  const run = spawnSync('bash', [SCRIPT, 'push', 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: clone, encoding: 'utf8' });
   return { status: run.status, log: `${run.stdout}${run.stderr}` };
 }
 
@@ -63,19 +64,46 @@ describe('scripts/ci-history.sh', () => {
     const bin = mkdtempSync(path.join(os.tmpdir(), 'ci-history-bin-'));
     const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
     const flag = path.join(bin, 'raced');
-    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nif [ "$1" = push ] && [ ! -f '${flag}' ]; then touch '${flag}'; (cd '${other}' && PATH='${process.env.PATH}' bash '${SCRIPT}' perf-history perf-history.jsonl new-line.jsonl) >&2; fi\nexec '${realGit}' "$@"\n`);
+    writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nif [ "$1" = push ] && [ ! -f '${flag}' ]; then touch '${flag}'; (cd '${other}' && PATH='${process.env.PATH}' bash '${SCRIPT}' push perf-history perf-history.jsonl new-line.jsonl) >&2; fi\nexec '${realGit}' "$@"\n`);
     chmodSync(path.join(bin, 'git'), 0o755);
     writeFileSync(path.join(clone, 'new-line.jsonl'), '{"run":3}\n');
-    const raced = spawnSync('bash', [SCRIPT, 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: clone, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const raced = spawnSync('bash', [SCRIPT, 'push', 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: clone, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
     expect(raced.status, raced.stderr).toBe(0);
     expect(raced.stderr).toContain('rejected');
     expect(onBranch(origin).split('\n')).toEqual(['{"run":1}', '{"run":2}', '{"run":3}']);
   });
 
+  it('fails at once, with git\u2019s words, when the push is refused for another reason than a lost race', () => {
+    const { origin, clone } = repository();
+    const hook = path.join(origin, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "protected branch: perf-history" >&2\nexit 1\n');
+    chmodSync(hook, 0o755);
+    const refused = append(clone, '{"run":1}');
+    expect(refused.status).toBe(1);
+    expect(refused.log).toContain('protected branch: perf-history');
+    expect(refused.log).toContain('::error title=Performance history::git push to perf-history was refused');
+    expect(refused.log).not.toContain('fetching again');
+  });
+
+  it('views the history with this run\u2019s line appended, pushing nothing', () => {
+    const { origin, clone } = repository();
+    expect(append(clone, '{"run":1}').status).toBe(0);
+    writeFileSync(path.join(clone, 'new-line.jsonl'), '{"run":2}\n');
+    const view = spawnSync('bash', [SCRIPT, 'view', 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: clone, encoding: 'utf8' });
+    expect(view.status).toBe(0);
+    expect(readFileSync(path.join(clone, 'perf-history.jsonl'), 'utf8')).toBe('{"run":1}\n{"run":2}\n');
+    expect(onBranch(origin)).toBe('{"run":1}');
+    // Before any history exists, the view is this run's line alone.
+    const fresh = repository();
+    writeFileSync(path.join(fresh.clone, 'new-line.jsonl'), '{"run":1}\n');
+    expect(spawnSync('bash', [SCRIPT, 'view', 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: fresh.clone }).status).toBe(0);
+    expect(readFileSync(path.join(fresh.clone, 'perf-history.jsonl'), 'utf8')).toBe('{"run":1}\n');
+  });
+
   it('appends nothing for a run that wrote no line', () => {
     const { origin, clone } = repository();
     writeFileSync(path.join(clone, 'new-line.jsonl'), '');
-    const run = spawnSync('bash', [SCRIPT, 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: clone, encoding: 'utf8' });
+    const run = spawnSync('bash', [SCRIPT, 'push', 'perf-history', 'perf-history.jsonl', 'new-line.jsonl'], { cwd: clone, encoding: 'utf8' });
     expect(run.status).toBe(0);
     expect(spawnSync('git', ['rev-parse', '--verify', 'perf-history'], { cwd: origin }).status).not.toBe(0);
   });

@@ -66,7 +66,7 @@ describe('changePoints on synthetic histories with this machine\u2019s noise', (
   it('names a bad line of the history by its number', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
     const file = path.join(dir, 'history.jsonl');
-    writeFileSync(file, '{"schemaVersion": 1, "commit": "a", "createdAt": "x", "figures": {}}\nnot json\n');
+    writeFileSync(file, '{"schemaVersion": 1, "commit": "a", "createdAt": "2026-12-01T00:00:00Z", "figures": {}}\nnot json\n');
     expect(() => readHistory(file)).toThrow(/line 2: not JSON/);
   });
 });
