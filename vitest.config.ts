@@ -1,9 +1,14 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     // End-to-end tests start real servers and hundreds of sockets: give them room on slow CI.
     testTimeout: 60_000,
+    // One test file per CPU (vitest's default leaves one CPU free: on 2 cores, files ran one at a
+    // time). The fast tests mostly wait on sockets and timers; two at once on this 2-core machine
+    // took npm test from 397 s to 226 s with every test passing. The slow project stays one file at a time.
+    maxWorkers: os.availableParallelism(),
     hookTimeout: 30_000,
     // GitHub's workflow parser imports its JSON schema without an import attribute, as bundlers
     // allow and Node does not: let Vite transform it instead of Node loading it.

@@ -6,18 +6,19 @@
  * values × 1.2. Each comparison has compare's default number of trials per arm (10), and 5 on p50
  * for contrast. The false-positive rate must stay within α plus the simulation's own error (3 standard
  * errors); the detection rate is stated, and must beat the false-positive rate.
+ * In npm run test:slow: 6,000 synthetic comparisons, about 35 s.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIDENCE, estimateRatio } from '../compare/statistics.ts';
-import { seededRandom } from '../loadgen/random.ts';
+import { CONFIDENCE, estimateRatio } from '../../compare/statistics.ts';
+import { seededRandom } from '../../loadgen/random.ts';
 
 interface StoredTrials {
   readonly source: string;
   readonly arms: Record<string, { readonly p50: readonly number[]; readonly p99: readonly number[] }>;
 }
 
-const stored = JSON.parse(readFileSync(new URL('./fixtures/echo-10k-trials.json', import.meta.url), 'utf8')) as StoredTrials;
+const stored = JSON.parse(readFileSync(new URL('../fixtures/echo-10k-trials.json', import.meta.url), 'utf8')) as StoredTrials;
 const COMPARISONS = 1000;
 const SHIFT = 1.2;
 const ALPHA = 1 - CONFIDENCE;

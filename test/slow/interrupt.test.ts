@@ -3,6 +3,7 @@
  * valid partial result and exit 130; a server killed during a 10,000-client run ends the run with
  * exit 1 and a partial result; a comparison interrupted after 2 trials resumes and finishes
  * (--resume), keeping those 2. Real processes and real signals, as a user sends them.
+ * In npm run test:slow: 2,000- and 10,000-client runs, about a minute.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { BenchResult } from '../loadgen/result.ts';
+import type { BenchResult } from '../../loadgen/result.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Launched {
   readonly stderr: () => string;

@@ -6,13 +6,14 @@
  * a handshake. Afterwards the server is up, serves well-formed clients correctly, holds no
  * registry entry, and its memory after a forced GC is within 10% of what it was before.
  * The server runs as a child process, so that its memory is its own.
+ * In npm run test:slow: a bounded fuzzing run against each model, about 25 s.
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnServer, type ServerProcess } from '../loadgen/server-process.ts';
-import { seededRandom } from '../loadgen/random.ts';
-import { buildFrame, OPCODE, rawUpgrade, type FrameSpec } from './helpers/frames.ts';
-import { connectTestClient, pause } from './helpers/test-client.ts';
+import { spawnServer, type ServerProcess } from '../../loadgen/server-process.ts';
+import { seededRandom } from '../../loadgen/random.ts';
+import { buildFrame, OPCODE, rawUpgrade, type FrameSpec } from '../helpers/frames.ts';
+import { connectTestClient, pause } from '../helpers/test-client.ts';
 
 const MODELS = ['actor', 'mutex', 'baseline'] as const;
 // The servers these tests start must not inherit a token from the environment: their requests carry none.
