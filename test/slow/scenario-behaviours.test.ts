@@ -3,21 +3,22 @@
  * (with each slow-consumer policy), churn, phases of different rates, and HTTP side traffic. What
  * is asserted is accounting and ordering, never timings: every expected delivery is delivered,
  * dropped by the policy (as the server counts it) or refused; the registry ends empty.
+ * In npm run test:slow: real servers and clients for each scenario and model, about a minute.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBench } from '../loadgen/bench.ts';
-import { resolveBenchPlan } from '../loadgen/plan.ts';
-import { benchOptions } from '../loadgen/bench-options.ts';
-import { runLoad } from '../loadgen/runner.ts';
-import type { Measurement } from '../loadgen/record/measurement.ts';
-import { ServerStatsClient } from '../loadgen/server-stats.ts';
-import type { SlowConsumerPolicy } from '../servers/common/slow-consumer-policy.ts';
-import { startServer, type RunningServer } from '../servers/server.ts';
-import { testPlan } from './helpers/load-plan.ts';
-import { judgeIntegrity } from '../loadgen/result.ts';
+import { runBench } from '../../loadgen/bench.ts';
+import { resolveBenchPlan } from '../../loadgen/plan.ts';
+import { benchOptions } from '../../loadgen/bench-options.ts';
+import { runLoad } from '../../loadgen/runner.ts';
+import type { Measurement } from '../../loadgen/record/measurement.ts';
+import { ServerStatsClient } from '../../loadgen/server-stats.ts';
+import type { SlowConsumerPolicy } from '../../servers/common/slow-consumer-policy.ts';
+import { startServer, type RunningServer } from '../../servers/server.ts';
+import { testPlan } from '../helpers/load-plan.ts';
+import { judgeIntegrity } from '../../loadgen/result.ts';
 
 let server: RunningServer | undefined;
 afterEach(async () => {
