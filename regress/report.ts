@@ -16,11 +16,17 @@ const HEAD = ['subject', 'metric', 'base', 'head', 'head / base [interval]', 'T'
 function row(f: Finding, r: RegressResult): string[] {
   const m = gateMetric(f.metric);
   const ratio = f.estimate ? `${fixed(f.estimate.ratio)}× [${fixed(f.estimate.low)}–${fixed(f.estimate.high)}]` : '–';
-  const past = f.decisive && (f.verdict === 'regressed' || f.verdict === 'improved') ? ` (${f.decisive.rounds - OUTLYING_ROUNDS} of ${f.decisive.rounds} rounds at ${fixed(f.verdict === 'regressed' === (m.better === 'lower') ? f.decisive.low : f.decisive.high)}× or beyond)` : '';
+  const past = f.decisive && (f.verdict === 'regressed' || f.verdict === 'improved') ? ` (${f.decisive.rounds - OUTLYING_ROUNDS} of ${f.decisive.rounds} rounds at ${fixed(nearEnd(f.decisive, f.verdict, m.better))}× or beyond)` : '';
   const verdict = finalVerdict(f, r.confirmations) + past + (f.reason ? ` (${f.reason})` : '');
   // compare's layout of a median and its interval (its `ms` rule: 2 decimals below 10, 1 below 100).
   const unit = m.unit === 'msg/s' ? 'msg/s' : 'ms';
   return [f.subject, `${m.label} (${m.unit})${m.gating ? '' : ', exploratory'}`, formatEstimate(f.base, unit), formatEstimate(f.other, unit), ratio, `${Math.round(f.threshold * 100)}%`, verdict];
+}
+
+/** The end of the decisive range nearest 1: the ratio that all rounds but the outlying ones reached (a regression of a lower-is-better metric reads its low end). */
+function nearEnd(range: { low: number; high: number }, verdict: 'regressed' | 'improved', better: 'lower' | 'higher'): number {
+  const upward = (verdict === 'regressed') === (better === 'lower');
+  return upward ? range.low : range.high;
 }
 
 /** Gating rows first, and the worst verdicts first within them. */

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { runtimeImports } from './helpers/imports.ts';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -17,28 +17,6 @@ function sourceFiles(folder: string): string[] {
   return readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
     .map((f) => path.join(folder, f));
-}
-
-/** Every runtime import or re-export in a file: its specifier and line. */
-function runtimeImports(file: string, text: string): { specifier: string; line: number }[] {
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-  const found: { specifier: string; line: number }[] = [];
-  const add = (node: ts.Node, specifier: ts.Expression | undefined): void => {
-    if (specifier && ts.isStringLiteral(specifier)) found.push({ specifier: specifier.text, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
-  };
-  const visit = (node: ts.Node): void => {
-    // Under verbatimModuleSyntax (tsconfig) only `import type` vanishes: `import { type X }` still loads the module.
-    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) {
-      add(node, node.moduleSpecifier);
-    } else if (ts.isExportDeclaration(node) && !node.isTypeOnly) {
-      add(node, node.moduleSpecifier);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      add(node, node.arguments[0]);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return found;
 }
 
 function reachesServers(file: string, specifier: string): boolean {

@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { data } from '@actions/expressions';
 import { evaluate, expand, holds, type ExpressionContext } from './helpers/actions-expressions.ts';
+import { runtimeImports } from './helpers/imports.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKFLOWS = path.join(ROOT, '.github', 'workflows');
@@ -33,7 +34,7 @@ const text = (file: string): string => readFileSync(path.join(WORKFLOWS, file), 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- workflow YAML is read as data
 const yaml = (file: string): any => parse(text(file));
 
-/** Relative imports of a TypeScript file, followed: the top-level folders whose code it runs. */
+/** Relative runtime imports of TypeScript files, followed: the top-level folders whose code they run. */
 function importedFolders(entries: readonly string[]): Set<string> {
   const seen = new Set<string>();
   const stack = entries.map((e) => path.join(ROOT, e));
@@ -41,11 +42,7 @@ function importedFolders(entries: readonly string[]): Set<string> {
     const file = stack.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
-    const source = readFileSync(file, 'utf8');
-    // import … from './x', export … from './x', import './x' (for its effects), import('./x').
-    for (const m of source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'(\.[^']+)'|(?:^|\n)\s*import\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g)) {
-      stack.push(path.resolve(path.dirname(file), (m[1] ?? m[2] ?? m[3])!));
-    }
+    for (const { specifier } of runtimeImports(file, readFileSync(file, 'utf8'))) if (specifier.startsWith('.')) stack.push(path.resolve(path.dirname(file), specifier));
   }
   return new Set([...seen].map((f) => path.relative(ROOT, f).split(path.sep)[0]!));
 }
