@@ -67,7 +67,7 @@ function loadDriven(r: RegressResult): string {
 
 function context(r: RegressResult): string {
   const side = (s: RegressResult['base']) => `${s.ref}${s.commit ? ` (${s.commit.slice(0, 12)})` : ''}`;
-  return `base ${side(r.base)} vs head ${side(r.head)}${r.serverCommand ? `, servers started with \`${r.serverCommand}\`` : ''}; ${r.suite.rounds} rounds per cell, base and head once each per round in a seeded random order (seed ${r.seed}); ${r.suite.clients} clients, ${r.suite.warmupSeconds} s warm-up, ${r.suite.durationSeconds} s measured, at ${Math.round(r.suite.loadShare * 100)}% of base's closed-loop echo throughput (${loadDriven(r)}). Ratios are medians of the per-round ratios with their exact interval; a metric regressed when its whole interval lies past 1 + T (thresholds: ${r.thresholdsSource}). ${r.machine}.`;
+  return `base ${side(r.base)} vs head ${side(r.head)}${r.serverCommand ? `, servers started with \`${r.serverCommand}\`` : ''}; ${r.suite.rounds} rounds per cell, base and head once each per round in a seeded random order (seed ${r.seed}); ${r.suite.clients} clients, ${r.suite.warmupSeconds} s warm-up, ${r.suite.durationSeconds} s measured, at ${Math.round(r.suite.loadShare * 100)}% of base's closed-loop echo throughput (${loadDriven(r)}). Ratios are medians of the per-round ratios with their exact interval; a metric regressed when at least ${r.suite.rounds - OUTLYING_ROUNDS} of its ${r.suite.rounds} rounds lie past 1 + T (regress.json's \`decisive\` range), in the run and in its confirmation rerun (thresholds: ${r.thresholdsSource}). ${r.machine}.`;
 }
 
 export function renderTable(r: RegressResult, o: { color: boolean }): string {
