@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileAtomically, writeJsonAtomically } from '../common/atomic-write.ts';
 import { listenForInterrupt } from '../loadgen/interrupt.ts';
-import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { alreadyRaised, checkFileLimit, readFileLimits, rerunWithFileLimit } from '../common/file-limit.ts';
@@ -24,9 +23,11 @@ import { renderMarkdown } from './report-markdown.ts';
 import { renderHtml } from './report-html.ts';
 import { renderComparison } from './report-table.ts';
 import { runSchedule } from './run.ts';
+import { describeEnvironment, machineLabel } from '../loadgen/result.ts';
 import { armsFor, interleave } from './schedule.ts';
 import { runMain } from '../common/main.ts';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
+import { warnIfUnpinned } from '../common/runtime.ts';
 
 /** A fresh parser each time: --resume parses the interrupted run's own command line again. */
 const compareProgram = (): Command =>
@@ -135,6 +136,7 @@ async function main(): Promise<number> {
   const schedule = interleave(scenarios, arms, trials, seededRandom(seed));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`${schedule.length} runs: ${scenarios.length} scenario(s) × ${arms.length} arms × ${trials} trials, interleaved; results in ${dir}`);
+  warnIfUnpinned();
   const interrupt = listenForInterrupt(log);
   const { trials: results, interrupted } = await runSchedule(schedule, { bench, dir, log, signal: interrupt.signal, resume: resumeDir !== undefined, ...(saturation && { saturation }) });
   if (interrupted) {
@@ -144,7 +146,7 @@ async function main(): Promise<number> {
 
   const analysis = analyse(results, arms.map((a) => a.name), seed, { pairing, ...(saturation && { saturation: { sloP99Ms: saturation.sloP99Ms } }) });
   const command = `npm run compare -- ${argv.join(' ')}`.trim();
-  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
+  const machine = `${machineLabel(describeEnvironment())}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
   writeFileAtomically(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file, ...(r.saturation && { saturation: r.saturation }) })) }, null, 2) + '\n');
   const context = { runId, command, machine, trials, seed };
   writeFileAtomically(path.join(dir, 'report.md'), renderMarkdown(analysis, context));

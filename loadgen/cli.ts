@@ -22,6 +22,7 @@ import { listScenarioNames, loadScenario } from './scenario.ts';
 import { runMain } from '../common/main.ts';
 import { exitCodeForResult } from './result.ts';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
+import { warnIfUnpinned } from '../common/runtime.ts';
 
 const program = new Command()
   .name('npm run bench --')
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
   const limits = readFileLimits();
   const mostClients = sweep?.parameter === 'clients' ? Math.max(plan.load.clients, ...sweep.values) : plan.load.clients;
   if (checkFileLimit(mostClients, limits) === 'raise' && !alreadyRaised()) return rerunWithFileLimit(limits.hard);
+  warnIfUnpinned();
 
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   if (raw.pin && !pinLoadGenerator()) throw new UsageError('ERR_BAD_OPTION', '--pin: could not pin the load generator to its CPU');

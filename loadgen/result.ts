@@ -21,6 +21,7 @@ import type { ChurnReport } from './drive/churn.ts';
 import type { HttpReport } from './http-load.ts';
 import type { PrimaryMetric } from './scenario.ts';
 import type { NetworkFaults, ProxyStats } from '../common/network-faults.ts';
+import { currentRuntime, runtimeLabel } from '../common/runtime.ts';
 
 /**
  * 2: adds latencyByKind, fanout, selfCheck, server, timeSeries, warm-up fields.
@@ -38,6 +39,8 @@ export const RESULT_SCHEMA_VERSION = 6;
 
 export interface Environment {
   readonly node: string;
+  /** V8's version (process.versions.v8); absent in results written before 2026-12-06. */
+  readonly v8?: string;
   readonly platform: string;
   readonly arch: string;
   readonly cpuModel: string;
@@ -236,7 +239,7 @@ export function exitCodeForResult(result: BenchResult): number {
 export function describeEnvironment(): Environment {
   const cpus = os.cpus();
   return {
-    node: process.version,
+    ...currentRuntime(),
     platform: os.platform(),
     arch: os.arch(),
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
@@ -244,6 +247,11 @@ export function describeEnvironment(): Environment {
     totalMemoryBytes: os.totalmem(),
     hostname: os.hostname(),
   };
+}
+
+/** "2 × AMD EPYC 7B13, Node v26.10.0 (V8 14.1.146.11)": the machine and runtime a figure came from. */
+export function machineLabel(e: Pick<Environment, 'cpus' | 'cpuModel' | 'node' | 'v8'>): string {
+  return `${e.cpus} × ${e.cpuModel}, ${runtimeLabel(e)}`;
 }
 
 export interface RunContext {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { markFileLimitRaised, readFileLimits } from '../common/file-limit.ts';
 import { exitCodeForSignal } from '../common/exit-codes.ts';
 import type { ModelName } from '../common/models.ts';
+import { checkoutNode } from '../common/runtime.ts';
 import { serverArgs, type ServerSettings } from '../common/server-settings.ts';
 
 const SERVER_MAIN = fileURLToPath(new URL('../servers/main.ts', import.meta.url));
@@ -39,7 +40,7 @@ export interface SpawnServerOptions extends ServerSettings {
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
   const main = options.checkoutDir === undefined ? SERVER_MAIN : path.join(options.checkoutDir, 'servers', 'main.ts');
   const args = [...(options.nodeArgs ?? []), '--import', 'tsx', main, ...serverArgs(options)];
-  const command = childCommand(args, options.cpus);
+  const command = childCommand(args, options.cpus, options.checkoutDir === undefined ? process.execPath : checkoutNode(options.checkoutDir));
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Its own process group, so that a Ctrl-C meant for the run does not kill the server under it:
@@ -71,12 +72,13 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
 }
 
 /**
- * A Node.js child's command line (node `args`): it gets the hard open-file limit from `ulimit` in
- * an exec'd shell, so the pid we hold (and signal on stop) is the child itself, never a wrapper
- * that could leave it orphaned; pinned to `cpus` with taskset when given. Servers and fault proxies.
+ * A Node.js child's command line (`node` `args`, by default this process's own binary): it gets
+ * the hard open-file limit from `ulimit` in an exec'd shell, so the pid we hold (and signal on
+ * stop) is the child itself, never a wrapper that could leave it orphaned; pinned to `cpus` with
+ * taskset when given. Servers and fault proxies.
  */
-export function childCommand(args: readonly string[], cpus: string | undefined): string[] {
-  const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), process.execPath, ...args];
+export function childCommand(args: readonly string[], cpus: string | undefined, node: string = process.execPath): string[] {
+  const shell = ['sh', '-c', 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(readFileLimits().hard), node, ...args];
   return cpus === undefined ? shell : ['taskset', '-c', cpus, ...shell];
 }
 

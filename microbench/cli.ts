@@ -13,6 +13,7 @@ import { runMain } from '../common/main.ts';
 import { EXIT } from '../common/exit-codes.ts';
 import { allCases } from './cases.ts';
 import { runMicrobench, type CaseFigure } from './run.ts';
+import { currentRuntime, runtimeLabel, warnIfUnpinned } from '../common/runtime.ts';
 
 const program = new Command()
   .name('npm run microbench --')
@@ -56,7 +57,8 @@ async function main(): Promise<number> {
     return EXIT.success;
   }
   if (cases.length === 0) throw new UsageError('ERR_BAD_OPTION', `--filter '${o.filter}' matches no case; --list shows them`);
-  process.stderr.write(`${cases.length} cases, at least ${options.timeMs} ms and ${options.iterations} iterations each\n`);
+  process.stderr.write(`${cases.length} cases, at least ${options.timeMs} ms and ${options.iterations} iterations each, on ${runtimeLabel(currentRuntime())}\n`);
+  warnIfUnpinned();
   const result = await runMicrobench(cases, options, (f, i) => process.stderr.write(`[${i + 1}/${cases.length}] ${f.name}: ${f.state === 'completed' ? `${number(f.unitsPerSecond)} ${UNIT[f.group]} ±${f.rmePercent.toFixed(1)}%` : `FAILED: ${f.error}`}\n`));
   process.stdout.write(`${table(result.cases)}\nwork/s: units of work per second (lock acquisitions, registry replies, or frames delivered to queues); mean and p99 per iteration, each iteration one unit per task (a broadcast: one per receiver per task)\n`);
   mkdirSync(o.out, { recursive: true });

@@ -5,7 +5,6 @@
  * confirmed regression, 4 inconclusive, 2 usage, 1 the run failed.
  */
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -23,6 +22,8 @@ import { DEFAULT_SUITE, SUITE_MODELS, SUITE_SCENARIOS, type SuiteScenario, type 
 import { DEFAULT_THRESHOLDS_FILE, readThresholds, SLOW_RUNNER_SHARE } from './thresholds.ts';
 import { calibratedThresholds } from './verdict.ts';
 import { writeFileAtomically, writeJsonAtomically } from '../common/atomic-write.ts';
+import { describeEnvironment, machineLabel } from '../loadgen/result.ts';
+import { checkoutNode, runtimeLabel, runtimeOf, unpinnedWarning } from '../common/runtime.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -123,11 +124,16 @@ async function main(): Promise<number> {
   const head = side('head', o.head ?? 'working tree', headCommit, headDir);
 
   const warnings: string[] = [];
+  const unpinned = unpinnedWarning();
+  if (unpinned !== undefined) warnings.push(`the load generator is ${unpinned}`);
   if (o.serverCmd === undefined) {
     const changed = harnessChanged(repo, [baseCommit, ...(headCommit ? [headCommit] : [])]);
     if (changed.length > 0) warnings.push(`the load generator or the wire protocol of a compared ref differs from this checkout's (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}): this checkout's load generator drives both sides, so the figures compare the servers, but a protocol change can make a side's server answer differently`);
     if (suite.microbenchRounds > 0 && !(base.hasMicrobench && head.hasMicrobench)) warnings.push(`microbenchmarks skipped: ${base.hasMicrobench ? 'head' : 'base'} has no microbench/cli.ts`);
   }
+  // The project's servers run on their own checkout's pinned runtime (a commit that changes it is measured on it).
+  const runtimes = o.serverCmd === undefined ? { base: runtimeOf(checkoutNode(base.dir)), head: runtimeOf(checkoutNode(head.dir)) } : undefined;
+  if (runtimes && runtimeLabel(runtimes.base) !== runtimeLabel(runtimes.head)) warnings.push(`base's servers run on ${runtimeLabel(runtimes.base)} and head's on ${runtimeLabel(runtimes.head)}: the figures compare the runtimes too`);
   const pin = o.pin && canPin();
   if (o.pin && !pin) warnings.push('not pinned: this machine lacks taskset or a second CPU, so the servers and the load generator share CPUs');
   if (pin) pinLoadGenerator();
@@ -149,15 +155,15 @@ async function main(): Promise<number> {
   const { outcome, exitCode } = run.interrupted ? { outcome: 'interrupted' as const, exitCode: exitCodeForSignal(interrupt.received ?? 'SIGINT') } : gateOutcome(run.findings, run.confirmations, run.failures);
   const calibrated = o.calibrate ? calibratedThresholds(run.observations, run.aaFindings, suite.rounds, thresholdsFile.thresholds) : undefined;
   if (calibrated && (calibrated.p50 > 0.1 || calibrated.cpuPerMessage > 0.1)) warnings.push(`this runner's A/A arm calibrates p50 to T = ${Math.round(calibrated.p50 * 100)}% and CPU per message to ${Math.round(calibrated.cpuPerMessage * 100)}%: too noisy to gate either within 10%`);
-  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}${pin ? ', servers on CPU 0, load generator on CPU 1' : ''}`;
+  const machine = `${machineLabel(describeEnvironment())}${pin ? ', servers on CPU 0, load generator on CPU 1' : ''}`;
   const result: RegressResult = {
     kind: 'regress',
     schemaVersion: REGRESS_SCHEMA_VERSION,
     createdAt: new Date().toISOString(),
     command: `npm run regress -- ${process.argv.slice(2).join(' ')}`,
     machine,
-    base: { ref: o.base, commit: baseCommit },
-    head: { ref: head.ref, ...(headCommit ? { commit: headCommit } : { commit: git(repo, ['rev-parse', 'HEAD']) }) },
+    base: { ref: o.base, commit: baseCommit, ...(runtimes && { runtime: runtimes.base }) },
+    head: { ref: head.ref, ...(headCommit ? { commit: headCommit } : { commit: git(repo, ['rev-parse', 'HEAD']) }), ...(runtimes && { runtime: runtimes.head }) },
     ...(o.serverCmd !== undefined && { serverCommand: o.serverCmd }),
     suite,
     seed,

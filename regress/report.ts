@@ -9,6 +9,7 @@ import { formatEstimate } from '../compare/format.ts';
 import { finalVerdict, type RegressResult } from './result.ts';
 import { gateMetric } from './suite.ts';
 import { OUTLYING_ROUNDS, type Finding } from './verdict.ts';
+import { runtimeLabel } from '../common/runtime.ts';
 
 const HEAD = ['subject', 'metric', 'base', 'head', 'head / base [interval]', 'T', 'verdict'];
 
@@ -65,9 +66,16 @@ function loadDriven(r: RegressResult): string {
   return list.length > 0 ? list.join('; ') : 'no load measured';
 }
 
+/** ", servers on Node v26.10.0 (V8 …)", or each side's when they differ; nothing for a result that did not record them. */
+function serverRuntimes(r: RegressResult): string {
+  if (!r.base.runtime || !r.head.runtime) return '';
+  const [base, head] = [runtimeLabel(r.base.runtime), runtimeLabel(r.head.runtime)];
+  return base === head ? `, servers on ${base}` : `, base's servers on ${base}, head's on ${head}`;
+}
+
 function context(r: RegressResult): string {
   const side = (s: RegressResult['base']) => `${s.ref}${s.commit ? ` (${s.commit.slice(0, 12)})` : ''}`;
-  return `base ${side(r.base)} vs head ${side(r.head)}${r.serverCommand ? `, servers started with \`${r.serverCommand}\`` : ''}; ${r.suite.rounds} rounds per cell, base and head once each per round in a seeded random order (seed ${r.seed}); ${r.suite.clients} clients, ${r.suite.warmupSeconds} s warm-up, ${r.suite.durationSeconds} s measured, at ${Math.round(r.suite.loadShare * 100)}% of base's closed-loop echo throughput (${loadDriven(r)}). Ratios are medians of the per-round ratios with their exact interval; a metric regressed when at least ${r.suite.rounds - OUTLYING_ROUNDS} of its ${r.suite.rounds} rounds lie past 1 + T (regress.json's \`decisive\` range), in the run and in its confirmation rerun (thresholds: ${r.thresholdsSource}). ${r.machine}.`;
+  return `base ${side(r.base)} vs head ${side(r.head)}${r.serverCommand ? `, servers started with \`${r.serverCommand}\`` : serverRuntimes(r)}; ${r.suite.rounds} rounds per cell, base and head once each per round in a seeded random order (seed ${r.seed}); ${r.suite.clients} clients, ${r.suite.warmupSeconds} s warm-up, ${r.suite.durationSeconds} s measured, at ${Math.round(r.suite.loadShare * 100)}% of base's closed-loop echo throughput (${loadDriven(r)}). Ratios are medians of the per-round ratios with their exact interval; a metric regressed when at least ${r.suite.rounds - OUTLYING_ROUNDS} of its ${r.suite.rounds} rounds lie past 1 + T (regress.json's \`decisive\` range), in the run and in its confirmation rerun (thresholds: ${r.thresholdsSource}). ${r.machine}.`;
 }
 
 export function renderTable(r: RegressResult, o: { color: boolean }): string {

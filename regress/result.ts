@@ -6,6 +6,7 @@ import { EXIT } from '../common/exit-codes.ts';
 import type { Confirmation, RegressRun, SideFailure } from './run.ts';
 import type { SuiteSettings } from './suite.ts';
 import type { Finding, Thresholds } from './verdict.ts';
+import type { Runtime } from '../common/runtime.ts';
 
 /** 2: `failures` (a side's server failing twice: head REGRESSED, base FAILED), `replacements`; holes only from self-checks. */
 export const REGRESS_SCHEMA_VERSION = 2;
@@ -16,14 +17,21 @@ export const REGRESS_SCHEMA_VERSION = 2;
  */
 export type GateOutcome = 'passed' | 'regressed' | 'inconclusive' | 'failed' | 'interrupted';
 
+export interface RegressSide {
+  readonly ref: string;
+  readonly commit?: string;
+  /** The runtime its servers ran on (its checkout's pinned Node, else the gate's); absent with --server-cmd and before 2026-12-06. */
+  readonly runtime?: Runtime;
+}
+
 export interface RegressResult extends RegressRun {
   readonly kind: 'regress';
   readonly schemaVersion: typeof REGRESS_SCHEMA_VERSION;
   readonly createdAt: string;
   readonly command: string;
   readonly machine: string;
-  readonly base: { readonly ref: string; readonly commit?: string };
-  readonly head: { readonly ref: string; readonly commit?: string };
+  readonly base: RegressSide;
+  readonly head: RegressSide;
   readonly serverCommand?: string;
   readonly suite: SuiteSettings;
   readonly seed: number;

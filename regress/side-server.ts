@@ -11,6 +11,7 @@ import net from 'node:net';
 import { DEFAULT_HOST } from '../common/server-defaults.ts';
 import type { ModelName } from '../common/models.ts';
 import { spawnServer } from '../loadgen/server-process.ts';
+import { pathWithoutHarnessBin } from '../common/runtime.ts';
 
 export interface SideServer {
   readonly url: string;
@@ -45,7 +46,7 @@ async function startCommand(source: Extract<ServerSource, { kind: 'command' }>, 
   const argv = ['sh', '-c', command];
   const child = spawn(cpus === undefined ? argv[0]! : 'taskset', cpus === undefined ? argv.slice(1) : ['-c', cpus, ...argv], {
     cwd: source.checkoutDir,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, PATH: pathWithoutHarnessBin(process.env.PATH), PORT: String(port) },
     // Its output goes to stderr: stdout carries the gate's table.
     stdio: ['ignore', 2, 2],
     detached: true,

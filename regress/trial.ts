@@ -14,6 +14,7 @@ import { resolveBenchPlan } from '../loadgen/plan.ts';
 import { unfinishedSummary, type BenchResult } from '../loadgen/result.ts';
 import { runTrial } from '../loadgen/trial-runner.ts';
 import { writeJsonAtomically } from '../common/atomic-write.ts';
+import { checkoutNode } from '../common/runtime.ts';
 import type { ModelName } from '../common/models.ts';
 import { processTreeCpuNs, startSideServer, type ServerSource } from './side-server.ts';
 import { MICROBENCH_FILTER, type Cell, type TrialMetric } from './suite.ts';
@@ -112,7 +113,7 @@ export interface MicrobenchPass {
 /** A pass whose cases fail is a failure of that side's code (repeated on its retry, it fails the gate for that side). */
 export async function runMicrobenchPass(p: MicrobenchPass): Promise<{ file: string; means?: Record<string, number>; failure?: string }> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'regress-microbench-'));
-  const node = [process.execPath, '--import', 'tsx', 'microbench/cli.ts', '--filter', MICROBENCH_FILTER, '--time', '200', '--warmup', '50', '--out', out];
+  const node = [checkoutNode(p.checkoutDir), '--import', 'tsx', 'microbench/cli.ts', '--filter', MICROBENCH_FILTER, '--time', '200', '--warmup', '50', '--out', out];
   const argv = p.cpus === undefined ? node : ['taskset', '-c', p.cpus, ...node];
   try {
     await promisify(execFile)(argv[0]!, argv.slice(1), { cwd: p.checkoutDir, maxBuffer: 16 << 20 });

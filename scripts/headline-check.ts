@@ -19,6 +19,7 @@ import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 import { runMain } from '../common/main.ts';
 import { EXIT } from '../common/exit-codes.ts';
 import { parseModelList } from '../common/models.ts';
+import { warnIfUnpinned } from '../common/runtime.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_TIMEOUT_MS = 600_000;
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
   const clients = parseIntegerOption('--clients', o.clients, 1, 1_000_000);
   const models = parseModelList('--models', o.models);
   const rows: Row[] = [];
+  warnIfUnpinned();
   for (let run = 1; run <= runs; run++) {
     for (const model of models) {
       const file = await bench(['--model', model, '--clients', String(clients), '--out', o.out]);

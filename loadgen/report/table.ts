@@ -4,6 +4,7 @@ import type { LatencySummary } from '../../common/histogram.ts';
 import type { HistogramReport } from '../../common/stats-schema.ts';
 import type { ServerStats } from '../../common/stats-schema.ts';
 import { modelLabel, type BenchResult, type CompletedResult } from '../result.ts';
+import { runtimeLabel } from '../../common/runtime.ts';
 
 /** A completed run, or an interrupted one's partial figures under its header. */
 type Figures = Omit<CompletedResult, 'status'>;
@@ -23,6 +24,7 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
     colAligns: ['left', 'right'],
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
+  table.push(['runtime', runtimeLabel(result.environment)]);
   if (result.status === 'failed') {
     table.push(['status', `FAILED: ${result.error.code}`], ['error', result.error.message]);
     if (!result.partial) return table.toString();

@@ -6,7 +6,7 @@
  * computed when someone asks (a snapshot for the load generator, a scrape for Prometheus).
  * Counts cover the window since the last reset(), which the load generator calls at phase boundaries.
  */
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELDHistogram } from 'node:perf_hooks';
 import { loopDelaySummary } from '../../common/loop-delay.ts';
 import { STATS_SCHEMA_VERSION, type PolicyReport, type ServerStats, type ServerGauges } from '../../common/stats-schema.ts';
 import { NO_CONTENTION, type ContentionMetrics } from '../common/model-definition.ts';
@@ -36,7 +36,7 @@ export class ServerMetrics {
   outboundQueueFullEvents = 0;
   /** POST /broadcast requests carried out, since the server started (never reset). */
   adminBroadcasts = 0;
-  private readonly loopDelay: IntervalHistogram;
+  private readonly loopDelay: ELDHistogram;
   private windowStart = performance.now();
   private eluStart: EventLoopUtilization = performance.eventLoopUtilization();
   private cpuStart = process.cpuUsage();

@@ -49,27 +49,43 @@ export async function findChromium(): Promise<ChromiumBinary> {
  */
 async function packagedChromium(): Promise<ChromiumBinary> {
   const packaged = (await import('@sparticuz/chromium')).default;
+  const { root, major } = chromiumPackage();
   let executable = await packaged.executablePath();
-  const libraries = bundledLibraries();
+  const libraries = bundledLibraries(root, major);
   const env = { LD_LIBRARY_PATH: [libraries, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
-  if (!starts(executable, env)) {
+  // The package reuses any binary at its path, even one an older version of it unpacked.
+  if (!startsAs(executable, env, major)) {
     rmSync(executable, { force: true });
     executable = await packaged.executablePath();
-    if (!starts(executable, env)) throw new Error(`the Chromium that @sparticuz/chromium unpacked at ${executable} does not start; remove it and run the tests again`);
+    if (!startsAs(executable, env, major)) throw new Error(`the Chromium that @sparticuz/chromium ${major} unpacked at ${executable} does not start as Chromium ${major}; remove it and run the tests again`);
   }
   return { source: '@sparticuz/chromium', path: executable, args: packaged.args, headless: 'shell', env };
 }
 
-function starts(executable: string, env: Record<string, string>): boolean {
-  return spawnSync(executable, ['--version'], { env: { ...process.env, ...env }, timeout: 20_000, stdio: 'ignore' }).status === 0;
+/** The installed @sparticuz/chromium's folder and major version (its major is Chromium's). */
+function chromiumPackage(): { root: string; major: string } {
+  let dir = path.dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium'));
+  for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version: string };
+    if (name === '@sparticuz/chromium') return { root: dir, major: version.split('.')[0]! };
+  }
+  throw new Error('@sparticuz/chromium is installed without its package.json; run npm ci');
+}
+
+/** Whether `executable` runs and says it is Chromium `major`. */
+function startsAs(executable: string, env: Record<string, string>, major: string): boolean {
+  const run = spawnSync(executable, ['--version'], { env: { ...process.env, ...env }, timeout: 20_000, encoding: 'utf8' });
+  return run.status === 0 && new RegExp(`\\b${major}\\.`).test(run.stdout);
 }
 
 /** Unpacks the package's al2023.tar.br (lib/libnss3.so, libnspr4.so, libexpat.so.1, …) once; returns its lib folder. */
-function bundledLibraries(): string {
-  const target = path.join(os.tmpdir(), 'ws-actor-vs-mutex-chromium-libs');
+function bundledLibraries(packageRoot: string, major: string): string {
+  // One folder per Chromium major: another version's libraries may not fit this one.
+  const target = path.join(os.tmpdir(), `ws-actor-vs-mutex-chromium-${major}-libs`);
   const lib = path.join(target, 'lib');
   if (existsSync(lib)) return lib;
-  const packageRoot = path.resolve(path.dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..');
   const tarball = brotliDecompressSync(readFileSync(path.join(packageRoot, 'bin', 'al2023.tar.br')));
   // Unpacked beside the target and renamed into place, so a run cut short never leaves half of it.
   const staging = mkdtempSync(`${target}-`);

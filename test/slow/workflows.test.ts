@@ -270,7 +270,7 @@ describe('.github/workflows, run', () => {
       inputs: {
         'harness-repository': 'example/ws-actor-vs-mutex',
         'harness-ref': 'main',
-        'node-version': '20',
+        'node-version': '24',
         'runs-on': 'ubuntu-latest',
         'base-ref': '',
         // The "other repository" here is a clone of this one, its baseline server started by command.
