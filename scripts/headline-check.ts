@@ -19,7 +19,7 @@ import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
 import { runMain } from '../common/main.ts';
 import { EXIT } from '../common/exit-codes.ts';
 import { parseModelList } from '../common/models.ts';
-import { warnIfUnpinned } from '../common/runtime.ts';
+import { currentRuntime, runtimeLabel, warnIfUnpinned } from '../common/runtime.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUN_TIMEOUT_MS = 600_000;
@@ -92,10 +92,10 @@ async function main(): Promise<number> {
   for (const r of rows) table.push([r.model, r.run, r.saturated ? 'YES' : 'no', `${r.sendLagP99Ms} ms`, `${r.loopDelayP99Ms} ms`, `${r.loopDelayMaxMs} ms`, `${r.cpuPercent}%`, `${r.latencyP99Ms} ms`, r.lost]);
   const saturated = rows.filter((r) => r.saturated).length;
   const over = rows.filter((r) => (r.loopDelayP99Ms ?? 0) >= 10).length;
-  process.stdout.write(`${table.toString()}\n${saturated} of ${rows.length} runs loadgen-saturated; ${over} with the load generator's loop-delay p99 at 10 ms or more\n`);
+  process.stdout.write(`${table.toString()}\n${runtimeLabel(currentRuntime())}: ${saturated} of ${rows.length} runs loadgen-saturated; ${over} with the load generator's loop-delay p99 at 10 ms or more\n`);
   mkdirSync(o.out, { recursive: true });
   const summary = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-headline-check.json`);
-  writeFileAtomically(summary, JSON.stringify({ kind: 'headline-check', schemaVersion: 1, options: o, node: process.version, rows }, null, 2) + '\n');
+  writeFileAtomically(summary, JSON.stringify({ kind: 'headline-check', schemaVersion: 1, options: o, node: process.version, v8: process.versions.v8, rows }, null, 2) + '\n');
   process.stderr.write(`summary written to ${summary}\n`);
   return saturated === 0 && over === 0 ? EXIT.success : EXIT.gateFailed;
 }
