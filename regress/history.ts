@@ -16,6 +16,7 @@ import { median, shuffle } from 'simple-statistics';
 import { UsageError } from '../common/usage.ts';
 import { seededRandom } from '../loadgen/random.ts';
 import type { RegressResult } from './result.ts';
+import { runtimeLabel, type Runtime } from '../common/runtime.ts';
 import { sideMedian } from './verdict.ts';
 
 export const HISTORY_SCHEMA_VERSION = 1;
@@ -32,6 +33,8 @@ export interface HistoryEntry {
   readonly committedAt?: string;
   /** Head's median per subject and metric, keyed `subject · metric`. */
   readonly figures: Readonly<Record<string, number>>;
+  /** The runtime head's servers ran on; absent in lines written before 2026-12-06 (all on Node v20.20.2) and with --server-cmd. */
+  readonly runtime?: Runtime;
 }
 
 export function historyEntry(r: RegressResult, committedAt?: string): HistoryEntry {
@@ -40,7 +43,7 @@ export function historyEntry(r: RegressResult, committedAt?: string): HistoryEnt
     const value = sideMedian(r.observations, f.subject, f.metric, 'head');
     if (value !== undefined) figures[`${f.subject} · ${f.metric}`] = value;
   }
-  return { schemaVersion: HISTORY_SCHEMA_VERSION, commit: r.head.commit ?? 'unknown', createdAt: r.createdAt, ...(committedAt && { committedAt }), figures };
+  return { schemaVersion: HISTORY_SCHEMA_VERSION, commit: r.head.commit ?? 'unknown', createdAt: r.createdAt, ...(committedAt && { committedAt }), figures, ...(r.head.runtime && { runtime: r.head.runtime }) };
 }
 
 export function appendHistory(file: string, r: RegressResult, committedAt?: string): void {
@@ -77,7 +80,7 @@ export function readHistory(file: string): HistoryEntry[] {
         throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: not JSON (each line must be one run: {"schemaVersion": 1, "commit", "createdAt", "figures"})`);
       }
       const dated = (d: unknown): boolean => typeof d === 'string' && !Number.isNaN(Date.parse(d));
-      if (entry.schemaVersion !== HISTORY_SCHEMA_VERSION || typeof entry.commit !== 'string' || !dated(entry.createdAt) || (entry.committedAt !== undefined && !dated(entry.committedAt)) || typeof entry.figures !== 'object' || entry.figures === null) {
+      if (entry.schemaVersion !== HISTORY_SCHEMA_VERSION || typeof entry.commit !== 'string' || !dated(entry.createdAt) || (entry.committedAt !== undefined && !dated(entry.committedAt)) || typeof entry.figures !== 'object' || entry.figures === null || (entry.runtime !== undefined && typeof entry.runtime?.node !== 'string')) {
         throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: expected {"schemaVersion": 1, "commit": "<sha>", "createdAt": "<date>", "figures": {…}}`);
       }
       return entry as HistoryEntry;
@@ -151,6 +154,23 @@ export interface SeriesChange extends ChangePoint {
   readonly series: string;
   readonly commit: string;
   readonly createdAt: string;
+  /** Set when the runtime changed between the runs on either side of the change point: the step may be the runtime's. */
+  readonly runtimeChanged?: { readonly from: string; readonly to: string };
+}
+
+/** The runtime's label on each side of `index`, when both runs recorded one and they differ. */
+function runtimeStep(points: readonly HistoryEntry[], index: number): SeriesChange['runtimeChanged'] {
+  const [before, after] = [points[index - 1]?.runtime, points[index]?.runtime];
+  if (!before || !after || runtimeLabel(before) === runtimeLabel(after)) return undefined;
+  return { from: runtimeLabel(before), to: runtimeLabel(after) };
+}
+
+/** Every run whose runtime differs from the run before it (both recorded): where the history's runtime changed. */
+export function runtimeChanges(entries: readonly HistoryEntry[]): { commit: string; createdAt: string; from: string; to: string }[] {
+  return entries.flatMap((e, i) => {
+    const step = runtimeStep(entries, i);
+    return step ? [{ commit: e.commit, createdAt: e.createdAt, ...step }] : [];
+  });
 }
 
 /** Every series' change points, each with the commit of the first run after it. */
@@ -158,6 +178,9 @@ export function historyChanges(entries: readonly HistoryEntry[]): SeriesChange[]
   const names = [...new Set(entries.flatMap((e) => Object.keys(e.figures)))].sort();
   return names.flatMap((series) => {
     const points = entries.filter((e) => e.figures[series] !== undefined);
-    return changePoints(points.map((e) => e.figures[series]!)).map((c) => ({ ...c, series, commit: points[c.index]!.commit, createdAt: points[c.index]!.createdAt }));
+    return changePoints(points.map((e) => e.figures[series]!)).map((c) => {
+      const runtimeChanged = runtimeStep(points, c.index);
+      return { ...c, series, commit: points[c.index]!.commit, createdAt: points[c.index]!.createdAt, ...(runtimeChanged && { runtimeChanged }) };
+    });
   });
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { median } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../loadgen/random.ts';
-import { changePoints, historyChanges, readHistory } from '../regress/history.ts';
+import { changePoints, historyChanges, readHistory, runtimeChanges } from '../regress/history.ts';
 
 const stored = JSON.parse(readFileSync(new URL('./fixtures/echo-10k-trials.json', import.meta.url), 'utf8')) as { arms: Record<string, { p50: number[] }> };
 const HISTORIES = 100;
@@ -48,6 +48,23 @@ describe('changePoints on synthetic histories with this machine\u2019s noise', (
     const changes = historyChanges(readHistory(file));
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({ series: 'echo · actor · p50', commit: 'c12' });
+  });
+
+  it('says when a change point is where the runtime changed, and where it changed; older lines without one are not a change', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
+    const file = path.join(dir, 'history.jsonl');
+    const node20 = { node: 'v20.20.2', v8: '11.3.244.8-node.35' };
+    const node26 = { node: 'v26.10.0', v8: '14.6.202.34-node.30' };
+    // c00–c03 written before runtimes were recorded, c04–c11 on Node 20, then the pin to 26 and a 20% step.
+    const lines = Array.from({ length: 20 }, (_, i) => ({ schemaVersion: 1, commit: `c${String(i).padStart(2, '0')}`, createdAt: `2026-11-${10 + i}`, figures: { 'echo · actor · p50': (i >= 12 ? 1.2 : 1) + (i % 3) * 0.01 }, ...(i >= 4 && { runtime: i >= 12 ? node26 : node20 }) }));
+    writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const entries = readHistory(file);
+    expect(runtimeChanges(entries)).toEqual([{ commit: 'c12', createdAt: '2026-11-22', from: 'Node v20.20.2 (V8 11.3.244.8)', to: 'Node v26.10.0 (V8 14.6.202.34)' }]);
+    const changes = historyChanges(entries);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ commit: 'c12', runtimeChanged: { from: 'Node v20.20.2 (V8 11.3.244.8)', to: 'Node v26.10.0 (V8 14.6.202.34)' } });
+    writeFileSync(file, `${JSON.stringify({ ...lines[0], runtime: 'v26' })}\n`);
+    expect(() => readHistory(file)).toThrow(/line 1: expected/);
   });
 
   it('reads the runs in the order of main (commit dates), not in the order they finished', () => {
