@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 export interface Runtime {
   /** process.version, e.g. "v26.10.0". */
   readonly node: string;
-  /** process.versions.v8, e.g. "14.1.146.11-node.14". */
+  /** process.versions.v8, e.g. "14.6.202.34-node.30". */
   readonly v8: string;
 }
 
@@ -24,7 +24,7 @@ export function currentRuntime(): Runtime {
   return { node: process.version, v8: process.versions.v8 };
 }
 
-/** "Node v26.10.0 (V8 14.1.146.11)"; a result stored before V8 was recorded has no V8 part. */
+/** "Node v26.10.0 (V8 14.6.202.34)"; a result stored before V8 was recorded has no V8 part. */
 export function runtimeLabel(r: { readonly node: string; readonly v8?: string }): string {
   return r.v8 === undefined ? `Node ${r.node}` : `Node ${r.node} (V8 ${r.v8.replace(/-node\.\d+$/, '')})`;
 }
@@ -77,6 +77,13 @@ export function pathWithoutHarnessBin(value: string | undefined): string | undef
 /** The runtime of a Node.js binary, asked of the binary itself. */
 export function runtimeOf(binary: string): Runtime {
   if (binary === process.execPath) return currentRuntime();
-  const [node, v8] = execFileSync(binary, ['-p', 'process.version + " " + process.versions.v8'], { encoding: 'utf8' }).trim().split(' ');
-  return { node: node!, v8: v8! };
+  let answer = '';
+  try {
+    answer = execFileSync(binary, ['-p', 'process.version + " " + process.versions.v8'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (error) {
+    throw new Error(`${binary} did not run (${error instanceof Error ? error.message.split('\n')[0] : String(error)}): reinstall that checkout (npm ci)`);
+  }
+  const match = /^(v\d+\.\d+\.\d+\S*) (\S+)$/.exec(answer);
+  if (!match) throw new Error(`${binary} answered '${answer.slice(0, 80)}' when asked its Node.js and V8 versions: is it Node.js?`);
+  return { node: match[1]!, v8: match[2]! };
 }

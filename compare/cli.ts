@@ -23,7 +23,7 @@ import { renderMarkdown } from './report-markdown.ts';
 import { renderHtml } from './report-html.ts';
 import { renderComparison } from './report-table.ts';
 import { runSchedule } from './run.ts';
-import { describeEnvironment, machineLabel } from '../loadgen/result.ts';
+import { machinesLabel } from '../loadgen/result.ts';
 import { armsFor, interleave } from './schedule.ts';
 import { runMain } from '../common/main.ts';
 import { EXIT, exitCodeForSignal } from '../common/exit-codes.ts';
@@ -146,7 +146,8 @@ async function main(): Promise<number> {
 
   const analysis = analyse(results, arms.map((a) => a.name), seed, { pairing, ...(saturation && { saturation: { sloP99Ms: saturation.sloP99Ms } }) });
   const command = `npm run compare -- ${argv.join(' ')}`.trim();
-  const machine = `${machineLabel(describeEnvironment())}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
+  // A resumed run's trials may come from another process, machine or runtime than this one: label them by what they recorded.
+  const machine = `${machinesLabel(results.map((r) => ({ name: r.arm, environment: r.result.environment })))}${o.pin ? ', server and load generator pinned to separate CPUs' : ''}`;
   writeFileAtomically(path.join(dir, 'compare.json'), JSON.stringify({ ...analysis, runId, command, machine, trials, seed, arms, files: results.map((r) => ({ scenario: r.scenario, arm: r.arm, round: r.round, file: r.file, ...(r.saturation && { saturation: r.saturation }) })) }, null, 2) + '\n');
   const context = { runId, command, machine, trials, seed };
   writeFileAtomically(path.join(dir, 'report.md'), renderMarkdown(analysis, context));

@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { upgradeResult } from '../loadgen/result-upgrade.ts';
 import { UsageError } from '../common/usage.ts';
 import { runMain } from '../common/main.ts';
-import { machineLabel, modelLabel, type BenchResult } from '../loadgen/result.ts';
+import { machinesLabel, modelLabel, type BenchResult } from '../loadgen/result.ts';
 import { analyse, type AnalysisOptions, type ComparisonAnalysis, type Pairing, type SaturationTrial, type Trial } from './analysis.ts';
 import { renderHtml } from './report-html.ts';
 import { renderMarkdown, type ReportContext } from './report-markdown.ts';
@@ -75,14 +75,7 @@ function compareFiles(files: readonly string[], out: string): void {
   const dir = path.join(out, runId);
   mkdirSync(dir, { recursive: true });
   const trials: Trial[] = results.map((result, i) => ({ scenario: result.scenario.name, arm: names[i]!, round: 1, file: path.resolve(files[i]!), result }));
-  writeReports(dir, trials, names, { runId, command: `npm run report -- ${files.join(' ')}`, machine: machinesOf(results, names), trials: 1, seed: 1 });
-}
-
-/** The machines and runtimes the stored files ran on, each file's named when they differ (a difference between them may then be the runtime's). */
-function machinesOf(results: readonly BenchResult[], names: readonly string[]): string {
-  const labels = results.map((r) => machineLabel(r.environment));
-  if (new Set(labels).size === 1) return labels[0]!;
-  return `the files ran on different machines or runtimes, so their differences include those: ${labels.map((l, i) => `${names[i]} on ${l}`).join('; ')}`;
+  writeReports(dir, trials, names, { runId, command: `npm run report -- ${files.join(' ')}`, machine: machinesLabel(results.map((r, i) => ({ name: names[i]!, environment: r.environment }))), trials: 1, seed: 1 });
 }
 
 function main(): void {

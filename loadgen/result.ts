@@ -249,9 +249,27 @@ export function describeEnvironment(): Environment {
   };
 }
 
-/** "2 × AMD EPYC 7B13, Node v26.10.0 (V8 14.1.146.11)": the machine and runtime a figure came from. */
+/** "2 × AMD EPYC 7B13, Node v26.10.0 (V8 14.6.202.34)": the machine and runtime a figure came from. */
 export function machineLabel(e: Pick<Environment, 'cpus' | 'cpuModel' | 'node' | 'v8'>): string {
   return `${e.cpus} × ${e.cpuModel}, ${runtimeLabel(e)}`;
+}
+
+/**
+ * The machine and runtime of several results: one label when they agree, else each one's with the
+ * runs (named) that had it, since a difference between those runs may then be the machine's or the
+ * runtime's.
+ */
+export function machinesLabel(runs: readonly { readonly name: string; readonly environment: Environment }[]): string {
+  const groups = new Map<string, { label: string; names: Set<string> }>();
+  for (const r of runs) {
+    const label = machineLabel(r.environment);
+    const group = groups.get(`${r.environment.hostname}\n${label}`) ?? { label, names: new Set<string>() };
+    group.names.add(r.name);
+    groups.set(`${r.environment.hostname}\n${label}`, group);
+  }
+  const list = [...groups.values()];
+  if (list.length <= 1) return list[0]?.label ?? machineLabel(describeEnvironment());
+  return `the runs were made on different machines or runtimes, so their differences include those: ${list.map((g) => `${[...g.names].join(', ')} on ${g.label}`).join('; ')}`;
 }
 
 export interface RunContext {

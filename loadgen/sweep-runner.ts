@@ -9,7 +9,7 @@ import path from 'node:path';
 import { resolveBenchPlan } from './plan.ts';
 import { UsageError } from '../common/usage.ts';
 import type { BenchOptions } from './bench-options.ts';
-import type { BenchResult } from './result.ts';
+import { describeEnvironment, type BenchResult } from './result.ts';
 import type { RunObserver } from './runner.ts';
 import { resultFileName } from './report/json-file.ts';
 import { readFinishedTrial, runTrial } from './trial-runner.ts';
@@ -108,7 +108,7 @@ export function writeCurveFile(dir: string, name: string, body: Record<string, u
     }),
     ...(p.outcome && { outcome: p.outcome }),
   }));
-  writeFileAtomically(file, JSON.stringify({ schemaVersion: SWEEP_SCHEMA_VERSION, ...body, points: summary }, null, 2) + '\n');
+  writeFileAtomically(file, JSON.stringify({ schemaVersion: SWEEP_SCHEMA_VERSION, ...body, environment: describeEnvironment(), points: summary }, null, 2) + '\n');
   return file;
 }
 

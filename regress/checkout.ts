@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../common/usage.ts';
+import { pathWithoutHarnessBin } from '../common/runtime.ts';
 
 export interface CheckedOutRef {
   /** The ref as given (`main`, `HEAD~1`, a sha). */
@@ -47,11 +48,31 @@ export function resolveCommit(repo: string, ref: string): string {
   }
 }
 
-/** The install cache's key: what `npm ci` installs depends on the lockfile, on Node's major version, and on whether dev dependencies are left out. */
+/**
+ * The environment `npm ci` runs in. This project's checkouts (`omitDev`) install under the
+ * harness's runtime; another repository, whose server a shell command starts on the Node the user
+ * set up (the harness's node_modules/.bin is off that command's PATH), is installed by that same
+ * Node, so that its native addons are built for the runtime that loads them.
+ */
+function installEnv(omitDev: boolean): NodeJS.ProcessEnv {
+  return omitDev ? process.env : { ...process.env, PATH: pathWithoutHarnessBin(process.env.PATH) };
+}
+
+/** The version of the `node` a --server-cmd repository is installed and run by: the first on PATH after the harness's own. */
+function userNodeVersion(): string {
+  try {
+    return execFileSync('node', ['-p', 'process.versions.node'], { env: installEnv(false), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    throw new UsageError('ERR_BAD_OPTION', 'no node on PATH besides the harness\u2019s pinned one: a --server-cmd repository is installed (npm ci) and run by the Node on your PATH; set one up');
+  }
+}
+
+/** The install cache's key: what `npm ci` installs depends on the lockfile, on the major version of the Node that runs npm, and on whether dev dependencies are left out. */
 export function installKey(dir: string, omitDev = false): string {
   const lockfile = path.join(dir, 'package-lock.json');
   if (!existsSync(lockfile)) throw new UsageError('ERR_BAD_OPTION', `${dir} has no package-lock.json: npm ci needs one`);
-  const major = process.versions.node.split('.')[0]!;
+  const version = omitDev ? process.versions.node : userNodeVersion();
+  const major = version.split('.')[0]!;
   return createHash('sha256').update(readFileSync(lockfile)).update(`\nnode ${major}${omitDev ? '\nomit dev' : ''}`).digest('hex').slice(0, 16);
 }
 
@@ -67,7 +88,7 @@ function install(dir: string, o: CheckoutOptions): CheckedOutRef['install'] {
   let how: CheckedOutRef['install'] = 'cached';
   if (!existsSync(cached)) {
     o.log?.(`npm ci${o.omitDev ? ' --omit=dev' : ''} in ${dir} (no cached install for this lockfile)`);
-    execFileSync('npm', ['ci', ...(o.omitDev ? ['--omit=dev'] : []), '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('npm', ['ci', ...(o.omitDev ? ['--omit=dev'] : []), '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: installEnv(o.omitDev === true) });
     // A lockfile without dependencies installs nothing: the cache still records it.
     if (!existsSync(target)) mkdirSync(target);
     mkdirSync(path.dirname(cached), { recursive: true });

@@ -23,7 +23,7 @@ import { DEFAULT_THRESHOLDS_FILE, readThresholds, SLOW_RUNNER_SHARE } from './th
 import { calibratedThresholds } from './verdict.ts';
 import { writeFileAtomically, writeJsonAtomically } from '../common/atomic-write.ts';
 import { describeEnvironment, machineLabel } from '../loadgen/result.ts';
-import { checkoutNode, runtimeLabel, runtimeOf, unpinnedWarning } from '../common/runtime.ts';
+import { checkoutNode, currentRuntime, pinnedNode, runtimeLabel, runtimeOf, unpinnedWarning } from '../common/runtime.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -134,6 +134,14 @@ async function main(): Promise<number> {
   // The project's servers run on their own checkout's pinned runtime (a commit that changes it is measured on it).
   const runtimes = o.serverCmd === undefined ? { base: runtimeOf(checkoutNode(base.dir)), head: runtimeOf(checkoutNode(head.dir)) } : undefined;
   if (runtimes && runtimeLabel(runtimes.base) !== runtimeLabel(runtimes.head)) warnings.push(`base's servers run on ${runtimeLabel(runtimes.base)} and head's on ${runtimeLabel(runtimes.head)}: the figures compare the runtimes too`);
+  for (const s of [base, head]) {
+    const pinned = pinnedNode(s.dir);
+    const ran = runtimes?.[s.name].node;
+    if (pinned !== undefined && ran !== undefined && ran !== pinned) warnings.push(`${s.name} pins Node ${pinned}, but its install has no such binary (installed with --ignore-scripts, or the node package's install failed): its servers run on ${ran}`);
+  }
+  const calibratedOn = thresholdsFile.runtime;
+  const measuredOn = runtimes?.head ?? currentRuntime();
+  if (calibratedOn && calibratedOn.node !== measuredOn.node) warnings.push(`the thresholds were calibrated on servers running ${runtimeLabel(calibratedOn)}, and these run on ${runtimeLabel(measuredOn)}: another runtime's noise may differ (recalibrate: docs/runtime.md)`);
   const pin = o.pin && canPin();
   if (o.pin && !pin) warnings.push('not pinned: this machine lacks taskset or a second CPU, so the servers and the load generator share CPUs');
   if (pin) pinLoadGenerator();

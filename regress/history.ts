@@ -61,6 +61,14 @@ export function inCommitOrder(entries: readonly HistoryEntry[]): HistoryEntry[] 
   return entries.map((e, i) => ({ e, i })).sort((a, b) => key(a.e) - key(b.e) || a.i - b.i).map(({ e }) => e);
 }
 
+/** Absent (older lines), or {node, v8?} with strings. */
+function validRuntime(r: unknown): boolean {
+  if (r === undefined) return true;
+  if (typeof r !== 'object' || r === null) return false;
+  const { node, v8 } = r as { node?: unknown; v8?: unknown };
+  return typeof node === 'string' && (v8 === undefined || typeof v8 === 'string');
+}
+
 export function readHistory(file: string): HistoryEntry[] {
   let text: string;
   try {
@@ -80,8 +88,8 @@ export function readHistory(file: string): HistoryEntry[] {
         throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: not JSON (each line must be one run: {"schemaVersion": 1, "commit", "createdAt", "figures"})`);
       }
       const dated = (d: unknown): boolean => typeof d === 'string' && !Number.isNaN(Date.parse(d));
-      if (entry.schemaVersion !== HISTORY_SCHEMA_VERSION || typeof entry.commit !== 'string' || !dated(entry.createdAt) || (entry.committedAt !== undefined && !dated(entry.committedAt)) || typeof entry.figures !== 'object' || entry.figures === null || (entry.runtime !== undefined && typeof entry.runtime?.node !== 'string')) {
-        throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: expected {"schemaVersion": 1, "commit": "<sha>", "createdAt": "<date>", "figures": {…}}`);
+      if (entry.schemaVersion !== HISTORY_SCHEMA_VERSION || typeof entry.commit !== 'string' || !dated(entry.createdAt) || (entry.committedAt !== undefined && !dated(entry.committedAt)) || typeof entry.figures !== 'object' || entry.figures === null || !validRuntime(entry.runtime)) {
+        throw new UsageError('ERR_BAD_REPORT_INPUT', `${file} line ${number}: expected {"schemaVersion": 1, "commit": "<sha>", "createdAt": "<date>", "figures": {…}}, optionally "committedAt": "<date>" and "runtime": {"node": "v…", "v8": "…"}`);
       }
       return entry as HistoryEntry;
     });
@@ -154,18 +162,35 @@ export interface SeriesChange extends ChangePoint {
   readonly series: string;
   readonly commit: string;
   readonly createdAt: string;
-  /** Set when the runtime changed between the runs on either side of the change point: the step may be the runtime's. */
-  readonly runtimeChanged?: { readonly from: string; readonly to: string };
+  /** Set when the runtime changed within RUNTIME_NEARBY runs of the change point: the step may be the runtime's. */
+  readonly runtimeChanged?: { readonly commit: string; readonly from: string; readonly to: string };
 }
 
-/** The runtime's label on each side of `index`, when both runs recorded one and they differ. */
-function runtimeStep(points: readonly HistoryEntry[], index: number): SeriesChange['runtimeChanged'] {
-  const [before, after] = [points[index - 1]?.runtime, points[index]?.runtime];
-  if (!before || !after || runtimeLabel(before) === runtimeLabel(after)) return undefined;
-  return { from: runtimeLabel(before), to: runtimeLabel(after) };
+/** How near a runtime change must be to a change point to be named with it (segmentation may place a step a run or two off under noise). */
+export const RUNTIME_NEARBY = 2;
+
+/** A line's runtime label; lines from before runtimes were recorded (or with --server-cmd) are one value of their own. */
+const runtimeOfLine = (e: HistoryEntry): string => (e.runtime ? runtimeLabel(e.runtime) : 'not recorded');
+
+/** The runtime's labels on each side of `index` when they differ. */
+function runtimeStep(points: readonly HistoryEntry[], index: number): { from: string; to: string } | undefined {
+  const [before, after] = [points[index - 1], points[index]];
+  if (!before || !after || runtimeOfLine(before) === runtimeOfLine(after)) return undefined;
+  return { from: runtimeOfLine(before), to: runtimeOfLine(after) };
 }
 
-/** Every run whose runtime differs from the run before it (both recorded): where the history's runtime changed. */
+/** The runtime change nearest a change point at `index`, within RUNTIME_NEARBY runs. */
+function runtimeStepNear(points: readonly HistoryEntry[], index: number): SeriesChange['runtimeChanged'] {
+  for (let d = 0; d <= RUNTIME_NEARBY; d++) {
+    for (const i of d === 0 ? [index] : [index - d, index + d]) {
+      const step = runtimeStep(points, i);
+      if (step) return { commit: points[i]!.commit, ...step };
+    }
+  }
+  return undefined;
+}
+
+/** Every run whose runtime differs from the run before it: where the history's runtime changed. */
 export function runtimeChanges(entries: readonly HistoryEntry[]): { commit: string; createdAt: string; from: string; to: string }[] {
   return entries.flatMap((e, i) => {
     const step = runtimeStep(entries, i);
@@ -179,7 +204,7 @@ export function historyChanges(entries: readonly HistoryEntry[]): SeriesChange[]
   return names.flatMap((series) => {
     const points = entries.filter((e) => e.figures[series] !== undefined);
     return changePoints(points.map((e) => e.figures[series]!)).map((c) => {
-      const runtimeChanged = runtimeStep(points, c.index);
+      const runtimeChanged = runtimeStepNear(points, c.index);
       return { ...c, series, commit: points[c.index]!.commit, createdAt: points[c.index]!.createdAt, ...(runtimeChanged && { runtimeChanged }) };
     });
   });

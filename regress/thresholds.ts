@@ -1,6 +1,6 @@
 /**
- * The thresholds T of the gate, per metric: a metric REGRESSED only when its whole head/base
- * interval lies past 1 + T. The project's own come from base-vs-base runs on this machine
+ * The thresholds T of the gate, per metric: a metric REGRESSED only when all of its rounds' head/base
+ * ratios but one (OUTLYING_ROUNDS) lie past 1 + T, in the run and in its confirmation rerun. The project's own come from base-vs-base runs on this machine
  * (regress/thresholds.json, written by scripts/regress-calibrate.ts); a team recalibrates on its
  * runners with `--calibrate` and passes the file it prints with `--thresholds`.
  */
@@ -20,6 +20,8 @@ const schema = z.object({
   thresholds: z.object(Object.fromEntries(GATE_METRICS.map((m) => [m.key, ratio])) as Record<GateMetric, typeof ratio>).strict(),
   /** Base's closed-loop echo rate per model in the calibration runs: the load the thresholds hold at. */
   closedLoopPerSec: z.record(z.string(), z.number().positive()).optional(),
+  /** The runtime the calibration's servers ran on: another runtime's noise is not calibrated by it. */
+  runtime: z.object({ node: z.string(), v8: z.string().optional() }).strict().optional(),
 });
 
 /** A run whose closed-loop rate falls below this share of the calibration's ran on a slower or busier machine than its thresholds. */

@@ -18,6 +18,7 @@ import { parseIntegerOption } from '../common/usage.ts';
 import { METRICS, type ComparisonAnalysis } from '../compare/analysis.ts';
 import { runMain } from '../common/main.ts';
 import { EXIT } from '../common/exit-codes.ts';
+import { describeEnvironment } from '../loadgen/result.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -78,7 +79,7 @@ async function main(): Promise<number> {
   process.stdout.write(`A/A (${o.model} vs ${o.model}): no significant difference on the primary metric in ${count('a/a')} comparisons\nslowed arm (+${delayUs} µs per message): reported slower on the primary metric in ${count('slowed')} comparisons\n`);
   mkdirSync(o.out, { recursive: true });
   const file = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-aa-check.json`);
-  writeFileAtomically(file, JSON.stringify({ kind: 'aa-check', schemaVersion: 1, options: o, checks }, null, 2) + '\n');
+  writeFileAtomically(file, JSON.stringify({ kind: 'aa-check', schemaVersion: 1, options: o, environment: describeEnvironment(), checks }, null, 2) + '\n');
   process.stderr.write(`summary written to ${file}\n`);
   return checks.every((c) => c.passed) ? EXIT.success : EXIT.gateFailed;
 }

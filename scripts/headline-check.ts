@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { parseIntegerOption } from '../common/usage.ts';
-import type { BenchResult, CompletedResult } from '../loadgen/result.ts';
+import { describeEnvironment, type BenchResult, type CompletedResult } from '../loadgen/result.ts';
 import { runMain } from '../common/main.ts';
 import { EXIT } from '../common/exit-codes.ts';
 import { parseModelList } from '../common/models.ts';
@@ -95,7 +95,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${table.toString()}\n${runtimeLabel(currentRuntime())}: ${saturated} of ${rows.length} runs loadgen-saturated; ${over} with the load generator's loop-delay p99 at 10 ms or more\n`);
   mkdirSync(o.out, { recursive: true });
   const summary = path.join(o.out, `${new Date().toISOString().replace(/[:.]/g, '-')}-headline-check.json`);
-  writeFileAtomically(summary, JSON.stringify({ kind: 'headline-check', schemaVersion: 1, options: o, node: process.version, v8: process.versions.v8, rows }, null, 2) + '\n');
+  writeFileAtomically(summary, JSON.stringify({ kind: 'headline-check', schemaVersion: 1, options: o, node: process.version, environment: describeEnvironment(), rows }, null, 2) + '\n');
   process.stderr.write(`summary written to ${summary}\n`);
   return saturated === 0 && over === 0 ? EXIT.success : EXIT.gateFailed;
 }

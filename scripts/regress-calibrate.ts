@@ -17,6 +17,7 @@ import type { RegressResult } from '../regress/result.ts';
 import { finishedRuns, readRegressResult, runRegressCommand } from '../regress/run-command.ts';
 import { DEFAULT_THRESHOLDS_FILE, readThresholds } from '../regress/thresholds.ts';
 import { calibratedThresholds, type Finding, type Observation } from '../regress/verdict.ts';
+import type { Runtime } from '../common/runtime.ts';
 
 const program = new Command()
   .option('--runs <n>', 'calibration runs (those already finished in --out count)', '3')
@@ -71,7 +72,11 @@ function main(): void {
   const rates: Record<string, number[]> = {};
   for (const folder of folders) for (const [model, l] of Object.entries(readRegressResult(folder).load)) (rates[model] ??= []).push(l.closedLoopPerSec);
   const closedLoopPerSec = Object.fromEntries(Object.entries(rates).map(([model, list]) => [model, Math.round(list.sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)]!)]));
-  writeJsonAtomically(DEFAULT_THRESHOLDS_FILE, { schemaVersion: 1, source, thresholds, closedLoopPerSec });
+  // The runtime the calibration's servers ran on (every run's must agree: thresholds from a mix calibrate neither).
+  const runtimes = [...new Set(folders.map((folder) => JSON.stringify(readRegressResult(folder).head.runtime ?? null)))];
+  if (runtimes.length > 1) throw new Error(`the calibration runs ran on different runtimes (${runtimes.join(', ')}): calibrate from runs on one`);
+  const runtime = JSON.parse(runtimes[0]!) as Runtime | null;
+  writeJsonAtomically(DEFAULT_THRESHOLDS_FILE, { schemaVersion: 1, source, thresholds, closedLoopPerSec, ...(runtime && { runtime }) });
   for (const f of pooled.filter((x) => x.estimate)) process.stdout.write(`A/A ${f.subject} ${f.metric}: ${f.estimate!.ratio.toFixed(3)}× [${f.estimate!.low.toFixed(3)}–${f.estimate!.high.toFixed(3)}]\n`);
   process.stdout.write(`thresholds written to ${DEFAULT_THRESHOLDS_FILE}: ${JSON.stringify(thresholds)}\n`);
 }

@@ -50,21 +50,46 @@ describe('changePoints on synthetic histories with this machine\u2019s noise', (
     expect(changes[0]).toMatchObject({ series: 'echo · actor · p50', commit: 'c12' });
   });
 
-  it('says when a change point is where the runtime changed, and where it changed; older lines without one are not a change', () => {
+  it('says when a change point lies where the runtime changed, lines without a runtime counting as one value of their own', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
     const file = path.join(dir, 'history.jsonl');
-    const node20 = { node: 'v20.20.2', v8: '11.3.244.8-node.35' };
     const node26 = { node: 'v26.10.0', v8: '14.6.202.34-node.30' };
-    // c00–c03 written before runtimes were recorded, c04–c11 on Node 20, then the pin to 26 and a 20% step.
-    const lines = Array.from({ length: 20 }, (_, i) => ({ schemaVersion: 1, commit: `c${String(i).padStart(2, '0')}`, createdAt: `2026-11-${10 + i}`, figures: { 'echo · actor · p50': (i >= 12 ? 1.2 : 1) + (i % 3) * 0.01 }, ...(i >= 4 && { runtime: i >= 12 ? node26 : node20 }) }));
+    const node27 = { node: 'v27.0.0', v8: '15.0.1.1-node.1' };
+    // c00–c11 written before runtimes were recorded (as on main until the pin), then the pin to 26 with a 20% step at c12;
+    // c24 moves to 27 without a step.
+    const lines = Array.from({ length: 30 }, (_, i) => ({ schemaVersion: 1, commit: `c${String(i).padStart(2, '0')}`, createdAt: `2026-11-${String(1 + i).padStart(2, '0')}`, figures: { 'echo · actor · p50': (i >= 12 ? 1.2 : 1) + (i % 3) * 0.01 }, ...(i >= 12 && { runtime: i >= 24 ? node27 : node26 }) }));
     writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
     const entries = readHistory(file);
-    expect(runtimeChanges(entries)).toEqual([{ commit: 'c12', createdAt: '2026-11-22', from: 'Node v20.20.2 (V8 11.3.244.8)', to: 'Node v26.10.0 (V8 14.6.202.34)' }]);
+    expect(runtimeChanges(entries)).toEqual([
+      { commit: 'c12', createdAt: '2026-11-13', from: 'not recorded', to: 'Node v26.10.0 (V8 14.6.202.34)' },
+      { commit: 'c24', createdAt: '2026-11-25', from: 'Node v26.10.0 (V8 14.6.202.34)', to: 'Node v27.0.0 (V8 15.0.1.1)' },
+    ]);
     const changes = historyChanges(entries);
     expect(changes).toHaveLength(1);
-    expect(changes[0]).toMatchObject({ commit: 'c12', runtimeChanged: { from: 'Node v20.20.2 (V8 11.3.244.8)', to: 'Node v26.10.0 (V8 14.6.202.34)' } });
-    writeFileSync(file, `${JSON.stringify({ ...lines[0], runtime: 'v26' })}\n`);
-    expect(() => readHistory(file)).toThrow(/line 1: expected/);
+    expect(changes[0]).toMatchObject({ commit: 'c12', runtimeChanged: { commit: 'c12', from: 'not recorded', to: 'Node v26.10.0 (V8 14.6.202.34)' } });
+  });
+
+  it('names a runtime change a run or two from a change point, and none further off', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
+    const file = path.join(dir, 'history.jsonl');
+    const write = (runtimeFrom: number): ReturnType<typeof historyChanges> => {
+      const lines = Array.from({ length: 20 }, (_, i) => ({ schemaVersion: 1, commit: `c${String(i).padStart(2, '0')}`, createdAt: `2026-11-${String(1 + i).padStart(2, '0')}`, figures: { s: (i >= 10 ? 1.3 : 1) + (i % 3) * 0.01 }, ...(i >= runtimeFrom && { runtime: { node: 'v26.10.0' } }) }));
+      writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+      return historyChanges(readHistory(file));
+    };
+    expect(write(12)[0]).toMatchObject({ commit: 'c10', runtimeChanged: { commit: 'c12' } });
+    expect(write(13)[0]).toMatchObject({ commit: 'c10' });
+    expect(write(13)[0]!.runtimeChanged).toBeUndefined();
+  });
+
+  it('refuses a line whose runtime is not {node, v8?} strings', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'history-'));
+    const file = path.join(dir, 'history.jsonl');
+    const line = { schemaVersion: 1, commit: 'a', createdAt: '2026-12-01T00:00:00Z', figures: {} };
+    for (const runtime of ['v26', { node: 26 }, { node: 'v26.10.0', v8: 14 }]) {
+      writeFileSync(file, `${JSON.stringify({ ...line, runtime })}\n`);
+      expect(() => readHistory(file)).toThrow(/line 1: expected .*"runtime"/);
+    }
   });
 
   it('reads the runs in the order of main (commit dates), not in the order they finished', () => {

@@ -24,7 +24,8 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
     colAligns: ['left', 'right'],
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  table.push(['runtime', runtimeLabel(result.environment)]);
+  // A spawned server runs on the load generator's own binary; a --target server on whatever it was started with.
+  table.push([result.model === 'external' ? 'load generator runtime' : 'runtime', runtimeLabel(result.environment)]);
   if (result.status === 'failed') {
     table.push(['status', `FAILED: ${result.error.code}`], ['error', result.error.message]);
     if (!result.partial) return table.toString();
