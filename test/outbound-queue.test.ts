@@ -111,4 +111,30 @@ describe('OutboundQueue with a slow-consumer policy', () => {
     expect(await closed).toBe(1008);
     expect(received + counters.dropped).toBe(FRAMES);
   });
+
+  it('disconnect: closes a client whose queue filled with the last frames sent to it, though no send comes after the timeout', async () => {
+    const counters = new PolicyCounters();
+    const { client, queue } = await pairWithQueue({ policy: { kind: 'disconnect', timeoutMs: 100 }, policyCounters: counters });
+    let received = 0;
+    client.on('message', () => void received++);
+    const closed = new Promise<number>((resolve) => client.once('close', (code: number) => resolve(code)));
+    client.pause();
+    // One frame at a time until the socket's buffers are full and frames stay queued (bounded).
+    let sent = 0;
+    while (queue.queued < CAPACITY / 2 && sent < 4 * FRAMES) {
+      queue.send(numbered(sent++));
+      await pause(2);
+    }
+    expect(queue.queued).toBeGreaterThanOrEqual(CAPACITY / 2);
+    // Then enough at once to fill the queue, and nothing more for this client.
+    for (let i = 0; i < CAPACITY; i++) queue.send(numbered(sent++));
+    expect(counters.dropped).toBeGreaterThan(0);
+    expect(counters.disconnected).toBe(0);
+    // Only the policy's timer can close it now (no timing asserted: waited for, up to 10 s).
+    for (let waited = 0; counters.disconnected === 0 && waited < 10_000; waited += 20) await pause(20);
+    expect(counters.disconnected).toBe(1);
+    client.resume();
+    expect(await closed).toBe(1008);
+    expect(received + counters.dropped).toBe(sent);
+  });
 });

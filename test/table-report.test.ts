@@ -29,6 +29,13 @@ describe('table report', () => {
     expect(row('load generator')).toContain('send lag p99');
   });
 
+  it('ends with the runtime the run was made on (an older result: without V8\u2019s version)', () => {
+    const lines = renderTable(fixture).split('\n');
+    expect(lines.at(-2)).toMatch(new RegExp(`│ runtime\\s+│\\s+Node ${fixture.environment.node.replaceAll('.', '\\.')} │`));
+    const withV8 = renderTable({ ...fixture, environment: { ...fixture.environment, node: 'v26.10.0', v8: '14.6.202.34-node.30' } }).split('\n');
+    expect(withV8.at(-2)).toMatch(/│ runtime\s+│\s+Node v26\.10\.0 \(V8 14\.6\.202\.34\) │/);
+  });
+
   it('shows an interrupted run: where the signal arrived, its exit code, then the figures measured so far', () => {
     const { status: _completed, ...figures } = fixture;
     const interrupted: BenchResult = { ...figures, status: 'interrupted', interruption: { signal: 'SIGINT', phase: 'measure', exitCode: 130 }, partial: figures };

@@ -24,24 +24,27 @@ export function renderTable(result: BenchResult, options: { color?: boolean } = 
     colAligns: ['left', 'right'],
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  // A spawned server runs on the load generator's own binary; a --target server on whatever it was started with.
-  table.push([result.model === 'external' ? 'load generator runtime' : 'runtime', runtimeLabel(result.environment)]);
+  // Last, under the figures: a spawned server runs on the load generator's own binary; a --target server on whatever it was started with.
+  const finish = (): string => {
+    table.push([result.model === 'external' ? 'load generator runtime' : 'runtime', runtimeLabel(result.environment)]);
+    return table.toString();
+  };
   if (result.status === 'failed') {
     table.push(['status', `FAILED: ${result.error.code}`], ['error', result.error.message]);
-    if (!result.partial) return table.toString();
+    if (!result.partial) return finish();
     table.push(['figures', 'what was measured before it failed']);
     pushFigures(table, { ...result, ...result.partial });
-    return table.toString();
+    return finish();
   }
   if (result.status === 'interrupted') {
     table.push(['status', `INTERRUPTED by ${result.interruption.signal} during ${result.interruption.phase} (exit ${result.interruption.exitCode})`]);
-    if (!result.partial) return table.toString();
+    if (!result.partial) return finish();
     table.push(['figures', 'what was measured before the stop']);
     pushFigures(table, { ...result, ...result.partial });
   } else {
     pushFigures(table, result);
   }
-  return table.toString();
+  return finish();
 }
 
 function pushFigures(table: Table.Table, result: Figures): void {

@@ -52,6 +52,8 @@ export class OutboundQueue implements Outbound {
   private waitingForFlush = false;
   /** When the queue was first found full with nothing taken since (disconnect policy), else 0. */
   private fullSince = 0;
+  /** Fires when the queue may have stayed full for the timeout, though no send came to find it so. */
+  private fullTimer: NodeJS.Timeout | undefined;
   private closedByPolicy = false;
 
   constructor(
@@ -89,14 +91,34 @@ export class OutboundQueue implements Outbound {
     this.dropped(1);
     if (this.policy.kind === 'disconnect') {
       const now = performance.now();
-      if (this.fullSince === 0) this.fullSince = now;
-      else if (now - this.fullSince > this.policy.timeoutMs) this.disconnect();
+      if (this.fullSince === 0) {
+        this.fullSince = now;
+        this.armFullTimer(this.policy.timeoutMs);
+      } else if (now - this.fullSince > this.policy.timeoutMs) this.disconnect();
     }
     return READY;
   }
 
   close(): void {
+    clearTimeout(this.fullTimer);
     this.channel.close();
+  }
+
+  /**
+   * The timeout is checked by a timer as well as by sends: a client whose queue filled with the
+   * last frames anyone sent it would otherwise never be found full again, and never closed.
+   */
+  private armFullTimer(delayMs: number): void {
+    if (this.fullTimer !== undefined || this.policy.kind !== 'disconnect') return;
+    const timeoutMs = this.policy.timeoutMs;
+    this.fullTimer = setTimeout(() => {
+      this.fullTimer = undefined;
+      if (this.fullSince === 0 || this.closedByPolicy || this.channel.isClosed) return;
+      const fullFor = performance.now() - this.fullSince;
+      if (fullFor > timeoutMs) this.disconnect();
+      else this.armFullTimer(timeoutMs - fullFor + 1);
+    }, delayMs + 1);
+    this.fullTimer.unref();
   }
 
   private dropped(frames: number): void {
@@ -105,6 +127,7 @@ export class OutboundQueue implements Outbound {
 
   /** Closes a client that stopped taking frames: what it never got is counted as dropped. */
   private disconnect(): void {
+    clearTimeout(this.fullTimer);
     this.closedByPolicy = true;
     this.dropped(this.channel.size);
     this.channel.close();
