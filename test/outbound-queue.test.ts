@@ -27,6 +27,17 @@ async function pairWithQueue(options: OutboundQueueOptions = {}): Promise<{ clie
   return { client, queue: new OutboundQueue(await serverSide, { capacity: CAPACITY, ...options }) };
 }
 
+/** A queue with the disconnect policy to a client that has stopped reading, with what it receives counted and its close code awaited. */
+async function stoppedReader(timeoutMs: number): Promise<{ client: WebSocket; queue: OutboundQueue; counters: PolicyCounters; closed: Promise<number>; received: () => number }> {
+  const counters = new PolicyCounters();
+  const { client, queue } = await pairWithQueue({ policy: { kind: 'disconnect', timeoutMs }, policyCounters: counters });
+  let received = 0;
+  client.on('message', () => void received++);
+  const closed = new Promise<number>((resolve) => client.once('close', (code: number) => resolve(code)));
+  client.pause();
+  return { client, queue, counters, closed, received: () => received };
+}
+
 describe('OutboundQueue', () => {
   it('makes senders wait while a client does not read, then delivers everything in order', async () => {
     const { client, queue } = await pairWithQueue();
@@ -96,12 +107,7 @@ describe('OutboundQueue with a slow-consumer policy', () => {
   });
 
   it('disconnect: closes a client whose queue stays full past the timeout with 1008, counting what it never got', async () => {
-    const counters = new PolicyCounters();
-    const { client, queue } = await pairWithQueue({ policy: { kind: 'disconnect', timeoutMs: 100 }, policyCounters: counters });
-    let received = 0;
-    client.on('message', () => void received++);
-    const closed = new Promise<number>((resolve) => client.once('close', (code: number) => resolve(code)));
-    client.pause();
+    const { client, queue, counters, closed, received } = await stoppedReader(100);
     for (let i = 0; i < FRAMES; i++) {
       expect(queue.send(numbered(i))).toBe(READY);
       await pause(i % 10 === 9 ? 30 : 0); // 400 frames over ~1.2 s: the queue stays full past 100 ms
@@ -109,16 +115,11 @@ describe('OutboundQueue with a slow-consumer policy', () => {
     expect(counters.disconnected).toBe(1);
     client.resume(); // the reader comes back: it gets what was written before the close, then 1008
     expect(await closed).toBe(1008);
-    expect(received + counters.dropped).toBe(FRAMES);
+    expect(received() + counters.dropped).toBe(FRAMES);
   });
 
   it('disconnect: closes a client whose queue filled with the last frames sent to it, though no send comes after the timeout', async () => {
-    const counters = new PolicyCounters();
-    const { client, queue } = await pairWithQueue({ policy: { kind: 'disconnect', timeoutMs: 100 }, policyCounters: counters });
-    let received = 0;
-    client.on('message', () => void received++);
-    const closed = new Promise<number>((resolve) => client.once('close', (code: number) => resolve(code)));
-    client.pause();
+    const { client, queue, counters, closed, received } = await stoppedReader(100);
     // One frame at a time until the socket's buffers are full and frames stay queued (bounded).
     let sent = 0;
     while (queue.queued < CAPACITY / 2 && sent < 4 * FRAMES) {
@@ -135,6 +136,6 @@ describe('OutboundQueue with a slow-consumer policy', () => {
     expect(counters.disconnected).toBe(1);
     client.resume();
     expect(await closed).toBe(1008);
-    expect(received + counters.dropped).toBe(sent);
+    expect(received() + counters.dropped).toBe(sent);
   });
 });
